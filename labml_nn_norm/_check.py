@@ -1,0 +1,62 @@
+"""
+Helpers for the pages' `_test()` functions: each check asserts, then prints one line
+through labml's logger, so that a page's "Run it" box reads as a list of what was verified.
+(Not a page: files whose name starts with one underscore are skipped by the generator.)
+"""
+
+from typing import Any, Optional
+
+import torch
+from labml import logger
+from labml.logger import Text
+
+
+def section(title: str):
+    """Print a heading for a group of checks."""
+    logger.log(title, Text.heading)
+
+
+def _max_abs_diff(actual: torch.Tensor, expected: torch.Tensor) -> float:
+    # Compare in float64; an empty tensor has no difference at all
+    if actual.numel() == 0:
+        return 0.0
+    return (actual.detach().double() - expected.detach().double()).abs().max().item()
+
+
+def check_close(name: str, actual: Any, expected: Any, *,
+                rtol: Optional[float] = None, atol: Optional[float] = None, **kwargs):
+    """
+    `torch.testing.assert_close(actual, expected)` (tensors, or tuples/lists of them),
+    then a line with the largest absolute difference.
+    """
+    torch.testing.assert_close(actual, expected, rtol=rtol, atol=atol, **kwargs)
+    if isinstance(actual, torch.Tensor):
+        pairs = [(actual, expected)]
+    elif isinstance(actual, (list, tuple)):
+        pairs = [(a, e) for a, e in zip(actual, expected) if isinstance(a, torch.Tensor)]
+    else:
+        pairs = []
+    err = max((_max_abs_diff(a, e) for a, e in pairs), default=0.0)
+    logger.log([('  ✓ ', Text.success), (name, Text.key), (f'  max |Δ| = {err:.1e}', Text.value)])
+
+
+def check(name: str, condition: bool, detail: str = ''):
+    """Assert `condition`; `detail` (the measured numbers) is printed either way."""
+    if not condition:
+        raise AssertionError(f'{name} failed' + (f': {detail}' if detail else ''))
+    parts = [('  ✓ ', Text.success), (name, Text.key)]
+    if detail:
+        parts.append((f'  {detail}', Text.value))
+    logger.log(parts)
+
+
+def check_raises(name: str, exc_type, fn, *args, match: str = '', **kwargs):
+    """Assert that `fn(*args, **kwargs)` raises `exc_type` whose message contains `match`."""
+    try:
+        fn(*args, **kwargs)
+    except exc_type as e:
+        if match not in str(e):
+            raise AssertionError(f'{name}: message {str(e)!r} does not mention {match!r}') from e
+        logger.log([('  ✓ ', Text.success), (name, Text.key), (f'  {type(e).__name__}: {e}', Text.value)])
+        return
+    raise AssertionError(f'{name}: expected {exc_type.__name__}, nothing was raised')
