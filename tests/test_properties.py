@@ -1,0 +1,98 @@
+"""
+Property tests: `LayerNorm`, `layer_norm` and `BatchNorm` against PyTorch over random shapes,
+`normalized_shape` lengths, `eps`, affine/bias flags and dtypes, drawn by Hypothesis.
+"""
+
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings, strategies as st
+from torch import nn
+
+from labml_nn_norm.batch_norm import BatchNorm
+from labml_nn_norm.layer_norm import LayerNorm, layer_norm
+
+DTYPES = st.sampled_from([torch.float32, torch.float64, torch.float16, torch.bfloat16])
+EPS = st.sampled_from([1e-5, 1e-6, 1e-3, 0.1])
+SETTINGS = settings(max_examples=60, deadline=None)
+
+
+def _tolerance(dtype):
+    # PyTorch's own defaults for each dtype, plus one unit in the last place for half precision
+    return {torch.float16: dict(atol=2e-3, rtol=1e-3), torch.bfloat16: dict(atol=1.6e-2, rtol=1e-2)}.get(dtype, {})
+
+
+def _input(shape, dtype, seed, offset):
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randn(shape, generator=g, dtype=torch.float64) * 3 + offset).to(dtype)
+
+
+@SETTINGS
+@given(lead=st.lists(st.integers(0, 4), min_size=0, max_size=2),
+       norm=st.lists(st.integers(1, 6), min_size=1, max_size=3),
+       as_int=st.booleans(), eps=EPS, flags=st.sampled_from([(True, True), (True, False), (False, False)]),
+       dtype=DTYPES, seed=st.integers(0, 2 ** 16), offset=st.sampled_from([0.0, 10.0, -100.0]))
+def test_layer_norm_module_matches_torch(lead, norm, as_int, eps, flags, dtype, seed, offset):
+    affine, bias = flags
+    normalized_shape = norm[-1] if as_int else tuple(norm)
+    shape = tuple(lead) + ((norm[-1],) if as_int else tuple(norm))
+    ours = LayerNorm(normalized_shape, eps, affine, bias, dtype=dtype)
+    ref = nn.LayerNorm(normalized_shape, eps, affine, bias, dtype=dtype)
+    if affine:
+        with torch.no_grad():
+            for p in ref.parameters():
+                p.copy_(_input(p.shape, dtype, seed + 1, 0.5))
+    ours.load_state_dict(ref.state_dict())
+    x = _input(shape, dtype, seed, offset)
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    y1, y2 = ours(x1), ref(x2)
+    torch.testing.assert_close(y1, y2, **_tolerance(dtype))
+    if dtype in (torch.float32, torch.float64) and y1.numel():
+        dy = _input(y1.shape, dtype, seed + 2, 0.0)
+        y1.backward(dy)
+        y2.backward(dy)
+        # A row of one element has zero variance: x_hat and the input gradient are exactly 0 in
+        # real arithmetic, and rounding noise is amplified by 1/sqrt(eps) (PyTorch's backward
+        # recomputes x_hat from the saved mean and gives weight.grad ~1e-3 there; ours gives 0)
+        degenerate = torch.Size(norm[-1:] if as_int else norm).numel() == 1
+        noise = 4 * torch.finfo(dtype).eps * x.abs().max().item() / eps ** 0.5 * dy.abs().max().item()
+        atol = max(noise, 1e-4) if degenerate else 1e-4
+        torch.testing.assert_close(x1.grad, x2.grad, atol=atol, rtol=1e-4)
+        for p1, p2 in zip(ours.parameters(), ref.parameters()):
+            torch.testing.assert_close(p1.grad, p2.grad, atol=atol, rtol=1e-4)
+
+
+@SETTINGS
+@given(rows=st.integers(0, 5), cols=st.integers(1, 40), eps=EPS, dtype=DTYPES,
+       seed=st.integers(0, 2 ** 16), with_weight=st.booleans(), with_bias=st.booleans())
+def test_layer_norm_function_matches_torch(rows, cols, eps, dtype, seed, with_weight, with_bias):
+    x = _input((rows, cols), dtype, seed, 5.0)
+    w = _input((cols,), dtype, seed + 1, 1.0) if with_weight else None
+    b = _input((cols,), dtype, seed + 2, 0.0) if with_bias else None
+    torch.testing.assert_close(layer_norm(x, [cols], w, b, eps), F.layer_norm(x, [cols], w, b, eps),
+                               **_tolerance(dtype))
+
+
+@SETTINGS
+@given(dims=st.integers(2, 5), n=st.integers(2, 5), c=st.integers(1, 5), spatial=st.integers(1, 3),
+       eps=EPS, momentum=st.sampled_from([0.1, 0.5, None]), affine=st.booleans(), bias=st.booleans(),
+       track=st.booleans(), dtype=st.sampled_from([torch.float32, torch.float64]),
+       seed=st.integers(0, 2 ** 16), steps=st.integers(1, 3))
+def test_batch_norm_matches_torch(dims, n, c, spatial, eps, momentum, affine, bias, track, dtype, seed, steps):
+    cls = {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}[dims]
+    ours = BatchNorm(c, eps, momentum, affine, track, dtype=dtype, bias=bias)
+    ref = cls(c, eps, momentum, affine, track, dtype=dtype, bias=bias)
+    ours.load_state_dict(ref.state_dict())
+    shape = (n, c) + (spatial,) * (dims - 2)
+    for step in range(steps):
+        x = _input(shape, dtype, seed + step, 3.0)
+        x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+        y1, y2 = ours(x1), ref(x2)
+        torch.testing.assert_close(y1, y2)
+        y1.backward(torch.ones_like(y1) * x)
+        y2.backward(torch.ones_like(y2) * x)
+        torch.testing.assert_close(x1.grad, x2.grad, atol=1e-4, rtol=1e-4)
+    for b1, b2 in zip(ours.buffers(), ref.buffers()):
+        torch.testing.assert_close(b1, b2)
+    ours.eval()
+    ref.eval()
+    torch.testing.assert_close(ours(x), ref(x))
