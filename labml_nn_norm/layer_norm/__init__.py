@@ -17,7 +17,7 @@ one's `state_dict` into the other.
 [Batch Normalization](../batch_norm/index.md) normalizes each feature with the mean and
 variance *of the batch*. That needs running averages for inference, breaks down for a batch
 of one, is awkward for RNNs (which time step's statistics?) and needs a cross-device
-all-reduce in data-parallel training ([across devices](../distributed/index.md)).
+all-reduce in data-parallel training (across devices).
 Layer normalization computes the statistics *of each sample* instead: no batch, no
 running averages, and the same computation in training and in evaluation.
 
@@ -129,7 +129,7 @@ def layer_norm(input: torch.Tensor, normalized_shape: _shape_t,
     # (two passes). The one-pass shortcut $\mathbb{E}[x^2] - \mathbb{E}[x]^2$ subtracts two
     # huge, nearly equal numbers when the mean is large, and turns into garbage or a
     # negative variance (then NaN): `_test()` shows it on rows with mean $10^4$.
-    # The [numerics page](../numerics/index.md) compares all the ways to compute it.
+    # The numerics page compares all the ways to compute it.
     var = (x - mean).square().mean(dim=dims, keepdim=True)
     #
     # $\hat{x} = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}$, with $\epsilon$ inside the root
