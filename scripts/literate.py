@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-import markdown
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
@@ -253,12 +252,6 @@ def substitute_math(text: str, rendered: List[str]) -> str:
     return re.sub(r'KATEXMATH(\d+)X', lambda m: rendered[int(m.group(1))], text)
 
 
-def _markdown(text: str) -> str:
-    # The same Markdown flavour as the site's own pages
-    return markdown.markdown(text, extensions=['tables', 'fenced_code', 'admonition', 'attr_list'],
-                             output_format='html')
-
-
 def _escape_script(text: str) -> str:
     # Prose is Markdown, so raw HTML in it is allowed; a `</script>` would still end the page's
     # scripts, and `<` of a stray comparison should show as text
@@ -284,7 +277,7 @@ def render(module: Module, lines: Dict[int, str], math: MathCollector, run: Opti
         prose = math.extract('\n'.join(row.prose), f'{module.path}:{row.line or (row.code[0][0] if row.code else 1)}')
         rows.append({
             'id': f'row-{i}',
-            'prose': _markdown(_escape_script(prose)),
+            'prose': _escape_script(prose),
             'lines': [(n, lines.get(n, '')) for n, _ in row.code],
             'code': '\n'.join(text for _, text in row.code),
         })
