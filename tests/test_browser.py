@@ -1,0 +1,198 @@
+"""
+The built site in a real browser: Debian's Chromium, headless, driven by Playwright, against the
+site served on 127.0.0.1. Every generated page is checked at desktop and phone widths, in the
+light and the dark palette. Screenshots land in `build/screenshots/`.
+"""
+
+import re
+import shutil
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin, urlparse
+
+import pytest
+
+from conftest import ROOT
+from scripts_path import page_sources
+
+CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason='Debian chromium is not installed (scripts/setup.sh test installs it)')
+SCREENSHOTS = ROOT / 'build' / 'screenshots'
+AXE = ROOT / 'node_modules' / 'axe-core' / 'axe.min.js'
+FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync']
+
+
+def page_urls():
+    """URL path of every generated page (directory URLs), plus the landing page."""
+    urls = ['']
+    for _, page in page_sources():
+        urls.append(str(page.parent) + '/' if page.name == 'index.md' else str(page.with_suffix('')) + '/')
+    return urls
+
+
+PAGES = page_urls()
+
+
+@pytest.fixture(scope='module')
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+class Visit:
+    """A page opened at one width, recording every request and console error."""
+
+    def __init__(self, browser, url: str, width: int, scheme: str = 'default'):
+        self.context = browser.new_context(viewport={'width': width, 'height': 900})
+        self.context.grant_permissions(['clipboard-read', 'clipboard-write'], origin=url.split('/', 3)[0] + '//' +
+                                       urlparse(url).netloc)
+        self.page = self.context.new_page()
+        self.requests, self.errors = [], []
+        self.page.on('request', lambda r: self.requests.append(r.url))
+        self.page.on('console', lambda m: self.errors.append(m.text) if m.type == 'error' else None)
+        self.page.on('pageerror', lambda e: self.errors.append(str(e)))
+        self.page.goto(url, wait_until='networkidle')
+        if scheme != 'default':
+            self.page.evaluate(f'document.body.setAttribute("data-md-color-scheme", "{scheme}")')
+
+    def close(self):
+        self.context.close()
+
+
+def _name(path: str) -> str:
+    return path.strip('/').replace('/', '.') or 'home'
+
+
+@pytest.mark.parametrize('path', PAGES, ids=[_name(p) for p in PAGES])
+def test_page_in_the_browser(browser, site_url, path):
+    url = f'{site_url}/{path}'
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # ---- Desktop: prose left of its code, math rendered, nothing from outside, no errors
+    v = Visit(browser, url, 1280)
+    try:
+        page = v.page
+        rows = page.evaluate('''() => [...document.querySelectorAll('.lit-row')].map(r => {
+            const p = r.querySelector('.lit-prose').getBoundingClientRect();
+            const c = r.querySelector('.lit-code').getBoundingClientRect();
+            return {pRight: p.right, cLeft: c.left, cWidth: c.width, pTop: p.top, cTop: c.top};
+        })''')
+        if path:
+            assert rows, f'{path}: no side-by-side rows'
+            for r in rows:
+                if r['cWidth'] > 0:
+                    assert r['pRight'] <= r['cLeft'] + 1 and abs(r['pTop'] - r['cTop']) < 2, (path, r)
+        # The prose, without code (where `$` and `\\frac` are just characters) and without rendered math
+        text = page.evaluate('''() => { const c = document.querySelector('.md-content').cloneNode(true);
+            c.querySelectorAll('pre, code, .katex, script, textarea').forEach(e => e.remove()); return c.textContent; }''')
+        assert '$$' not in text and '\\frac' not in text and 'KATEXMATH' not in text, f'{path}: raw math left'
+        assert page.locator('.katex-error').count() == 0
+        page.screenshot(path=str(SCREENSHOTS / f'{_name(path)}-1280.png'), full_page=False)
+        _assert_axe_clean(page, f'{path} light')
+        # The palette toggle, as a reader would use it (transitions off, so axe sees the final colours)
+        page.add_style_tag(content='*, *::before, *::after { transition: none !important; }')
+        page.locator('label.md-header__button[for^="__palette"]:visible').first.click()
+        page.wait_for_timeout(100)
+        assert page.evaluate('document.body.getAttribute("data-md-color-scheme")') == 'slate'
+        _assert_axe_clean(page, f'{path} dark')
+        page.screenshot(path=str(SCREENSHOTS / f'{_name(path)}-1280-dark.png'), full_page=False)
+        # ---- Copy buttons: the first row's button copies exactly its code, without line numbers
+        if path:
+            _assert_copy_button(page, path)
+        hosts = {urlparse(u).hostname for u in v.requests if not u.startswith(('data:', 'blob:'))}
+        assert hosts <= {'127.0.0.1'}, f'{path}: requests to {hosts - {"127.0.0.1"}}'
+        assert not v.errors, f'{path}: console errors {v.errors}'
+    finally:
+        v.close()
+    # ---- Phone: stacked, no horizontal page scroll
+    v = Visit(browser, url, 390)
+    try:
+        page = v.page
+        widths = page.evaluate('[document.scrollingElement.scrollWidth, window.innerWidth]')
+        assert widths[0] <= widths[1], f'{path}: horizontal scroll at 390px: {widths}'
+        stacked = page.evaluate('''() => [...document.querySelectorAll('.lit-row')].every(r => {
+            const p = r.querySelector('.lit-prose').getBoundingClientRect();
+            const c = r.querySelector('.lit-code').getBoundingClientRect();
+            return c.height === 0 || p.bottom <= c.top + 1;
+        })''')
+        assert stacked, f'{path}: prose not above code at 390px'
+        page.screenshot(path=str(SCREENSHOTS / f'{_name(path)}-390.png'), full_page=False)
+        assert not v.errors, f'{path}: console errors at 390px {v.errors}'
+    finally:
+        v.close()
+
+
+def _assert_axe_clean(page, where: str):
+    page.add_script_tag(content=AXE.read_text(encoding='utf-8'))
+    result = page.evaluate('''async () => {
+        const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+        return r.violations.map(v => ({id: v.id, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+    }''')
+    assert result == [], f'{where}: axe violations {result}'
+
+
+def _assert_copy_button(page, path: str):
+    button = page.locator('.lit-copy').first
+    button.scroll_into_view_if_needed()
+    button.click()
+    page.wait_for_timeout(100)
+    copied = page.evaluate('navigator.clipboard.readText()')
+    numbers = page.evaluate('''() => [...document.querySelector('.lit-code').querySelectorAll('.lit-ln')]
+                               .map(e => +e.dataset.n)''')
+    source_file = [s for s, p in page_sources() if (str(p.parent) + '/' if p.name == 'index.md'
+                                                   else str(p.with_suffix('')) + '/') == path][0]
+    lines = source_file.read_text(encoding='utf-8').splitlines()
+    assert copied == '\n'.join(lines[n - 1] for n in numbers), f'{path}: copied text is not the code'
+    # And the whole module
+    page.locator('.lit-copy-all').click()
+    page.wait_for_timeout(100)
+    assert page.evaluate('navigator.clipboard.readText()') == source_file.read_text(encoding='utf-8')
+
+
+def test_search_finds_layernorm(browser, site_url):
+    v = Visit(browser, site_url + '/', 1280)
+    try:
+        v.page.locator('.md-search__input').click()
+        v.page.keyboard.type('LayerNorm')
+        v.page.wait_for_selector('.md-search-result__item', timeout=10000)
+        titles = v.page.locator('.md-search-result__item').all_inner_texts()
+        assert any('Layer' in t for t in titles), titles
+        assert not v.errors, v.errors
+    finally:
+        v.close()
+
+
+def test_no_broken_links_or_anchors(site_url, site_dir):
+    """Every internal link of every page resolves, and every #fragment exists on its target."""
+    ids_cache = {}
+
+    def ids_of(url):
+        if url not in ids_cache:
+            with urllib.request.urlopen(url) as r:
+                body = r.read().decode('utf-8', 'replace')
+            ids_cache[url] = set(re.findall(r'\bid="([^"]+)"', body))
+        return ids_cache[url]
+
+    broken = []
+    for path in PAGES:
+        base = f'{site_url}/{path}'
+        html = urllib.request.urlopen(base).read().decode('utf-8')
+        for href in set(re.findall(r'\b(?:href|src)="([^"]+)"', html)):
+            target = urljoin(base, href)
+            # Only this site's own links (the canonical `site_url` names another port)
+            if urlparse(target).netloc != urlparse(site_url).netloc:
+                continue
+            page_url, fragment = urldefrag(target)
+            try:
+                urllib.request.urlopen(page_url).close()
+            except urllib.error.HTTPError as e:
+                broken.append(f'{path}: {href} -> {e.code}')
+                continue
+            if fragment and page_url.endswith('/') and fragment not in ids_of(page_url):
+                broken.append(f'{path}: {href} -> no #{fragment}')
+    assert not broken, broken

@@ -1,0 +1,165 @@
+"""Unit tests of the generator's parse, highlight and render steps (scripts/literate.py)."""
+
+import textwrap
+
+import pytest
+
+from scripts_path import literate
+
+
+def parse(source: str):
+    return literate.parse('example.py', textwrap.dedent(source).lstrip('\n'))
+
+
+def code_of(module):
+    return [[text for _, text in row.code] for row in module.rows]
+
+
+def test_module_docstring_opens_the_page_with_front_matter():
+    m = parse('''
+        """
+        ---
+        title: A page
+        summary: What it teaches.
+        ---
+
+        # A page
+
+        Intro text.
+        """
+        x = 1
+        ''')
+    assert m.meta == {'title': 'A page', 'summary': 'What it teaches.'}
+    assert m.intro.startswith('# A page') and 'Intro text.' in m.intro
+    assert code_of(m) == [['x = 1']]
+
+
+def test_comments_are_prose_of_the_code_below_and_same_line_comments_stay_in_code():
+    m = parse('''
+        # First
+        a = 1  # stays in code
+        # Second
+        b = 2
+        ''')
+    assert [r.prose for r in m.rows] == [['First'], ['Second']]
+    assert code_of(m) == [['a = 1  # stays in code'], ['b = 2']]
+
+
+def test_empty_comment_line_starts_a_new_row():
+    m = parse('''
+        # Part one
+        #
+        # Part two
+        x = 1
+        ''')
+    assert [r.prose for r in m.rows] == [['Part one'], ['Part two']]
+    assert code_of(m) == [[], ['x = 1']]
+
+
+def test_function_docstring_is_prose_of_its_def_row_with_decorators():
+    m = parse('''
+        x = 0
+        @staticmethod
+        @other(1)
+        def f(a):
+            """
+            ## f
+
+            Does things.
+            """
+            return a
+        ''')
+    assert code_of(m) == [['x = 0'], ['@staticmethod', '@other(1)', 'def f(a):', '    return a']]
+    assert m.rows[1].prose == ['## f\n\nDoes things.']
+    # Line numbers are the source's: the docstring's lines are skipped, not renumbered
+    assert [n for n, _ in m.rows[1].code] == [2, 3, 4, 10]
+
+
+def test_nested_functions_and_classes():
+    m = parse('''
+        class A:
+            """Class A."""
+            def method(self):
+                """The method."""
+                def inner():
+                    """Inner."""
+                    return 1
+                return inner
+        ''')
+    assert [r.prose for r in m.rows] == [['Class A.'], ['The method.'], ['Inner.']]
+    assert code_of(m) == [['class A:'], ['    def method(self):'], ['        def inner():', '            return 1',
+                                                                     '        return inner']]
+
+
+def test_hash_inside_strings_is_not_a_comment():
+    m = parse('''
+        s = "# not a comment"
+        t = """
+        # not a comment either
+        """
+        ''')
+    assert all(not r.prose or r.prose == [''] for r in m.rows)
+    assert code_of(m) == [['s = "# not a comment"', 't = """', '# not a comment either', '"""']]
+
+
+def test_highlight_escapes_html_and_keeps_line_numbers():
+    m = parse('''
+        a = "<b> & </script>"  # <i>
+        b = 2
+        ''')
+    lines = literate.highlight(m)
+    assert '<b>' not in lines[1] and '&lt;b&gt;' in lines[1] and '&amp;' in lines[1]
+    assert '</script>' not in lines[1] and '&lt;/script&gt;' in lines[1]
+    assert 'b' in lines[2] and '2' in lines[2]
+
+
+def test_render_escapes_code_strings_comments_and_script_in_prose():
+    m = parse('''
+        """
+        # T
+        """
+        # prose with </script> inside
+        a = "</script><b>&"
+        ''')
+    math = literate.MathCollector()
+    page = literate.render(m, literate.highlight(m), math, None, 'example.py', [('Home', 'index.md')])
+    # The only literal `</script>` is the one closing the embedded module source
+    assert page.count('</script>') == 1
+    assert '&lt;/script&gt;' in page and '<b>&' not in page
+    # The embedded copy of the source (for "copy the whole module") cannot end its script early
+    assert '\\u003c/script>' in page
+
+
+def test_syntax_error_is_reported_with_file_and_line():
+    with pytest.raises(literate.GeneratorError, match=r'example\.py:3: '):
+        parse('''
+            x = 1
+            y = 2
+            def f(:
+            ''')
+
+
+def test_math_is_extracted_outside_code_spans_and_rendered_by_katex():
+    math = literate.MathCollector()
+    text = math.extract('Inline $x^2$, display $$\\frac{a}{b}$$, code `$not math$`, price \\$5.', 'f.py:1')
+    assert 'KATEXMATH0X' in text and 'KATEXMATH1X' in text and '`$not math$`' in text
+    html = literate.substitute_math(text, math.render())
+    assert 'class="katex"' in html and 'katex-display' in html and '\\frac' not in html.split('annotation')[0]
+
+
+def test_malformed_math_fails_with_its_location():
+    math = literate.MathCollector()
+    math.extract('Broken $\\frac{a$ here', 'labml_nn_norm/x.py:12')
+    with pytest.raises(literate.GeneratorError, match=r'labml_nn_norm/x\.py:12: malformed math'):
+        math.render()
+
+
+def test_rendering_is_deterministic():
+    source = '"""\n# T\n\n$a+b$\n"""\n# $x$ prose\nx = 1\n'
+    pages = []
+    for _ in range(2):
+        m = literate.parse('d.py', source)
+        math = literate.MathCollector()
+        page = literate.render(m, literate.highlight(m), math, None, 'd.py', [])
+        pages.append(literate.substitute_math(page, math.render()))
+    assert pages[0] == pages[1]
