@@ -172,11 +172,16 @@ def parse(path: str, source: str) -> Module:
             row.code.append((number, text))
         elif number in comments:
             prose = _comment_text(comments[number].strip())
-            if row.code or (prose == '' and row.prose):
-                rows.append(Row(line=number))
-            if prose != '' or not rows[-1].prose:
-                rows[-1].prose.append(prose)
-            rows[-1].line = rows[-1].line or number
+            if prose == '':
+                # A lone `#`: the end of this row
+                if row.code or row.prose:
+                    rows.append(Row())
+                continue
+            if row.code:
+                rows.append(Row())
+                row = rows[-1]
+            row.prose.append(prose)
+            row.line = row.line or number
         else:
             row.code.append((number, text))
     #
