@@ -206,6 +206,8 @@ def highlight(module: Module) -> Dict[int, str]:
     """
     formatter = HtmlFormatter(nowrap=True, classprefix='tok-')
     out = pygments_highlight(module.source, PythonLexer(stripnl=False, ensurenl=True), formatter)
+    # Plain names, punctuation and spaces are not coloured: their spans are only weight
+    out = re.sub(r'<span class="tok-(?:n|p|w)">([^<]*)</span>', r'\1', out)
     return {n: line for n, line in enumerate(out.split('\n'), start=1)}
 
 
@@ -272,10 +274,11 @@ def render(module: Module, lines: Dict[int, str], math: MathCollector, run: Opti
     """
     ### The page
 
-    Rows become dictionaries for the template: prose as HTML (math still as placeholders),
-    code as highlighted lines with their numbers, and the plain code for the copy button.
-    The opening prose stays Markdown, so that MkDocs makes its headings into the page's
-    table of contents and search sections.
+    Rows become dictionaries for the template: prose as Markdown with math placeholders (MkDocs
+    renders it, so links between pages are checked and rewritten), and code as highlighted
+    lines with their numbers. The copy button reads the lines' text back from the page, and
+    "copy the whole module" fetches the source file shipped beside the page, so the page
+    carries no second copy of the code.
     """
     rows = []
     for i, row in enumerate(module.rows, start=1):
@@ -284,14 +287,12 @@ def render(module: Module, lines: Dict[int, str], math: MathCollector, run: Opti
             'id': f'row-{i}',
             'prose': _escape_script(prose),
             'lines': [(n, lines.get(n, '')) for n, _ in row.code],
-            'code': '\n'.join(text for _, text in row.code),
         })
     title = module.meta.get('title') or Path(module.path).stem
     intro = math.extract(_escape_script(module.intro), f'{module.path}:{module.intro_line}')
     return _templates.get_template('page.html').render(
         title=title, summary=module.meta.get('summary', ''), intro=intro, rows=rows, run=run,
-        path=module.path, source_name=source_name, breadcrumbs=breadcrumbs,
-        source_json=json.dumps(module.source).replace('<', '\\u003c'))
+        path=module.path, source_name=source_name, breadcrumbs=breadcrumbs)
 
 
 def _test():

@@ -15,6 +15,8 @@ def _save_figure(figure, path: Path):
     # Deterministic SVG: no date in the metadata, fixed ids
     import matplotlib
     matplotlib.rcParams['svg.hashsalt'] = 'labml_nn_norm'
+    # Text as text, not as glyph outlines: smaller, searchable, and styled by the page's fonts
+    matplotlib.rcParams['svg.fonttype'] = 'none'
     figure.savefig(path, format='svg', metadata={'Date': None}, bbox_inches='tight')
 
 

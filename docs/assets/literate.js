@@ -1,5 +1,5 @@
 // Copy buttons on the generated pages: each row's button copies exactly that row's code (no
-// line numbers); "Copy the whole module" copies the module's source, embedded in the page.
+// line numbers); "Copy the whole module" copies the module's source file, fetched from the site.
 (function () {
   function flash(button) {
     button.setAttribute('data-copied', '');
@@ -12,9 +12,13 @@
     var button = event.target.closest('.lit-copy, .lit-copy-all');
     if (!button) return;
     if (button.classList.contains('lit-copy')) {
-      copy(button.parentElement.querySelector('.lit-plain').value, button);
+      // The text of the highlighted lines is the source, character for character
+      var lines = button.parentElement.querySelectorAll('.lit-cl');
+      copy(Array.prototype.map.call(lines, function (l) { return l.textContent; }).join('\n'), button);
     } else {
-      copy(JSON.parse(document.querySelector('.lit-module-source').textContent), button);
+      // The module's source is shipped beside the page (the download link)
+      var link = button.parentElement.querySelector('a[download]');
+      fetch(link.href).then(function (r) { return r.text(); }).then(function (t) { copy(t, button); });
     }
   });
 })();
