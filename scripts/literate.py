@@ -256,7 +256,9 @@ class MathCollector:
 
 
 def substitute_math(text: str, rendered: List[str]) -> str:
-    return re.sub(r'KATEXMATH(\d+)X', lambda m: rendered[int(m.group(1))], text)
+    # A wide display formula scrolls sideways on a phone: make it reachable by keyboard too
+    text = re.sub(r'KATEXMATH(\d+)X', lambda m: rendered[int(m.group(1))], text)
+    return text.replace('<span class="katex-display">', '<span class="katex-display" tabindex="0">')
 
 
 def _escape_script(text: str) -> str:

@@ -1,46 +1,46 @@
 r"""
 ---
 title: LayerNorm vs BatchNorm
-summary: Which elements each one averages over, why train()/eval() changes BatchNorm and not LayerNorm, batches of one, padded sequences - each claim a checked demonstration.
+summary: One definition (the set of elements normalized together), its two cases, and each consequence shown by a checked example.
 ---
 
 # LayerNorm vs BatchNorm
 
-[Batch Normalization](../batch_norm/index.md) and [Layer Normalization](../layer_norm/index.md)
-compute the same formula,
+[Batch Normalization](../batch_norm/index.md) (Ioffe and Szegedy, 2015) and
+[Layer Normalization](../layer_norm/index.md) ([Ba, Kiros and Hinton, 2016](https://arxiv.org/abs/1607.06450))
+are easy to mix up: both subtract a mean, divide by a standard deviation and apply a learned
+$\gamma$ and $\beta$. They differ in one choice only, and every practical difference between
+them (running statistics, `train()`/`eval()`, batches of one, padding, RNNs, multi-GPU training)
+follows from it. This page defines that choice once and then treats the two layers as two cases of it.
 
-$$y_i = \frac{x_i - \mu_{S_i}}{\sqrt{\sigma^2_{S_i} + \epsilon}}\,\gamma + \beta$$
+### One definition: the statistics set
 
-and differ in one thing only: the **statistics set** $S_i$, the elements whose mean
-$\mu_{S_i}$ and variance $\sigma^2_{S_i}$ normalize element $i$.
+For element $i$ of the input, its **statistics set** $S_i$ is the set of elements whose mean
+and variance normalize $x_i$:
 
-* **BatchNorm**: $S_i$ is every element of the *same channel*, across the whole batch and every
-  position. For an image batch $(N, C, H, W)$ it reduces over $N, H, W$: $C$ means and variances.
-* **LayerNorm**: $S_i$ is every element of the *same sample* (for a sequence, the same token)
-  in the last dimensions named by `normalized_shape`. For $(N, C, H, W)$ with
-  `normalized_shape=(C, H, W)` it reduces over $C, H, W$: $N$ means and variances. For a
-  $(B, T, C)$ batch of token embeddings with `normalized_shape=C`, it reduces over $C$ alone:
-  one mean per token.
+$$\mu_{S_i} = \frac{1}{|S_i|}\sum_{j \in S_i} x_j \qquad
+\sigma^2_{S_i} = \frac{1}{|S_i|}\sum_{j \in S_i} \left(x_j - \mu_{S_i}\right)^2 \qquad
+y_i = \frac{x_i - \mu_{S_i}}{\sqrt{\sigma^2_{S_i} + \epsilon}}\,\gamma + \beta$$
 
-![Which elements share a mean: BatchNorm (a channel across the batch) and LayerNorm (one sample, one token)](axes.svg)
+A layer picks some dimensions to *reduce*. $S_i$ is then every element $j$ that agrees with $i$ on
+all the other dimensions, the *kept* ones, and there is one mean and variance for each value of the kept
+dimensions.
 
-Everything else follows from that choice, and every claim below is a demonstration that
-`_test()` checks:
+| input | layer | reduces | keeps | statistics | $\lvert S_i \rvert$ |
+| --- | --- | --- | --- | --- | --- |
+| images $(N, C, H, W)$ | `BatchNorm2d(C)` | $N, H, W$ | channel $C$ | $C$ | $N H W$ |
+| images $(N, C, H, W)$ | `LayerNorm((C, H, W))` | $C, H, W$ | sample $N$ | $N$ | $C H W$ |
+| tokens $(B, T, C)$ | `BatchNorm1d(C)` on $(B, C, T)$ | $B, T$ | feature $C$ | $C$ | $B T$ |
+| tokens $(B, T, C)$ | `LayerNorm(C)` | $C$ | sample $B$, token $T$ | $B T$ | $C$ |
 
-* BatchNorm's $S_i$ spans other samples, so a sample's output depends on its neighbours; at
-  inference there may be no neighbours, so BatchNorm keeps **running statistics** and
-  `train()`/`eval()` switch between batch and running statistics. LayerNorm's $S_i$ is inside
-  the sample: the same computation always, no buffers, `train()`/`eval()` change nothing.
-* A **batch of one**: BatchNorm cannot train on `(1, C)` (one value per channel) and on
-  `(1, C, H, W)` it normalizes each channel over that single image's pixels; LayerNorm does not care.
-* **Padded sequences**: BatchNorm's statistics include the pads, so a real token's output
-  changes with the amount of padding; LayerNorm normalizes each token on its own.
-* **RNNs**: a recurrent net is applied step by step with different statistics at every time
-  step; BatchNorm would need running statistics per step (and sequences longer than any seen in
-  training have none), LayerNorm needs nothing.
-* **Data-parallel training**: BatchNorm's $S_i$ crosses devices and needs an all-reduce; see
-  normalization across devices. Inside a Transformer, LayerNorm
-  normalizes each token: add & norm.
+In words: BatchNorm's $S_i$ is *one channel across the whole batch*; LayerNorm's is *one sample*
+(for tokens, one token) across its features. In the figure, the dot is element $i$ and the
+coloured cells are $S_i$. It is drawn from `statistics_set()` below, the same function the checks use.
+
+![Four grids of cells. BatchNorm on images colours one channel row in every sample; LayerNorm on images colours all of one sample; BatchNorm on tokens colours one feature column in every token of every sample; LayerNorm on tokens colours one token's row of features.](axes.svg)
+
+The $\gamma$ and $\beta$ follow the kept/reduced split the other way round: BatchNorm learns one
+per channel, LayerNorm one per element of `normalized_shape`.
 """
 
 from typing import Sequence, Tuple
@@ -53,12 +53,13 @@ from labml_nn_norm.layer_norm import LayerNorm
 
 def reduction_dims(kind: str, shape: Sequence[int], normalized_ndim: int = 1) -> Tuple[int, ...]:
     """
-    ## The statistics set, as dimensions
+    ## The definition, as code
 
-    The one definition both layers are cases of: the dimensions reduced to get the mean and variance.
+    The dimensions a layer reduces, for an input of `shape`:
 
-    * BatchNorm: every dimension except the channel dimension 1
-    * LayerNorm: the last `normalized_ndim` dimensions (the length of `normalized_shape`)
+    * `'batch'`: every dimension except dimension 1, the channels (`num_features` is the size of
+      dimension 1, whatever the input's rank)
+    * `'layer'`: the last `normalized_ndim` dimensions, `len(normalized_shape)` of them
     """
     if kind == 'batch':
         return (0,) + tuple(range(2, len(shape)))
@@ -67,114 +68,366 @@ def reduction_dims(kind: str, shape: Sequence[int], normalized_ndim: int = 1) ->
     raise ValueError(f"kind must be 'batch' or 'layer', got {kind!r}")
 
 
+def statistics_set(kind: str, shape: Sequence[int], index: Sequence[int],
+                   normalized_ndim: int = 1) -> torch.Tensor:
+    """
+    $S_i$ as a boolean mask of `shape`: the elements that agree with `index` on every kept dimension.
+    """
+    reduced = reduction_dims(kind, shape, normalized_ndim)
+    coords = torch.meshgrid(*[torch.arange(n) for n in shape], indexing='ij')
+    mask = torch.ones(tuple(shape), dtype=torch.bool)
+    # A kept dimension must match element $i$'s coordinate; a reduced one may be anything
+    for d in range(len(shape)):
+        if d not in reduced:
+            mask &= coords[d] == index[d]
+    return mask
+
+
+#
+# The shared formula ($\gamma = 1$, $\beta = 0$), with the biased variance; only `dims` tells the layers apart
 def normalize_over(x: torch.Tensor, dims: Tuple[int, ...], eps: float = 1e-5) -> torch.Tensor:
-    # The shared formula with the biased variance; only `dims` differs between the two layers
     mean = x.mean(dim=dims, keepdim=True)
     var = (x - mean).square().mean(dim=dims, keepdim=True)
     return (x - mean) / torch.sqrt(var + eps)
 
 
+def masked_batch_norm(x: torch.Tensor, mask: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """
+    ## BatchNorm that skips padding
+
+    BatchNorm on padded tokens can be repaired, at the price of a mask that every call must carry.
+    `x` is $(B, T, C)$ and `mask` is $(B, T)$, `True` for real tokens. The statistics are taken over the real
+    tokens only, and the pads come out as zeros.
+    """
+    m = mask.unsqueeze(-1).to(x.dtype)  # (B, T, 1)
+    # $|S_i|$ is now the number of real tokens, not $B \cdot T$
+    count = m.sum()
+    mean = (x * m).sum(dim=(0, 1)) / count
+    var = ((x - mean) * m).square().sum(dim=(0, 1)) / count
+    return (x - mean) * torch.rsqrt(var + eps) * m
+
+
+def combine_statistics(counts: torch.Tensor, means: torch.Tensor, variances: torch.Tensor):
+    r"""
+    ## BatchNorm across devices
+
+    When a batch is split over devices, each device sees only its own part of $S_i$. The exact
+    batch statistics need one all-reduce of each device's count $n_k$, mean $\mu_k$ and biased
+    variance $\sigma^2_k$ (rows of these tensors, one per device):
+
+    $$\mu = \frac{\sum_k n_k \mu_k}{\sum_k n_k} \qquad
+    \sigma^2 = \frac{\sum_k n_k \left(\sigma^2_k + (\mu_k - \mu)^2\right)}{\sum_k n_k}$$
+
+    The second term is the spread *between* the devices' means, which averaging $\sigma^2_k$
+    alone would miss. LayerNorm's $S_i$ never leaves one sample, so it needs no communication.
+    """
+    n = counts.sum()
+    mean = (counts[:, None] * means).sum(0) / n
+    var = (counts[:, None] * (variances + (means - mean).square())).sum(0) / n
+    return mean, var
+
+
+#
+# BatchNorm wants channels in dimension 1: $(B, T, C) \to (B, C, T)$ and back
+def _tokens_through_bn(bn, x: torch.Tensor) -> torch.Tensor:
+    return bn(x.transpose(1, 2)).transpose(1, 2)
+
+
 def _artifacts():
     """
-    ## The picture
+    ## The figure
 
-    Drawn at build time: one panel per case, a grid of elements with one statistics set coloured.
+    Drawn at build time from `statistics_set()`. Each grid shows small inputs with one block per sample;
+    the dot marks element $i$, and the coloured cells are its $S_i$.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.collections import PatchCollection
     from matplotlib.patches import Rectangle
 
-    fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.4))
+    blue, orange, grey = '#1f5fbf', '#c85200', '#e4e7ec'
+    N, C, P = 3, 3, 4  # images: samples, channels, pixels H·W
+    B, T, F = 3, 3, 4  # tokens: samples, tokens, features
+    # Each panel: title, $S_i$ laid out as (sample, row, column), element $i$, row and column labels, colour.
+    # BatchNorm1d sees tokens as $(B, C, T)$, so its mask is moved back to $(B, T, C)$ for the picture.
+    i = (1, 1, 2)
     panels = [
-        ('BatchNorm, (N, C, H·W)', 'sample n', 'channel c, positions H·W', lambda n, c, p: c == 1),
-        ('LayerNorm, (N, C, H·W)', 'sample n', 'channel c, positions H·W', lambda n, c, p: n == 2),
-        ('LayerNorm, (B, T, C): per token', 'token t', 'features C', lambda t, c, p: t == 2),
+        ('BatchNorm2d on images', statistics_set('batch', (N, C, P), i), 'channel', 'pixel', blue),
+        ('BatchNorm1d on tokens', statistics_set('batch', (B, F, T), (1, 2, 1)).transpose(1, 2),
+         'token', 'feature', blue),
+        ('LayerNorm((C, H, W)) on images', statistics_set('layer', (N, C, P), i, 2), 'channel', 'pixel', orange),
+        ('LayerNorm(C) on tokens', statistics_set('layer', (B, T, F), i), 'token', 'feature', orange),
     ]
-    for ax, (title, ylabel, xlabel, chosen) in zip(axes, panels):
-        # 4 rows (samples or tokens) by 3 groups of 3 columns (channels x positions)
-        for n in range(4):
-            for c in range(3):
-                for p in range(3):
-                    on = chosen(n, c, p)
-                    ax.add_patch(Rectangle((c * 3.4 + p, 3 - n), 0.9, 0.9,
-                                           facecolor='#1f5fbf' if on else '#e3e7ee', edgecolor='#333333', lw=0.5))
-        ax.set_xlim(-0.3, 10.3)
-        ax.set_ylim(-0.3, 4.2)
+    si, ri, ci = i
+    fig, axes = plt.subplots(2, 2, figsize=(9, 4.4))
+    for ax, (title, mask, row_label, col_label, colour) in zip(axes.T.flat, panels):
+        samples, rows, cols = mask.shape
+        cells, colours = [], []
+        # Sample $s$ is a block of `rows` x `cols` cells, the blocks side by side
+        for s in range(samples):
+            for r in range(rows):
+                for c in range(cols):
+                    cells.append(Rectangle((s * (cols + 1) + c, rows - 1 - r), 0.92, 0.92))
+                    colours.append(colour if mask[s, r, c] else grey)
+            ax.text(s * (cols + 1) + cols / 2 - 0.04, -0.35, f'sample {s}', ha='center', va='top', fontsize=8)
+        ax.add_collection(PatchCollection(cells, facecolors=colours, edgecolors='#333333', linewidths=0.4))
+        ax.plot(si * (cols + 1) + ci + 0.46, rows - 1 - ri + 0.46, 'o', color='black', markersize=5)
+        ax.set_xlim(-0.3, samples * (cols + 1) - 0.7)
+        ax.set_ylim(-1.1, rows + 0.1)
         ax.set_aspect('equal')
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel(xlabel, fontsize=9)
-        ax.set_ylabel(ylabel, fontsize=9)
+        ax.set_title(f'{title}: |S| = {int(mask.sum())}', fontsize=9.5)
+        ax.set_ylabel(f'{row_label} ↓', fontsize=8.5)
+        ax.set_xlabel(f'{col_label} →, within each sample', fontsize=8.5)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle('Blue: the elements that share one mean and variance', fontsize=10)
+        for side in ax.spines.values():
+            side.set_visible(False)
+    fig.suptitle('The dot is element i; the coloured cells are its statistics set S_i', fontsize=10)
+    fig.tight_layout()
     return {'axes': fig}
+
+
+def _check_definition():
+    """
+    ## Checking the definition against PyTorch
+
+    Normalizing by hand over `reduction_dims()` gives what the `torch.nn` layers give, for images and
+    for tokens, and `statistics_set()` picks out exactly the elements those statistics are taken over.
+    """
+    from torch import nn
+    from labml_nn_norm._check import check, check_close, check_raises, section
+
+    section('One definition, two cases')
+    x = torch.randn(4, 3, 5, 5) * 2 + 3  # images: N, C, H, W
+    tokens = torch.randn(2, 7, 8) + 1  # B, T, C
+    check('BatchNorm on (N, C, H, W) reduces N, H, W; LayerNorm((C, H, W)) reduces C, H, W',
+          reduction_dims('batch', x.shape) == (0, 2, 3) and reduction_dims('layer', x.shape, 3) == (1, 2, 3))
+    check_close('images: normalize over N, H, W == nn.BatchNorm2d(3) in training',
+                normalize_over(x, reduction_dims('batch', x.shape)), nn.BatchNorm2d(3)(x).detach())
+    check_close('images: normalize over C, H, W == nn.LayerNorm((3, 5, 5))',
+                normalize_over(x, reduction_dims('layer', x.shape, 3)), nn.LayerNorm((3, 5, 5))(x).detach())
+    # For BatchNorm the tokens are laid out $(B, C, T)$, so the reduced dimensions are 0 and 2
+    bct = tokens.transpose(1, 2)
+    check_close('tokens: normalize (B, C, T) over B, T == nn.BatchNorm1d(8)',
+                normalize_over(bct, reduction_dims('batch', bct.shape)), nn.BatchNorm1d(8)(bct).detach())
+    check_close('tokens: normalize over C == nn.LayerNorm(8)',
+                normalize_over(tokens, reduction_dims('layer', tokens.shape)), nn.LayerNorm(8)(tokens).detach())
+    #
+    # The mask reproduces one element's output from its $S_i$ alone
+    i = (2, 1, 3, 4)
+    cases = (('batch', 1, nn.BatchNorm2d(3), 4 * 5 * 5), ('layer', 3, nn.LayerNorm((3, 5, 5)), 3 * 5 * 5))
+    for kind, ndim, layer, size in cases:
+        s = x[statistics_set(kind, x.shape, i, ndim)]
+        by_hand = (x[i] - s.mean()) / torch.sqrt(s.var(unbiased=False) + 1e-5)
+        check(f'{kind}: |S_i| = {size}', s.numel() == size)
+        check_close(f'{kind}: x_i normalized by the statistics of S_i == torch output at i',
+                    by_hand, layer(x)[i].detach())
+    #
+    # **The trap.** `BatchNorm1d(C)` on $(B, T, C)$ without the transpose: when $T = C$ nothing
+    # complains, and it normalizes each *token position* over the batch and features
+    square = torch.randn(4, 8, 8) + 1
+    check_close('trap: BatchNorm(8) on (B, T=8, C=8) silently normalizes per position, over B and C',
+                BatchNorm(8)(square), normalize_over(square, (0, 2)))
+    check_raises('... and with T != C it refuses', ValueError, BatchNorm(8), tokens, match='expects 8 channels')
+
+
+def _check_train_eval():
+    r"""
+    ## Why `train()` and `eval()` change BatchNorm and not LayerNorm
+
+    BatchNorm's $S_i$ contains *other samples*, so in training one sample's output depends on its neighbours.
+    At inference we want an output that depends on the input alone, and there may be only one input.
+    So while training BatchNorm keeps running averages of $\mu$ and $\sigma^2$ in buffers,
+
+    $$\hat\mu \leftarrow (1 - m)\,\hat\mu + m\,\mu_{\mathcal{B}}$$
+
+    with momentum $m = 0.1$, and `eval()` switches to them. LayerNorm's $S_i$ is inside the sample, so it
+    always computes the same thing: it has nothing to switch and nothing to store.
+    """
+    from torch import nn
+    from labml_nn_norm._check import check, check_close, section
+
+    section('train() and eval()')
+    x = torch.randn(8, 3, 5, 5) * 2 + 3
+    bn, bn_ref, ln = BatchNorm(3), nn.BatchNorm2d(3), LayerNorm((3, 5, 5))
+    y_bn, y_ln = bn(x), ln(x)
+    check_close('BatchNorm in training == nn.BatchNorm2d in training', y_bn, bn_ref(x))
+    bn.eval(), bn_ref.eval(), ln.eval()
+    # After one training step the running averages are still 90% their initial 0 and 1, far from this
+    # batch's statistics, so `eval()` normalizes the same input differently
+    diff = (bn(x) - y_bn).abs().max().item()
+    check('BatchNorm: the same input gives another output in eval()', diff > 1, f'max |Δ| = {diff:.2f}')
+    check_close('BatchNorm in eval() == nn.BatchNorm2d in eval()', bn(x), bn_ref(x))
+    mean, var = bn.running_mean.view(1, 3, 1, 1), bn.running_var.view(1, 3, 1, 1)
+    check_close('BatchNorm in eval() normalizes with running_mean and running_var',
+                bn(x), (x - mean) / torch.sqrt(var + 1e-5))
+    check('LayerNorm: bit-identical in train() and eval()', torch.equal(ln(x), y_ln))
+    #
+    # A sample's output depends on its neighbours in training, and not in evaluation
+    neighbours = torch.cat([x[:1], torch.randn(7, 3, 5, 5) * 5 - 2])
+    moved = (bn.train()(neighbours)[0] - bn.train()(x)[0]).abs().max().item()
+    check('BatchNorm train(): sample 0 changes when the other 7 change', moved > 0.5,
+          f'max |Δ| = {moved:.2f}')
+    check('BatchNorm eval(): sample 0 stays the same', torch.equal(bn.eval()(neighbours)[0], bn(x)[0]))
+    check_close('LayerNorm: sample 0 stays the same', ln(neighbours)[0], ln(x)[0])
+    #
+    # **The buffers.** LayerNorm's `state_dict` is only $\gamma$ and $\beta$
+    check('LayerNorm has no buffers', list(LayerNorm((3, 5, 5)).buffers()) == [])
+    buffers = [name for name, _ in BatchNorm(3).named_buffers()]
+    check('BatchNorm has running_mean, running_var, num_batches_tracked',
+          buffers == ['running_mean', 'running_var', 'num_batches_tracked'])
+    check('state_dict keys match torch.nn for both',
+          list(LayerNorm(8).state_dict()) == list(nn.LayerNorm(8).state_dict())
+          and list(BatchNorm(8).state_dict()) == list(nn.BatchNorm1d(8).state_dict()))
+    #
+    # **Convergence.** Feeding one batch $k$ times moves $\hat\mu$ from 0 a fraction $1 - 0.9^k$ of the way to
+    # its mean; $\hat\sigma^2$ moves from 1 toward the batch's *unbiased* variance
+    bn, k = BatchNorm(3), 10
+    for _ in range(k):
+        bn(x)
+    mean, var = x.mean((0, 2, 3)), x.var((0, 2, 3), unbiased=True)
+    check_close(f'running_mean after {k} steps == (1 - 0.9^{k}) μ', bn.running_mean, (1 - 0.9 ** k) * mean)
+    check_close(f'running_var after {k} steps == 0.9^{k} + (1 - 0.9^{k}) σ²', bn.running_var,
+                0.9 ** k + (1 - 0.9 ** k) * var)
+    # Fresh batches from $\mathcal{N}(3, 2^2)$: after 50 steps the buffers sit near the data's statistics
+    bn, bn_ref = BatchNorm(3), nn.BatchNorm2d(3)
+    for _ in range(50):
+        batch = torch.randn(16, 3, 5, 5) * 2 + 3
+        bn(batch), bn_ref(batch)
+    check('after 50 batches running_mean ≈ 3 and running_var ≈ 4',
+          (bn.running_mean - 3).abs().max() < 0.1 and (bn.running_var - 4).abs().max() < 0.3,
+          f'mean {[round(v, 3) for v in bn.running_mean.tolist()]}, '
+          f'var {[round(v, 3) for v in bn.running_var.tolist()]}')
+    check_close('... the same buffers as nn.BatchNorm2d', (bn.running_mean, bn.running_var),
+                (bn_ref.running_mean, bn_ref.running_var))
+
+
+def _check_batch_of_one():
+    """
+    ## A batch of one
+
+    With $N = 1$, BatchNorm's $S_i$ shrinks to what one sample holds for one channel. For a $(1, C)$ input that
+    is a single value: its variance is 0 and it normalizes to 0 whatever it was, so in training PyTorch (and
+    ours) refuse it. For a $(1, C, H, W)$ image it is that image's own pixels, so BatchNorm becomes
+    *instance normalization*. LayerNorm's $S_i$ never included the batch, so a sample's output is the same alone
+    or in any batch.
+    """
+    import torch.nn.functional as F
+    from torch import nn
+    from labml_nn_norm._check import check_close, check_raises, section
+
+    section('A batch of one')
+    check_raises('BatchNorm, (1, C) in training', ValueError, BatchNorm(3), torch.randn(1, 3),
+                 match='Expected more than 1 value per channel when training')
+    check_raises('nn.BatchNorm1d refuses it with the same message', ValueError,
+                 nn.BatchNorm1d(3), torch.randn(1, 3), match='Expected more than 1 value per channel when training')
+    one = torch.randn(1, 3, 5, 5) * 2 + 3
+    y = BatchNorm(3)(one)
+    check_close('BatchNorm, (1, C, H, W) == nn.BatchNorm2d', y, nn.BatchNorm2d(3)(one))
+    check_close('... == each channel over its own H·W pixels (instance norm)', y, F.instance_norm(one))
+    x = torch.randn(6, 3, 5, 5) * 2 + 3
+    ln = LayerNorm((3, 5, 5))
+    alone = torch.cat([ln(x[n:n + 1]) for n in range(6)])
+    check_close('LayerNorm: each sample alone == the same sample in the batch of 6', alone, ln(x))
+
+
+def _check_padding():
+    """
+    ## Variable-length sequences
+
+    Sequences of different lengths are padded to one length $T$. BatchNorm's $S_i$ for a feature is every
+    token of every sequence, pads included, so the statistics, and the outputs of the *real* tokens, depend
+    on how much padding the batch happens to have. LayerNorm's $S_i$ is one token's features, so padding
+    cannot reach it. This is why LayerNorm is the normalization of the [Transformer](https://arxiv.org/abs/1706.03762),
+    where it normalizes each token in every *add & norm* step.
+    """
+    from torch import nn
+    from labml_nn_norm._check import check, check_close, section
+
+    section('Padded sequences (B, T, C)')
+    lengths = [5, 3]
+    real = [torch.randn(n, 8) + 2 for n in lengths]  # two sequences, 8 features
+
+    def pad_to(T: int):
+        # Zeros after each sequence's end, and the mask of its real tokens
+        x = torch.stack([torch.cat([s, torch.zeros(T - len(s), 8)]) for s in real])
+        return x, torch.arange(T)[None, :] < torch.tensor(lengths)[:, None]
+
+    (x5, m5), (x15, m15) = pad_to(5), pad_to(15)
+    bn, ln = BatchNorm(8), LayerNorm(8)
+    drift = (_tokens_through_bn(bn, x15)[m15] - _tokens_through_bn(bn, x5)[m5]).abs().max().item()
+    check('BatchNorm: real tokens change when padding grows from 5 to 15', drift > 0.5,
+          f'max |Δ| = {drift:.2f}')
+    check_close('LayerNorm: real tokens the same with 5 or 15 padded length', ln(x15)[m15], ln(x5)[m5])
+    check_close('LayerNorm: ... and the same as each sequence alone, unpadded', ln(x15)[m15],
+                torch.cat([nn.LayerNorm(8)(s) for s in real]).detach())
+    # The masked version equals BatchNorm on the real tokens alone, packed as $(n, C)$
+    packed = nn.BatchNorm1d(8)(torch.cat(real)).detach()
+    check_close('masked BatchNorm, padded to 15 == nn.BatchNorm1d on the packed real tokens',
+                masked_batch_norm(x15, m15)[m15], packed)
+    check_close('masked BatchNorm, padded to 5 == the same', masked_batch_norm(x5, m5)[m5], packed)
+
+
+def _check_rnn_and_devices():
+    """
+    ## RNNs and several devices
+
+    An RNN applies the same cell at every time step, but its hidden state's statistics change with the step.
+    With a state that adds up its inputs (as an LSTM's cell state can), the variance grows linearly in $t$.
+    BatchNorm with one set of statistics for all steps then squeezes the early steps and inflates the late
+    ones. It would need statistics per step, and a test sequence longer than every training sequence would
+    reach steps that have none. LayerNorm normalizes each sample at each step from that step's state alone.
+
+    Data-parallel training splits the batch over devices. Per-device BatchNorm uses a different $S_i$
+    from single-device BatchNorm, and matching it costs an all-reduce (`combine_statistics()` above, what
+    `nn.SyncBatchNorm` does). LayerNorm gives the same result on any split.
+    """
+    from torch import nn
+    from labml_nn_norm._check import check, check_close, section
+
+    section('RNN time steps')
+    h = torch.randn(64, 20, 8).cumsum(1)  # B, T, C: a hidden state accumulating its inputs
+    step_var = h.var(dim=(0, 2))
+    check('the batch variance of the state grows with t', step_var[-1] / step_var[0] > 5,
+          f'step 20 / step 1 = {(step_var[-1] / step_var[0]).item():.1f}')
+    y = _tokens_through_bn(BatchNorm(8), h)
+    std_first, std_last = y[:, 0].std().item(), y[:, -1].std().item()
+    check('one BatchNorm for all steps: step 1 squeezed, step 20 inflated', std_first < 0.5 < 1.2 < std_last,
+          f'std {std_first:.2f} at step 1, {std_last:.2f} at step 20')
+    ln = LayerNorm(8)
+    per_step = torch.stack([ln(h[:, t]) for t in range(20)], 1)
+    check_close('LayerNorm step by step == LayerNorm on the whole sequence', per_step, ln(h))
+    check_close('LayerNorm: every sample at every step has biased std 1', per_step.std(-1, unbiased=False),
+                torch.ones(64, 20), atol=1e-4, rtol=0)
+    #
+    section('Data-parallel: the batch split over 2 devices')
+    x = torch.randn(8, 3, 5, 5) * 2 + 3
+    x[4:] += 2  # the two halves differ, as they do when data is not shuffled perfectly
+    shards = x.chunk(2)
+    whole = nn.BatchNorm2d(3)(x).detach()
+    local = torch.cat([BatchNorm(3)(s) for s in shards])
+    gap = (local - whole).abs().max().item()
+    check('BatchNorm per device != BatchNorm on the whole batch', gap > 0.5, f'max |Δ| = {gap:.2f}')
+    counts = torch.tensor([float(s.numel() // 3) for s in shards])
+    means = torch.stack([s.mean((0, 2, 3)) for s in shards])
+    variances = torch.stack([s.var((0, 2, 3), unbiased=False) for s in shards])
+    mean, var = combine_statistics(counts, means, variances)
+    synced = (x - mean.view(1, 3, 1, 1)) / torch.sqrt(var.view(1, 3, 1, 1) + 1e-5)
+    check_close('all-reduced (n_k, μ_k, σ²_k) == BatchNorm on the whole batch', synced, whole)
+    ln = LayerNorm((3, 5, 5))
+    check_close('LayerNorm per device == LayerNorm on the whole batch',
+                torch.cat([ln(s) for s in shards]), ln(x))
 
 
 def _test():
     """
-    ## The demonstrations
+    ## Run all the checks
     """
-    import torch.nn.functional as F
-    from torch import nn
-    from labml_nn_norm._check import check, check_close, check_raises, section
+    from labml_nn_norm._check import check_raises
 
     torch.manual_seed(0)
-    section('One definition, two cases: the statistics set as dimensions')
-    x = torch.randn(4, 3, 5, 5) * 2 + 3
-    check('BatchNorm on (N, C, H, W) reduces N, H, W', reduction_dims('batch', x.shape) == (0, 2, 3))
-    check_close('normalize over those dims == nn.BatchNorm2d (training)',
-                normalize_over(x, reduction_dims('batch', x.shape)), nn.BatchNorm2d(3)(x).detach())
-    check_close('normalize over C, H, W == nn.LayerNorm((3, 5, 5))',
-                normalize_over(x, reduction_dims('layer', x.shape, 3)), nn.LayerNorm((3, 5, 5))(x).detach())
-    # For tokens, BatchNorm1d wants (B, C, T): channels in dimension 1
-    tokens = torch.randn(2, 7, 8) + 1  # batch, tokens, features
-    check_close('(B, T, C): per-feature BatchNorm == nn.BatchNorm1d on (B, C, T)',
-                normalize_over(tokens, (0, 1)), nn.BatchNorm1d(8)(tokens.transpose(1, 2)).transpose(1, 2).detach())
-    check_close('(B, T, C): per-token LayerNorm == nn.LayerNorm(C)',
-                normalize_over(tokens, reduction_dims('layer', tokens.shape)), nn.LayerNorm(8)(tokens).detach())
-    #
-    section('train() and eval()')
-    bn, ln = BatchNorm(3), LayerNorm((3, 5, 5))
-    y_train_bn, y_train_ln = bn(x), ln(x)
-    bn.eval(), ln.eval()
-    diff = (bn(x) - y_train_bn).abs().max().item()
-    check('BatchNorm: eval() output differs from train() output', diff > 0.1, f'max |Δ| = {diff:.2f}')
-    check('LayerNorm: identical in train() and eval()', torch.equal(ln(x), y_train_ln))
-    check('LayerNorm has no buffers; BatchNorm has three',
-          list(ln.buffers()) == [] and len(list(bn.buffers())) == 3)
-    # With momentum 0.1 the running mean approaches the data's mean (3) geometrically: $1 - 0.9^k$
-    bn = BatchNorm(3).train()
-    for _ in range(50):
-        bn(torch.randn(16, 3, 5, 5) * 2 + 3)
-    check('BatchNorm running_mean after 50 steps ≈ data mean 3 (1 - 0.9^50 of the way)',
-          (bn.running_mean - 3).abs().max().item() < 0.1, f'{bn.running_mean.tolist()}')
-    #
-    section('A batch of one')
-    check_raises('BatchNorm, (1, C) in training', ValueError, BatchNorm(3), torch.randn(1, 3),
-                 match='more than 1 value per channel')
-    one = x[:1]
-    check_close('BatchNorm, (1, C, H, W): each channel over its own pixels',
-                BatchNorm(3)(one).detach(), normalize_over(one, (0, 2, 3)))
-    ln = LayerNorm((3, 5, 5))
-    check_close('LayerNorm: a sample alone == the same sample inside the batch', ln(one), ln(x)[:1])
-    #
-    section('Padded sequences (B, T, C) with T padded by zeros')
-    real = torch.randn(2, 5, 8) + 2
-    padded = {pad: torch.cat([real, torch.zeros(2, pad, 8)], 1) for pad in (0, 3, 10)}
-    bn, ln = BatchNorm(8), LayerNorm(8)
-    bn_out = {pad: bn(p.transpose(1, 2)).transpose(1, 2)[:, :5] for pad, p in padded.items()}
-    ln_out = {pad: ln(p)[:, :5] for pad, p in padded.items()}
-    drift = (bn_out[10] - bn_out[0]).abs().max().item()
-    check('BatchNorm: real tokens change when padding is added', drift > 0.5, f'max |Δ| = {drift:.2f}')
-    check_close('LayerNorm: real tokens identical with 0, 3 or 10 pads', ln_out[10], ln_out[0])
-    # The fix for BatchNorm costs a mask: statistics over the real tokens only
-    mask = torch.zeros(2, 15, 1, dtype=torch.bool)
-    mask[:, :5] = True
-    p = padded[10]
-    mean = (p * mask).sum((0, 1)) / mask.sum()
-    var = (((p - mean) * mask) ** 2).sum((0, 1)) / mask.sum()
-    masked = ((p - mean) / torch.sqrt(var + 1e-5))[:, :5]
-    check_close('masked BatchNorm over real tokens == BatchNorm without pads', masked, bn_out[0])
-    #
-    section('Errors')
-    check_raises('unknown kind', ValueError, reduction_dims, 'group', (2, 3), match="'group'")
-    check_close('F.layer_norm agrees on a token batch', ln(real), F.layer_norm(real, (8,), ln.weight, ln.bias))
+    _check_definition()
+    _check_train_eval()
+    _check_batch_of_one()
+    _check_padding()
+    _check_rnn_and_devices()
+    check_raises('reduction_dims: an unknown kind', ValueError, reduction_dims, 'group', (2, 3), match="'group'")
