@@ -90,7 +90,9 @@ def run_page(path: Path, tree_hash: str) -> dict:
     if (key / 'result.json').exists():
         return json.loads((key / 'result.json').read_text())
     key.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED='0')
+    # One thread per page, several pages at once: torch's OpenMP threads spin while they wait,
+    # and two processes each spinning on every core slow the whole build several times over
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED='0', OMP_NUM_THREADS='1')
     done = subprocess.run([sys.executable, str(ROOT / 'scripts' / 'run_page.py'), name, str(key)],
                           cwd=ROOT, env=env, capture_output=True, check=False)
     # Bytes, not text: text mode would turn the logger's `\r` into line breaks

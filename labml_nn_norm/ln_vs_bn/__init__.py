@@ -337,7 +337,7 @@ def _check_padding():
     Sequences of different lengths are padded to one length $T$. BatchNorm's $S_i$ for a feature is every
     token of every sequence, pads included, so the statistics, and the outputs of the *real* tokens, depend
     on how much padding the batch happens to have. LayerNorm's $S_i$ is one token's features, so padding
-    cannot reach it. This is why LayerNorm is the normalization of the [Transformer](https://arxiv.org/abs/1706.03762),
+    cannot reach it. This is why LayerNorm is the normalization of the [Transformer](../transformer/index.md) ([Vaswani et al., 2017](https://arxiv.org/abs/1706.03762)),
     where it normalizes each token in every *add & norm* step.
     """
     from torch import nn
