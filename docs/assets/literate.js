@@ -22,3 +22,15 @@
     }
   });
 })();
+
+// Material wraps wide tables in a scrolling box at run time; make each box reachable by keyboard
+// (WCAG: a scrollable region must be focusable) once Material has built the page.
+(function () {
+  function focusableScrollers() {
+    document.querySelectorAll('.md-typeset__scrollwrap').forEach(function (box) {
+      box.setAttribute('tabindex', '0');
+    });
+  }
+  if (typeof document$ !== 'undefined') document$.subscribe(focusableScrollers);
+  else document.addEventListener('DOMContentLoaded', focusableScrollers);
+})();
