@@ -129,7 +129,7 @@ def layer_norm(input: torch.Tensor, normalized_shape: _shape_t,
     # (two passes). The one-pass shortcut $\mathbb{E}[x^2] - \mathbb{E}[x]^2$ subtracts two
     # huge, nearly equal numbers when the mean is large, and turns into garbage or a
     # negative variance (then NaN): `_test()` shows it on rows with mean $10^4$.
-    # The numerics page compares all the ways to compute it.
+    # The [numerics page](../numerics/index.md) compares all the ways to compute it.
     var = (x - mean).square().mean(dim=dims, keepdim=True)
     #
     # $\hat{x} = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}$, with $\epsilon$ inside the root
