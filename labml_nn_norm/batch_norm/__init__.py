@@ -34,7 +34,7 @@ request at a time), and an output that changes with its neighbours is not what w
 during training BatchNorm keeps exponential moving averages of $\mu_c$ and $\sigma^2_c$ in
 buffers and uses *those* in evaluation mode. That is why `train()` and `eval()` change what
 BatchNorm computes, and why it is awkward for small batches, RNNs (statistics per time step?)
-and data-parallel training, where the batch is split across devices.
+and [data-parallel training](../distributed/index.md), where the batch is split across devices.
 """
 
 from typing import Optional

@@ -17,7 +17,7 @@ one's `state_dict` into the other.
 [Batch Normalization](../batch_norm/index.md) normalizes each feature with the mean and
 variance *of the batch*. That needs running averages for inference, breaks down for a batch
 of one, is awkward for RNNs (which time step's statistics?) and needs a cross-device
-all-reduce in data-parallel training (across devices).
+all-reduce in data-parallel training ([across devices](../distributed/index.md)).
 Layer normalization computes the statistics *of each sample* instead: no batch, no
 running averages, and the same computation in training and in evaluation.
 

@@ -379,7 +379,7 @@ def _check_rnn_and_devices():
 
     Data-parallel training splits the batch over devices. Per-device BatchNorm uses a different $S_i$
     from single-device BatchNorm, and matching it costs an all-reduce (`combine_statistics()` above, what
-    `nn.SyncBatchNorm` does). LayerNorm gives the same result on any split.
+    `nn.SyncBatchNorm` does; [across devices](../distributed/index.md) builds it on torch.distributed). LayerNorm gives the same result on any split.
     """
     from torch import nn
     from labml_nn_norm._check import check, check_close, section
