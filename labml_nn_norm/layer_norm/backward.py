@@ -10,7 +10,7 @@ Autograd can differentiate [our LayerNorm](index.md) for us, but it does so by k
 intermediate of the forward pass alive until the backward pass: the centred input, its square,
 the variance, $\hat{x}$… A hand-written backward needs far less, and its formula explains two
 facts about LayerNorm's gradients that are worth knowing. This is what fused kernels
-(PyTorch's own, apex's, ours in Triton) implement.
+(PyTorch's own, apex's, [ours in Triton](../kernels/triton_layer_norm.md)) implement.
 
 ### Notation
 

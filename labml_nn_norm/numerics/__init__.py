@@ -29,7 +29,7 @@ reference when the site is built, and shows why real kernels use the last one.
    M_2 = M_{2,a} + M_{2,b} + \delta^2\,\frac{n_a n_b}{n}$$
    This is what a GPU kernel does: each thread runs Welford over its share of the row, then the
    32 threads of a warp merge their partials in a butterfly of 5 shuffle steps, and warps merge
-   through shared memory (the fast kernel page shows it in Triton).
+   through shared memory ([the Triton kernel](../kernels/triton_layer_norm.md) does it across column tiles).
 
 ### Measured: the largest relative error of the variance
 

@@ -1,0 +1,287 @@
+r"""
+---
+title: A LayerNorm kernel in Triton
+summary: A fused LayerNorm forward and backward in Triton - one program per row, statistics in float32 registers, Chan's merge across column tiles, partial sums for the weight gradients - tested on the CPU with Triton's interpreter.
+---
+
+# A LayerNorm kernel in Triton
+
+[Triton](https://triton-lang.org) programs are written per *program instance*, a block of work
+that the compiler maps onto a GPU's threads; `tl.arange(0, BLOCK)` is a vector of `BLOCK` lanes
+that the compiler spreads over a warp or a whole thread block. Our kernel follows the plan of
+[the section's landing page](index.md):
+
+* the input is viewed as `(rows, cols)`, `cols` $= H$, the product of `normalized_shape`;
+* **one program per row**; it loads the row in tiles of `BLOCK` columns (a power of two, masked at
+  the ragged end), keeps $\mu$ and $1/\sigma$ in float32 registers, and writes $y$ in the input's dtype
+  plus $\mu$ and $1/\sigma$ for the backward pass;
+* if the row fits in one tile (`cols <= BLOCK`) it is read **once** and kept in registers
+  (OneFlow's warp and shared-memory paths); otherwise the statistics take one pass over the
+  tiles, merging each tile's $(n, \bar{x}, M_2)$ with [Chan's formula](../numerics/index.md), and the
+  output a second pass (OneFlow's "uncached" path);
+* the backward pass is one program per group of rows: two row reductions $\overline{g}$ and
+  $\overline{g\hat{x}}$ for $dx$ ([the formula](../layer_norm/backward.md)), and partial sums of
+  $dy\,\hat{x}$ and $dy$ per program for $d\gamma$ and $d\beta$, added up in a second step.
+
+**Running it without a GPU.** With no CUDA device, importing this module sets
+`TRITON_INTERPRET=1` (unless you set it yourself) *before* importing Triton: Triton's interpreter
+then runs the same kernels on CPU tensors with NumPy, slowly but exactly, which is how CI checks
+them. Speed means something only on a GPU; `scripts/benchmark_kernels.py` measures it there.
+"""
+
+import math
+import os
+from typing import Optional
+
+import torch
+
+from labml_nn_norm.layer_norm import _as_shape, _check_shapes, _shape_t
+
+# Must happen before Triton is imported: the interpreter is chosen when a kernel is defined
+if not torch.cuda.is_available():
+    os.environ.setdefault('TRITON_INTERPRET', '1')
+try:
+    import triton
+    import triton.language as tl
+except ImportError:  # the page still imports; `triton_layer_norm` says what is missing
+    triton = None
+
+if triton is not None:
+    @triton.jit
+    def _forward_kernel(X, Y, W, B, Mean, Rstd, stride, N, eps,
+                        HAS_W: tl.constexpr, HAS_B: tl.constexpr, BLOCK: tl.constexpr, ONE_TILE: tl.constexpr):
+        r"""
+        ## The forward kernel
+
+        One program per row. `ONE_TILE` (known at compile time) picks the register-cached path.
+        """
+        row = tl.program_id(0)
+        X += row * stride
+        Y += row * stride
+        cols = tl.arange(0, BLOCK)
+        if ONE_TILE:
+            # The whole row in registers: read once, two-pass statistics without touching memory again
+            mask = cols < N
+            x = tl.load(X + cols, mask=mask, other=0.0).to(tl.float32)
+            mean = tl.sum(x, axis=0) / N
+            d = tl.where(mask, x - mean, 0.0)
+            rstd = 1.0 / tl.sqrt(tl.sum(d * d, axis=0) / N + eps)
+        else:
+            # Tile by tile: each tile's $(n, \bar{x}, M_2)$ merged into the running ones (Chan)
+            n = 0.0
+            mean = 0.0
+            m2 = 0.0
+            for start in range(0, N, BLOCK):
+                c = start + cols
+                mask = c < N
+                x = tl.load(X + c, mask=mask, other=0.0).to(tl.float32)
+                t_n = tl.sum(mask.to(tl.float32), axis=0)
+                t_mean = tl.sum(x, axis=0) / t_n
+                d = tl.where(mask, x - t_mean, 0.0)
+                t_m2 = tl.sum(d * d, axis=0)
+                # $\delta = \bar{x}_t - \bar{x}$; $\bar{x} \mathrel{+}= \delta\,n_t/n$; $M_2 \mathrel{+}= M_{2,t} + \delta^2 n\,n_t / (n + n_t)$
+                total = n + t_n
+                delta = t_mean - mean
+                mean = mean + delta * (t_n / total)
+                m2 = m2 + t_m2 + delta * delta * n * (t_n / total)
+                n = total
+            rstd = 1.0 / tl.sqrt(m2 / N + eps)
+        tl.store(Mean + row, mean)
+        tl.store(Rstd + row, rstd)
+        #
+        # $y = \gamma\,(x - \mu)/\sigma + \beta$, written in the input's dtype (the store converts)
+        for start in range(0, N, BLOCK):
+            c = start + cols
+            mask = c < N
+            if ONE_TILE:
+                xv = x
+            else:
+                xv = tl.load(X + c, mask=mask, other=0.0).to(tl.float32)
+            y = (xv - mean) * rstd
+            if HAS_W:
+                y = y * tl.load(W + c, mask=mask, other=0.0).to(tl.float32)
+            if HAS_B:
+                y = y + tl.load(B + c, mask=mask, other=0.0).to(tl.float32)
+            tl.store(Y + c, y, mask=mask)
+
+    @triton.jit
+    def _backward_kernel(X, DY, DX, W, Mean, Rstd, DW_partial, DB_partial, stride, N, rows,
+                         HAS_W: tl.constexpr, BLOCK: tl.constexpr):
+        r"""
+        ## The backward kernel
+
+        Program `pid` takes rows `pid`, `pid + P`, `pid + 2P`, … (P programs). For each row: pass 1
+        sums $g\hat{x}$ and $g$ over the tiles, pass 2 writes $dx$ and adds $dy\,\hat{x}$ and $dy$ into this
+        program's own row of the partial buffers, so no two programs write the same memory.
+        """
+        pid = tl.program_id(0)
+        programs = tl.num_programs(0)
+        cols = tl.arange(0, BLOCK)
+        for row in range(pid, rows, programs):
+            mean = tl.load(Mean + row)
+            rstd = tl.load(Rstd + row)
+            sum_gx = 0.0
+            sum_g = 0.0
+            for start in range(0, N, BLOCK):
+                c = start + cols
+                mask = c < N
+                x_hat = (tl.load(X + row * stride + c, mask=mask, other=0.0).to(tl.float32) - mean) * rstd
+                g = tl.load(DY + row * stride + c, mask=mask, other=0.0).to(tl.float32)
+                if HAS_W:
+                    g = g * tl.load(W + c, mask=mask, other=0.0).to(tl.float32)
+                sum_gx += tl.sum(tl.where(mask, g * x_hat, 0.0), axis=0)
+                sum_g += tl.sum(g, axis=0)
+            #
+            # $dx = \frac{1}{\sigma}\big(g - \overline{g} - \hat{x}\,\overline{g\hat{x}}\big)$
+            for start in range(0, N, BLOCK):
+                c = start + cols
+                mask = c < N
+                x_hat = (tl.load(X + row * stride + c, mask=mask, other=0.0).to(tl.float32) - mean) * rstd
+                dy = tl.load(DY + row * stride + c, mask=mask, other=0.0).to(tl.float32)
+                g = dy
+                if HAS_W:
+                    g = g * tl.load(W + c, mask=mask, other=0.0).to(tl.float32)
+                dx = (g - sum_g / N - x_hat * (sum_gx / N)) * rstd
+                tl.store(DX + row * stride + c, dx, mask=mask)
+                # This program's partial $d\gamma$, $d\beta$ (float32), accumulated over its rows
+                dw = tl.load(DW_partial + pid * N + c, mask=mask, other=0.0)
+                tl.store(DW_partial + pid * N + c, dw + dy * x_hat, mask=mask)
+                db = tl.load(DB_partial + pid * N + c, mask=mask, other=0.0)
+                tl.store(DB_partial + pid * N + c, db + dy, mask=mask)
+
+
+def _block_size(cols: int, max_block: int) -> int:
+    # The next power of two of the row length, capped: Triton's `tl.arange` needs a power of two
+    return min(triton.next_power_of_2(cols), max_block)
+
+
+class TritonLayerNorm(torch.autograd.Function):
+    """
+    ## Wrapping the kernels for autograd
+    """
+
+    @staticmethod
+    def forward(ctx, x, normalized_shape, weight, bias, eps, max_block):
+        H = math.prod(normalized_shape)
+        # (rows, cols), contiguous, so a row's stride is `cols`
+        x2 = x.reshape(-1, H).contiguous()
+        rows = x2.shape[0]
+        y = torch.empty_like(x2)
+        mean = torch.empty(rows, dtype=torch.float32, device=x.device)
+        rstd = torch.empty(rows, dtype=torch.float32, device=x.device)
+        block = _block_size(H, max_block)
+        w = weight.reshape(H).contiguous() if weight is not None else x2
+        b = bias.reshape(H).contiguous() if bias is not None else x2
+        if rows:
+            _forward_kernel[(rows,)](x2, y, w, b, mean, rstd, H, H, eps, HAS_W=weight is not None,
+                                     HAS_B=bias is not None, BLOCK=block, ONE_TILE=H <= block)
+        ctx.save_for_backward(x2, weight, mean, rstd)
+        ctx.shape, ctx.normalized_shape, ctx.block, ctx.has_bias = x.shape, normalized_shape, block, bias is not None
+        return y.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, dy):
+        x2, weight, mean, rstd = ctx.saved_tensors
+        rows, H = x2.shape
+        dy2 = dy.reshape(rows, H).contiguous()
+        dx = torch.empty_like(x2)
+        # A few programs, each owning a row of the float32 partial sums
+        programs = max(1, min(rows, 4 * _multiprocessors(x2.device)))
+        dw_partial = torch.zeros(programs, H, dtype=torch.float32, device=x2.device)
+        db_partial = torch.zeros(programs, H, dtype=torch.float32, device=x2.device)
+        if rows:
+            _backward_kernel[(programs,)](x2, dy2, dx, weight.reshape(H) if weight is not None else x2, mean, rstd,
+                                          dw_partial, db_partial, H, H, rows, HAS_W=weight is not None,
+                                          BLOCK=ctx.block)
+        # The second step: add up the programs' partial sums
+        dweight = dw_partial.sum(0).reshape(ctx.normalized_shape).to(weight.dtype) if weight is not None else None
+        dbias = None
+        if ctx.has_bias:
+            dbias = db_partial.sum(0).reshape(ctx.normalized_shape).to(weight.dtype if weight is not None else dy.dtype)
+        return dx.reshape(ctx.shape), None, dweight, dbias, None, None
+
+
+def _multiprocessors(device: torch.device) -> int:
+    # On a GPU: its streaming multiprocessors; in the interpreter: a handful of programs
+    if device.type == 'cuda':
+        return torch.cuda.get_device_properties(device).multi_processor_count
+    return 2
+
+
+def triton_layer_norm(x: torch.Tensor, normalized_shape: _shape_t, weight: Optional[torch.Tensor] = None,
+                      bias: Optional[torch.Tensor] = None, eps: float = 1e-5, max_block: int = 4096) -> torch.Tensor:
+    """
+    ## The functional form
+
+    `F.layer_norm`'s contract. `max_block` caps the tile width (lower it to exercise the tile loop).
+    """
+    if triton is None:
+        raise RuntimeError('triton_layer_norm needs Triton (pip install triton); it is not importable here')
+    shape = _as_shape(normalized_shape)
+    _check_shapes(x, shape, weight, bias)
+    if x.device.type != 'cuda' and os.environ.get('TRITON_INTERPRET') != '1':
+        raise RuntimeError(f'triton_layer_norm runs on CUDA tensors, or on the CPU under TRITON_INTERPRET=1 '
+                           f'(set before Triton is imported); got a {x.device.type} tensor without it')
+    return TritonLayerNorm.apply(x, shape, weight, bias, eps, max_block)
+
+
+def check_against_torch(shape, normalized_shape, dtype=torch.float32, affine=True, bias=True, max_block=4096,
+                        device='cpu', seed=0):
+    """
+    ## Checking against `F.layer_norm`
+
+    Forward, and the gradients of the input, $\\gamma$ and $\\beta$; returns the largest differences.
+    Used by `_test()` and by `tests/test_kernels.py`.
+    """
+    import torch.nn.functional as F
+    g = torch.Generator().manual_seed(seed)
+    ns = _as_shape(normalized_shape)
+    x = (torch.randn(shape, generator=g) * 2 + 3).to(device=device, dtype=dtype)
+    w = torch.randn(ns, generator=g).to(device=device, dtype=dtype) if affine else None
+    b = torch.randn(ns, generator=g).to(device=device, dtype=dtype) if affine and bias else None
+    dy = torch.randn(shape, generator=g).to(device=device, dtype=dtype)
+    results = []
+    for fn in (lambda *a: triton_layer_norm(*a), lambda *a: F.layer_norm(*a)):
+        ts = [t.clone().requires_grad_() if t is not None else None for t in (x, w, b)]
+        y = fn(ts[0], ns, ts[1], ts[2])
+        y.backward(dy)
+        results.append([y] + [t.grad for t in ts if t is not None])
+    tol = {torch.float32: dict(atol=1e-4, rtol=1e-4), torch.bfloat16: dict(atol=6e-2, rtol=2e-2),
+           torch.float16: dict(atol=1e-2, rtol=1e-2)}[dtype]
+    torch.testing.assert_close(results[0], results[1], **tol)
+    return max((a.double() - r.double()).abs().max().item() if a.numel() else 0.0
+               for a, r in zip(*results))
+
+
+def _test():
+    """
+    ## Checks (Triton's interpreter on the CPU, or the GPU if there is one)
+
+    Small shapes: the interpreter runs each program in Python.
+    """
+    from labml_nn_norm._check import check, check_raises, section
+
+    if triton is None:
+        check('Triton is not installed: kernel checks need it (pip install triton)', True)
+        return
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    section(f'Triton kernels vs F.layer_norm, on {device}' +
+            (' (TRITON_INTERPRET=1)' if device == 'cpu' else ''))
+    cases = [((4, 37), 37, torch.float32, 64, 'ragged row, one tile'),
+             ((3, 2, 50), (2, 50), torch.float32, 32, '100 columns in 4 tiles of 32, Chan merge'),
+             ((5, 16), 16, torch.bfloat16, 64, 'bfloat16, statistics in float32'),
+             ((6, 24), 24, torch.float32, 8, '6 rows on 2 programs: partial sums'),
+             ((0, 8), 8, torch.float32, 64, 'empty batch')]
+    for shape, ns, dtype, block, what in cases:
+        err = check_against_torch(shape, ns, dtype, max_block=block, device=device)
+        check(f'{what}: input {shape}, y, dx, dγ, dβ', True, f'max |Δ| = {err:.1e}')
+    err = check_against_torch((3, 20), 20, affine=False, max_block=8, device=device)
+    check('no affine (weight and bias None)', True, f'max |Δ| = {err:.1e}')
+    err = check_against_torch((3, 20), 20, bias=False, max_block=8, device=device)
+    check('bias=False', True, f'max |Δ| = {err:.1e}')
+    check_raises('bad shapes rejected as in F.layer_norm', ValueError, triton_layer_norm, torch.randn(2, 5), 4,
+                 match='[*, 4]')
+
+
+if __name__ == '__main__':
+    _test()

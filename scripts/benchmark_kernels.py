@@ -1,0 +1,155 @@
+"""
+Benchmarks LayerNorm implementations and prints a table; saves the figures as JSON for the
+kernels page (`labml_nn_norm/kernels/results/`). A measurement, never a test.
+
+    .venv/bin/python scripts/benchmark_kernels.py            # CPU always; GPU too when CUDA is present
+    .venv/bin/python scripts/benchmark_kernels.py --quick    # fewer, shorter timings
+
+CPU: forward and forward+backward of our plain PyTorch `layer_norm` (several separate ops),
+`torch.compile` of it, `F.layer_norm`, and `x.clone()` (the bandwidth floor), median times.
+GPU: GB/s of the Triton kernel, `F.layer_norm` and a device-to-device copy, fp32/fp16/bf16.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch.utils import benchmark
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from labml_nn_norm.layer_norm import layer_norm  # noqa: E402
+
+RESULTS = ROOT / 'labml_nn_norm' / 'kernels' / 'results'
+CPU_SHAPES = [(4096, 768), (2048, 4096), (16384, 1024)]
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'):
+                return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def median_time(fn, min_run_time: float) -> float:
+    # torch.utils.benchmark handles warm-up and threads; the median resists outliers from a busy machine
+    # (with every thread torch would use: the Timer's default is one)
+    timer = benchmark.Timer(stmt='fn()', globals={'fn': fn}, num_threads=torch.get_num_threads())
+    return timer.blocked_autorange(min_run_time=min_run_time).median
+
+
+def bench_cpu(min_run_time: float):
+    # One compiled graph per shape and grad mode: 3 shapes x 2 passes, more than dynamo's default budget
+    torch._dynamo.config.recompile_limit = 64
+    compiled = torch.compile(layer_norm, dynamic=False)
+    rows_out = []
+    for rows, cols in CPU_SHAPES:
+        x = torch.randn(rows, cols) + 3
+        w, b = torch.randn(cols), torch.randn(cols)
+        xg, wg, bg = (t.clone().requires_grad_() for t in (x, w, b))
+        dy = torch.randn(rows, cols)
+        impls = {
+            'F.layer_norm': lambda a, w_, b_: F.layer_norm(a, (cols,), w_, b_),
+            'plain': lambda a, w_, b_: layer_norm(a, (cols,), w_, b_),
+            'compiled': lambda a, w_, b_: compiled(a, (cols,), w_, b_),
+        }
+        for kind in ('forward', 'forward+backward'):
+            row = {'rows': rows, 'cols': cols, 'pass': kind}
+            for name, f in impls.items():
+                if kind == 'forward':
+                    with torch.no_grad():
+                        f(x, w, b)  # warm-up (compiles once per shape)
+                        row[name] = median_time(lambda: f(x, w, b), min_run_time)
+                else:
+                    f(xg, wg, bg).backward(dy)
+                    row[name] = median_time(lambda: f(xg, wg, bg).backward(dy), min_run_time)
+            row['clone'] = median_time(lambda: x.clone(), min_run_time) if kind == 'forward' else None
+            # Minimum traffic of the forward pass: read x, write y
+            row['F.layer_norm GB/s'] = 2 * x.numel() * 4 / row['F.layer_norm'] / 1e9 if kind == 'forward' else \
+                4 * x.numel() * 4 / row['F.layer_norm'] / 1e9
+            rows_out.append(row)
+            print(f'{rows:6d}×{cols:<5d} {kind:17s} F.layer_norm {row["F.layer_norm"] * 1e3:8.2f} ms   '
+                  f'plain {row["plain"] / row["F.layer_norm"]:5.2f}×   compiled {row["compiled"] / row["F.layer_norm"]:5.2f}×'
+                  + (f'   clone {row["clone"] / row["F.layer_norm"]:5.2f}×' if row['clone'] else ''), flush=True)
+    return rows_out
+
+
+def bench_gpu():
+    import triton.testing
+    from labml_nn_norm.kernels.triton_layer_norm import triton_layer_norm
+    out = []
+    M = 4096
+    for dtype in (torch.float32, torch.float16, torch.bfloat16):
+        for N in (512, 1024, 2048, 4096, 8192, 16384):
+            x = torch.randn(M, N, device='cuda', dtype=dtype)
+            w, b = torch.randn(N, device='cuda', dtype=dtype), torch.randn(N, device='cuda', dtype=dtype)
+            size = x.element_size()
+            for kind in ('forward', 'backward'):
+                if kind == 'forward':
+                    fns = {'triton': lambda: triton_layer_norm(x, (N,), w, b),
+                           'F.layer_norm': lambda: F.layer_norm(x, (N,), w, b), 'copy': lambda: x.clone()}
+                    traffic = 2 * x.numel() * size
+                else:
+                    fns = {}
+                    for name, f in (('triton', triton_layer_norm), ('F.layer_norm', F.layer_norm)):
+                        xg = x.clone().requires_grad_()
+                        y = f(xg, (N,), w.clone().requires_grad_(), b.clone().requires_grad_())
+                        dy = torch.randn_like(y)
+                        fns[name] = (lambda y=y, dy=dy, xg=xg: torch.autograd.grad(y, xg, dy, retain_graph=True))
+                    fns['copy'] = lambda: x.clone()
+                    traffic = 3 * x.numel() * size  # read x and dy, write dx
+                row = {'dtype': str(dtype).replace('torch.', ''), 'pass': kind, 'rows': M, 'cols': N}
+                for name, f in fns.items():
+                    ms = triton.testing.do_bench(f)
+                    moved = 2 * x.numel() * size if name == 'copy' else traffic
+                    row[name] = moved / (ms * 1e-3) / 1e9
+                out.append(row)
+                print(f'{row["dtype"]:9s} {kind:8s} N={N:6d}  triton {row["triton"]:7.0f} GB/s   '
+                      f'F.layer_norm {row["F.layer_norm"]:7.0f}   copy {row["copy"]:7.0f}', flush=True)
+    return out
+
+
+def machine(device: str) -> dict:
+    import importlib.metadata
+    info = {'date': datetime.date.today().isoformat(), 'torch': torch.__version__,
+            'python': platform.python_version(), 'threads': torch.get_num_threads(), 'cpu': cpu_model(),
+            'load_average': os.getloadavg()[0] if hasattr(os, 'getloadavg') else None}
+    try:
+        info['triton'] = importlib.metadata.version('triton')
+    except importlib.metadata.PackageNotFoundError:
+        info['triton'] = None
+    if device == 'cuda':
+        info['device'] = torch.cuda.get_device_name()
+    return info
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--quick', action='store_true', help='shorter timings (noisier)')
+    parser.add_argument('--no-save', action='store_true', help='print only')
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    print(f'CPU: {cpu_model()}, {torch.get_num_threads()} threads, torch {torch.__version__}')
+    cpu = {'machine': machine('cpu'), 'command': 'python scripts/benchmark_kernels.py',
+           'results': bench_cpu(0.2 if args.quick else 1.0)}
+    if not args.no_save:
+        (RESULTS / 'cpu.json').write_text(json.dumps(cpu, indent=1) + '\n')
+    if torch.cuda.is_available():
+        gpu = {'machine': machine('cuda'), 'command': 'python scripts/benchmark_kernels.py', 'results': bench_gpu()}
+        if not args.no_save:
+            (RESULTS / 'gpu.json').write_text(json.dumps(gpu, indent=1) + '\n')
+    else:
+        print('GPU: no CUDA device here; the GPU table is not measured.')
+
+
+if __name__ == '__main__':
+    main()
