@@ -4,8 +4,9 @@ The MkDocs hook that runs the generator inside the build (`hooks:` in `mkdocs.ym
 - `on_files`: every module under `labml_nn_norm/` (and the generator itself) becomes a
   generated page, plus a copy of its source and its figures; KaTeX's CSS and fonts are copied
   from `node_modules`. Nothing is written into `docs/`.
-- Each page's `_test()` runs in its own process, several at once, and its output is cached in
-  `.cache/pages/` under a hash of everything it can depend on, so `mkdocs serve` rebuilds fast.
+- Each page's `_test()` runs in its own process (forked by `run_page.py`), several at once, and
+  its output is cached in `.cache/pages/` under a hash of everything it can depend on, so
+  `mkdocs serve` rebuilds fast.
 - `on_page_content`: the math placeholders are swapped for KaTeX's HTML.
 """
 
@@ -16,7 +17,6 @@ import os
 import re
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from mkdocs.structure.files import File
@@ -83,25 +83,33 @@ def _terminal_to_html(text: str) -> str:
     return '\n'.join(out).strip('\n')
 
 
-def run_page(path: Path, tree_hash: str) -> dict:
-    """Run one page's `_test()` and `_artifacts()` in a fresh process (or take the cached result)."""
-    name = module_name(path)
-    key = CACHE / f'{name}-{tree_hash}'
-    if (key / 'result.json').exists():
-        return json.loads((key / 'result.json').read_text())
-    key.mkdir(parents=True, exist_ok=True)
-    # One thread per page, several pages at once: torch's OpenMP threads spin while they wait,
-    # and two processes each spinning on every core slow the whole build several times over
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED='0', OMP_NUM_THREADS='1')
-    done = subprocess.run([sys.executable, str(ROOT / 'scripts' / 'run_page.py'), name, str(key)],
-                          cwd=ROOT, env=env, capture_output=True, check=False)
-    # Bytes, not text: text mode would turn the logger's `\r` into line breaks
-    stdout, stderr = done.stdout.decode('utf-8', 'replace'), done.stderr.decode('utf-8', 'replace')
-    result = {'module': name, 'ok': done.returncode == 0,
-              'output': _terminal_to_html(stdout + ('' if done.returncode == 0 else '\n' + stderr))}
-    if result['ok']:
-        (key / 'result.json').write_text(json.dumps(result))
-    return result
+def run_pages(paths, tree_hash: str) -> dict:
+    """
+    Run the pages' `_test()` and `_artifacts()` (`scripts/run_page.py` forks one process per page,
+    several at once), or take the results cached for this exact tree.
+    """
+    folder = CACHE / tree_hash
+    todo = [p for p in paths if not (folder / module_name(p) / 'result.json').exists()]
+    if todo:
+        # The biggest pages first, so that the long runs overlap with the short ones
+        todo.sort(key=lambda p: -p.stat().st_size)
+        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED='0')
+        subprocess.run([sys.executable, str(ROOT / 'scripts' / 'run_page.py'), str(folder)] +
+                       [module_name(p) for p in todo], cwd=ROOT, env=env, check=False)
+    results = {}
+    for path in paths:
+        out = folder / module_name(path)
+        if (out / 'result.json').exists():
+            results[path] = json.loads((out / 'result.json').read_text())
+            continue
+        # Bytes, not text: text mode would turn the logger's `\r` into line breaks
+        read = lambda name: (out / name).read_bytes().decode('utf-8', 'replace') if (out / name).exists() else ''
+        ok = read('status').strip() == '0'
+        result = {'module': module_name(path), 'ok': ok, 'output': _terminal_to_html(read('stdout') + ('' if ok else '\n' + read('stderr')))}
+        if ok:
+            (out / 'result.json').write_text(json.dumps(result))
+        results[path] = result
+    return results
 
 
 def on_files(files, config):
@@ -110,9 +118,7 @@ def on_files(files, config):
     sources = list(page_sources())
     tree_hash = _tree_hash()
     # Run the pages' checks concurrently; they are separate processes
-    runnable = [p for p, _ in sources if p.is_relative_to(PACKAGE)]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        runs = dict(zip(runnable, pool.map(lambda p: run_page(p, tree_hash), runnable)))
+    runs = run_pages([p for p, _ in sources if p.is_relative_to(PACKAGE)], tree_hash)
     #
     for path, page in sources:
         rel = str(path.relative_to(ROOT))
@@ -124,7 +130,7 @@ def on_files(files, config):
         run = runs.get(path)
         if run is not None and not run['ok']:
             log.warning(f'{rel}: python -m {run["module"]} failed; its page shows the error')
-        artifacts = CACHE / f'{module_name(path)}-{tree_hash}' if run else None
+        artifacts = CACHE / tree_hash / module_name(path) if run else None
         if artifacts and artifacts.exists():
             # A prose line `{{ name }}` becomes the Markdown the page computed; figures are copied beside the page
             for md in sorted(artifacts.glob('*.md')):
