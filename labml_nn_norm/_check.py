@@ -60,3 +60,25 @@ def check_raises(name: str, exc_type, fn, *args, match: str = '', **kwargs):
         logger.log([('  ✓ ', Text.success), (name, Text.key), (f'  {type(e).__name__}: {e}', Text.value)])
         return
     raise AssertionError(f'{name}: expected {exc_type.__name__}, nothing was raised')
+
+
+def run_side_by_side(ours: torch.nn.Module, ref: torch.nn.Module, x: torch.Tensor, *, buffers: bool = False):
+    """
+    Run `ours` and the reference module on copies of `x`, backpropagate the same random `dy`
+    through both, and assert equal outputs, input gradients, parameter gradients (and buffers).
+    Returns both outputs.
+    """
+    x = x.detach().clone().requires_grad_()
+    x_ref = x.detach().clone().requires_grad_()
+    y, y_ref = ours(x), ref(x_ref)
+    dy = torch.randn_like(y)
+    y.backward(dy)
+    y_ref.backward(dy)
+    torch.testing.assert_close(y, y_ref)
+    torch.testing.assert_close(x.grad, x_ref.grad)
+    for p, p_ref in zip(ours.parameters(), ref.parameters()):
+        torch.testing.assert_close(p.grad, p_ref.grad)
+    if buffers:
+        for b, b_ref in zip(ours.buffers(), ref.buffers()):
+            torch.testing.assert_close(b, b_ref)
+    return y, y_ref

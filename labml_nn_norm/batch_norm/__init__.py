@@ -204,7 +204,7 @@ def _test():
     Ours and PyTorch's are run side by side for several steps of training and then evaluation,
     comparing outputs, gradients of the input, $\\gamma$ and $\\beta$, and the buffers after every step.
     """
-    from labml_nn_norm._check import check, check_close, check_raises, section
+    from labml_nn_norm._check import check, check_close, check_raises, run_side_by_side, section
 
     torch.manual_seed(0)
     section('Training steps, then eval, against torch.nn.BatchNorm1d/2d/3d')
@@ -224,18 +224,7 @@ def _test():
             for step in range(3):
                 # Shifted, scaled inputs: per-channel means far from 0
                 x = (torch.randn(shape) * 2 + torch.linspace(-5, 20, 6).view((1, 6) + (1,) * (len(shape) - 2)))
-                x.requires_grad_()
-                x_ref = x.detach().clone().requires_grad_()
-                y, y_ref = ours(x), ref(x_ref)
-                dy = torch.randn_like(y)
-                y.backward(dy)
-                y_ref.backward(dy)
-                torch.testing.assert_close(y, y_ref)
-                torch.testing.assert_close(x.grad, x_ref.grad)
-                for p, p_ref in zip(ours.parameters(), ref.parameters()):
-                    torch.testing.assert_close(p.grad, p_ref.grad)
-                for b, b_ref in zip(ours.buffers(), ref.buffers()):
-                    torch.testing.assert_close(b, b_ref)
+                y, y_ref = run_side_by_side(ours, ref, x, buffers=True)
             ours.eval()
             ref.eval()
             torch.testing.assert_close(ours(x.detach()), ref(x.detach()))

@@ -215,7 +215,7 @@ def _test():
     ## Checks against PyTorch
     """
     import torch.nn.functional as F
-    from labml_nn_norm._check import check, check_close, check_raises, section
+    from labml_nn_norm._check import check, check_close, check_raises, run_side_by_side, section
 
     torch.manual_seed(0)
     #
@@ -254,21 +254,12 @@ def _test():
                     if use_bias:
                         ref.bias.normal_()
             ours.load_state_dict(ref.state_dict())
-            x = (torch.randn(shape) * 3 + 50).requires_grad_()
-            x_ref = x.detach().clone().requires_grad_()
-            y, y_ref = ours(x), ref(x_ref)
-            dy = torch.randn_like(y)
-            y.backward(dy)
-            y_ref.backward(dy)
-            torch.testing.assert_close(y, y_ref)
-            torch.testing.assert_close(x.grad, x_ref.grad)
-            for p, p_ref in zip(ours.parameters(), ref.parameters()):
-                torch.testing.assert_close(p.grad, p_ref.grad)
+            y, y_ref = run_side_by_side(ours, ref, torch.randn(shape) * 3 + 50)
         check_close(f'input {tuple(shape)}, normalized_shape={ns}, all flags', y, y_ref)
     #
     # The functional form, float64, and half precision (statistics in `float32`, output in the input's dtype)
-    check_close('layer_norm == F.layer_norm, float64', layer_norm(x.detach().double(), ns),
-                F.layer_norm(x.detach().double(), ns))
+    x = torch.randn(3, 2, 3, 4, dtype=torch.float64) * 3 + 50
+    check_close('layer_norm == F.layer_norm, float64', layer_norm(x, (3, 4)), F.layer_norm(x, (3, 4)))
     for dtype in (torch.float16, torch.bfloat16):
         x = (torch.randn(8, 64) + 3).to(dtype)
         w, b = torch.randn(64, dtype=dtype), torch.randn(64, dtype=dtype)

@@ -134,7 +134,7 @@ def _test():
     """
     import warnings
     import torch.nn.functional as F
-    from labml_nn_norm._check import check, check_close, check_raises, section
+    from labml_nn_norm._check import check, check_close, check_raises, run_side_by_side, section
     from labml_nn_norm.layer_norm import LayerNorm
 
     torch.manual_seed(0)
@@ -150,16 +150,7 @@ def _test():
                         ref.weight.normal_()
                 ours.load_state_dict(ref.state_dict())
                 # Shifted, scaled inputs: the mean is not removed, so it matters
-                x = (torch.randn(shape) * 3 + 2).requires_grad_()
-                x_ref = x.detach().clone().requires_grad_()
-                y, y_ref = ours(x), ref(x_ref)
-                dy = torch.randn_like(y)
-                y.backward(dy)
-                y_ref.backward(dy)
-                torch.testing.assert_close(y, y_ref)
-                torch.testing.assert_close(x.grad, x_ref.grad)
-                if affine:
-                    torch.testing.assert_close(ours.weight.grad, ref.weight.grad)
+                y, y_ref = run_side_by_side(ours, ref, torch.randn(shape) * 3 + 2)
         check_close(f'input {tuple(shape)}, normalized_shape={ns}, eps None/1e-6/0.1, affine on/off', y, y_ref)
     #
     # `eps=None`: on a tiny input the choice of epsilon decides the output, so only the right one matches
