@@ -13,7 +13,8 @@ from labml_nn_norm.layer_norm import LayerNorm, layer_norm
 
 DTYPES = st.sampled_from([torch.float32, torch.float64, torch.float16, torch.bfloat16])
 EPS = st.sampled_from([1e-5, 1e-6, 1e-3, 0.1])
-SETTINGS = settings(max_examples=60, deadline=None)
+# Derandomized: CI runs the same examples every time, so a red run can be reproduced
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True)
 
 
 def _tolerance(dtype):
@@ -45,7 +46,13 @@ def test_layer_norm_module_matches_torch(lead, norm, as_int, eps, flags, dtype, 
     x = _input(shape, dtype, seed, offset)
     x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
     y1, y2 = ours(x1), ref(x2)
-    torch.testing.assert_close(y1, y2, **_tolerance(dtype))
+    # Both implementations round x - mean: an input near 100 carries errors of ulp(100) ~ 8e-6 in
+    # float32, which normalization divides by the row's spread; a row of 4 values can have a small one
+    dims = tuple(range(-len(ours.normalized_shape), 0))
+    spread = x.double().std(dim=dims, unbiased=False).add(eps ** 0.5).min().item() if x.numel() else 1.0
+    conditioning = 8 * torch.finfo(dtype).eps * (x.abs().max().item() if x.numel() else 0.0) / spread
+    tol = _tolerance(dtype)
+    torch.testing.assert_close(y1, y2, atol=max(tol.get('atol', 1e-5), conditioning), rtol=tol.get('rtol', 1.3e-6))
     if dtype in (torch.float32, torch.float64) and y1.numel():
         dy = _input(y1.shape, dtype, seed + 2, 0.0)
         y1.backward(dy)
