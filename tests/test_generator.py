@@ -127,6 +127,21 @@ def test_render_escapes_code_strings_comments_and_script_in_prose():
     assert '&lt;/script&gt;' in page and '<b>&' not in page
 
 
+def test_prose_stays_markdown_for_mkdocs():
+    # Prose is handed to MkDocs as Markdown: `<=` in a code span must reach it as written, not as `&lt;=`
+    m = parse('''
+        """
+        # T
+
+        Rows with `cols <= BLOCK` & more.
+        """
+        # A comment with `a < b`
+        x = 1
+        ''')
+    page = literate.render(m, literate.highlight(m), literate.MathCollector(), None, 'e.py', [])
+    assert '`cols <= BLOCK` & more' in page and '`a < b`' in page
+
+
 def test_syntax_error_is_reported_with_file_and_line():
     with pytest.raises(literate.GeneratorError, match=r'example\.py:3: '):
         parse('''
