@@ -154,14 +154,17 @@ def _assert_copy_button(page, path: str):
     assert page.evaluate('navigator.clipboard.readText()') == source_file.read_text(encoding='utf-8')
 
 
-def test_search_finds_layernorm(browser, site_url):
+@pytest.mark.parametrize('query,expected', [('LayerNorm', 'Layer'),
+                                              # a word that appears only in code, never in prose
+                                              ('rsqrt', 'Layer Normalization')])
+def test_search_finds_prose_and_code(browser, site_url, query, expected):
     v = Visit(browser, site_url + '/', 1280)
     try:
         v.page.locator('.md-search__input').click()
-        v.page.keyboard.type('LayerNorm')
+        v.page.keyboard.type(query)
         v.page.wait_for_selector('.md-search-result__item', timeout=10000)
         titles = v.page.locator('.md-search-result__item').all_inner_texts()
-        assert any('Layer' in t for t in titles), titles
+        assert any(expected in t for t in titles), titles
         assert not v.errors, v.errors
     finally:
         v.close()
