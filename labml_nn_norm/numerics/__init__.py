@@ -231,7 +231,7 @@ def _artifacts():
     ax.set_ylabel('max relative error of the variance')
     ax.axhline(1.0, color='#888888', lw=0.8, ls='--')
     ax.text(1.2, 1.4, '100% error; points at 10 are NaN/negative', fontsize=8, color='#444444')
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc='center left', bbox_to_anchor=(1.02, 0.5))
     ax.grid(True, which='major', alpha=0.3)
     return {'error_table': '\n'.join(lines), 'error_vs_offset': fig}
 
