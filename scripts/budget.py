@@ -67,7 +67,7 @@ def main():
         print(f'cores: {os.cpu_count()}   pages: {len(list(page_sources()))}')
         print(f'build, cold (every _test() runs): {cold:6.1f} s   (target <= 20 s)')
         print(f'build, warm (checks cached):      {warm:6.1f} s')
-        print(f'\npage weight: HTML, CSS, JS, fonts and figures as loaded by Chromium, uncompressed')
+        print('\npage weight: HTML, CSS, JS, fonts and figures as loaded by Chromium, uncompressed')
         print(f'{"page":40} {"KB":>8} {"requests":>9}')
         for path, (size, count, index) in page_weights(Path(tmp) / 'warm').items():
             flag = '' if size <= 600_000 else '   over 600 KB'

@@ -11,6 +11,7 @@ The MkDocs hook that runs the generator inside the build (`hooks:` in `mkdocs.ym
 """
 
 import hashlib
+import html
 import json
 import logging
 import os
@@ -70,7 +71,7 @@ def _terminal_to_html(text: str) -> str:
         parts, open_span = [], False
         for i, piece in enumerate(_ANSI.split(line)):
             if i % 2 == 0:
-                parts.append(literate.html.escape(piece, quote=False))
+                parts.append(html.escape(piece, quote=False))
                 continue
             if open_span:
                 parts.append('</span>')

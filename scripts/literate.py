@@ -27,7 +27,6 @@ text), and the output depends on nothing but the input, so two builds give ident
 """
 
 import ast
-import html
 import io
 import json
 import re
