@@ -50,6 +50,16 @@ def check(name: str, condition: bool, detail: str = ''):
     logger.log(parts)
 
 
+def note(name: str, detail: str):
+    """A measured value, printed without a tick: it is information, not a check."""
+    logger.log([('  · ', Text.meta), (name, Text.key), (f'  {detail}', Text.value)])
+
+
+def skipped(name: str, reason: str):
+    """A check that did not run, said as such (never shown as a pass)."""
+    logger.log([('  skipped: ', Text.warning), (name, Text.key), (f'  {reason}', Text.value)])
+
+
 def check_raises(name: str, exc_type, fn, *args, match: str = '', **kwargs):
     """Assert that `fn(*args, **kwargs)` raises `exc_type` whose message contains `match`."""
     try:

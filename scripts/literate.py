@@ -281,8 +281,18 @@ def render(module: Module, lines: Dict[int, str], math: MathCollector, run: Opti
     "copy the whole module" fetches the source file shipped beside the page, so the page
     carries no second copy of the code.
     """
+    # A last row of prose alone that opens with `## Sources` is the page's list of sources: it
+    # goes after the "Run it" box, at full width, so every page ends with what it relies on
+    # (an empty `#` inside it only starts a new paragraph)
+    body, sources = module.rows, ''
+    for k, row in enumerate(module.rows):
+        if row.prose and row.prose[0].strip() == '## Sources' and not any(r.code for r in module.rows[k:]):
+            body = module.rows[:k]
+            text = '\n\n'.join('\n'.join(r.prose) for r in module.rows[k:])
+            sources = _escape_script(math.extract(text, f'{module.path}:{row.line}'))
+            break
     rows = []
-    for i, row in enumerate(module.rows, start=1):
+    for i, row in enumerate(body, start=1):
         prose = math.extract('\n'.join(row.prose), f'{module.path}:{row.line or (row.code[0][0] if row.code else 1)}')
         rows.append({
             'id': f'row-{i}',
@@ -293,7 +303,7 @@ def render(module: Module, lines: Dict[int, str], math: MathCollector, run: Opti
     intro = math.extract(_escape_script(module.intro), f'{module.path}:{module.intro_line}')
     return _templates.get_template('page.html').render(
         title=title, summary=module.meta.get('summary', ''), intro=intro, rows=rows, run=run,
-        path=module.path, source_name=source_name, breadcrumbs=breadcrumbs)
+        path=module.path, source_name=source_name, breadcrumbs=breadcrumbs, sources=sources)
 
 
 def _test():
