@@ -31,12 +31,20 @@ $$\mu = \frac{1}{H}\sum_{i=1}^{H} x_i \qquad
 
 $$y_i = \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}}\,\gamma_i + \beta_i$$
 
-Three details decide whether you match PyTorch to the last bit:
+Three details decide whether you match PyTorch at all:
 
 * the variance is the *biased* one, dividing by $H$, not $H - 1$;
 * $\epsilon$ sits *inside* the square root;
 * $\gamma$ (`weight`) and $\beta$ (`bias`) have the shape `normalized_shape`: one gain and
   one offset per normalized element, shared by every sample.
+
+"Match" means *to within rounding*, not bit for bit: PyTorch's kernel computes the mean in
+another order than `x.mean()` does, so the last bits differ. `_test()` compares with
+`torch.testing.assert_close` at its default tolerances (`float32`: relative $1.3 \cdot 10^{-6}$,
+absolute $10^{-5}$; `float64`: $10^{-7}$ and $10^{-7}$) and prints the largest difference. It
+asserts bitwise equality (`torch.equal`) only where it holds: the first worked example below,
+and the `float16`/`bfloat16` inputs of the test (both round the same `float32` result; a value
+that lands near a rounding boundary could still round differently).
 
 ### What `normalized_shape` means
 
@@ -52,6 +60,60 @@ $\sigma^2 = 1.5$, and becomes $[-0.8165, 0, 1.6330, -0.8165]$.
 and the first row becomes $[-1.1547, -0.5774, 0.5774, -1.1547]$. The `_test()` below
 checks both, and a `(2, 3, 4, 5)` input with `normalized_shape=5` and `[4, 5]` against the
 hand computation.
+
+### Why a zero prints as `1.1921e-07`
+
+In the `[3, 4]` example the middle element, $x_{1,1} = 3$, equals the mean, so its output is
+exactly $0$. Our `layer_norm` prints `0.`; a blog post this project started from shows
+`1.1921e-07` from `nn.LayerNorm([3, 4])`, and PyTorch 2.13 on our (AVX-512) CPU prints `1.3765e-07`.
+Neither is a bug: both are one rounding step of the *mean*. PyTorch's CPU kernel gets
+$\mu$ from a running (Welford) update in `float32`, $m_k = m_{k-1} + (x_k - m_{k-1})/k$, and on
+these twelve numbers that lands one `float32` step below 3, on $3 - 2^{-22} = 2.9999998$
+(`welford_mean` below reproduces it). Then
+
+* $(x - \mu)\cdot\frac{1}{\sigma} = 2^{-22} \cdot 0.57735 = 1.3765 \cdot 10^{-7}$ (what PyTorch 2.13 prints);
+* $x\cdot\frac{1}{\sigma} + \big(-\mu\cdot\frac{1}{\sigma}\big)$, the form of
+  [PyTorch's older CPU kernel](https://github.com/pytorch/pytorch/blob/0354b60c4e0ee0cb32307500f92bb03e8d0ed344/aten/src/ATen/native/cpu/layer_norm_kernel.cpp#L47-L52),
+  is the difference of two `float32` numbers near $1.732$, one step apart:
+  $2^{-23} =$ `torch.finfo(torch.float32).eps` $= 1.1921 \cdot 10^{-7}$ (what the blog printed).
+
+The blog does not say which PyTorch it ran; that it combined the Welford mean with the second
+form is our inference from the number, which that combination reproduces exactly. (The 2019
+kernel linked above summed plainly, got $\mu = 3$ exactly here, and printed $0$.) `_test()`
+asserts all these numbers.
+
+### `normalized_shape=(T, C)` is not per-token normalization
+
+Some posts describe LayerNorm on a `[batch_size, seq_len, emb_dim]` input as normalizing each
+sample's whole `[seq_len, emb_dim]` matrix, i.e. `nn.LayerNorm((T, C))`. Transformers use
+`nn.LayerNorm(C)`: one mean and variance *per token*. With `(T, C)` there is one mean over all
+tokens of the sequence, and `_test()` shows the three consequences:
+
+* tokens mix: changing one token changes the output of every other token;
+* padding leaks in: appending padding tokens changes the output of the real ones (with `C` the
+  outputs stay bitwise equal);
+* in a causal decoder, position $t$ sees the future: the output at $t$ has a non-zero gradient
+  with respect to later tokens (with `C` that gradient is exactly $0$).
+
+### What LayerNorm's output ignores
+
+[Ba et al., §5.1](https://arxiv.org/abs/1607.06450) compare the invariances of batch, weight
+and layer normalization (their Table 1). For a layer $a = Wx + b$ followed by LayerNorm, the
+output does not change when
+
+* the whole weight matrix (and bias) is scaled, $W \to \delta W$, $b \to \delta b$: $a$ scales,
+  and so do $\mu$ and $\sigma$;
+* the whole weight matrix is re-centred, $W \to W + \mathbf{1}v^\top$ (every row gets the
+  same $v$, every bias the same $c$): every $a_i$ gains the same $v^\top x + c$, which the
+  mean removes;
+* a single training case is scaled, $x \to \delta x$ (with $b = 0$).
+
+It *does* change when one neuron's weight vector (one row of $W$) is scaled: that neuron's
+$a_i$ changes relative to the others. (Batch and weight normalization normalize each neuron
+separately, so they are invariant to that one.) The scalings are exact in real arithmetic
+only for $\epsilon = 0$ ($\epsilon$ is not scaled along); `_test()` asserts each case in
+`float64` with $\epsilon = 0$, and the re-centring also with the default $\epsilon$.
+We could not read the paper's Table 1 in our sources; the list above is what `_test()` checks.
 """
 
 import numbers
@@ -116,9 +178,11 @@ def layer_norm(input: torch.Tensor, normalized_shape: _shape_t,
     # The dimensions to reduce over: the last $D$ of the input
     dims = tuple(range(-len(shape), 0))
     #
-    # Half-precision inputs (`float16`, `bfloat16`) keep their statistics in `float32`,
-    # as PyTorch's kernels do: $x^2$ overflows `float16` above 256, and a sum of
-    # thousands of `bfloat16` numbers keeps only about 3 significant digits.
+    # Half-precision inputs (`float16`, `bfloat16`) get their statistics computed in
+    # `float32`, as PyTorch's kernels do (the CPU moments in `opmath_t`, which is `float` for
+    # both; the CUDA kernel in its accumulate type). In half precision, $x^2$ overflows
+    # `float16` above 256 ($256^2 = 65536 >$ 65504, its largest number), and `bfloat16` keeps
+    # 8 significant bits, so $256 + 1$ rounds back to $256$: a running sum of ones stops at 256.
     # The output is cast back to the input's dtype at the very end.
     compute_dtype = torch.float32 if input.dtype in (torch.float16, torch.bfloat16) else input.dtype
     x = input.to(compute_dtype)
@@ -152,11 +216,13 @@ class LayerNorm(nn.Module):
       dimensions of the input): an `int`, a list/tuple of `int`s or a `torch.Size`
     * `eps` is $\epsilon$, added to the variance for numerical stability
     * `elementwise_affine` says whether to learn $\gamma$ and $\beta$
-    * `bias` (PyTorch 2.1+) says whether to learn $\beta$ when `elementwise_affine` is set
+    * `bias` says whether to learn $\beta$ when `elementwise_affine` is set (new in PyTorch 2.1,
+      as its maintainers say in pytorch/pytorch issue 108048)
     * `device`, `dtype` are where and in which precision to create the parameters
 
-    The parameters are named `weight` and `bias`, as in `torch.nn.LayerNorm`, so a
-    `state_dict` moves between the two unchanged. There are no buffers: LayerNorm keeps no
+    The arguments, their order and defaults, and the parameter names `weight` and `bias` are
+    those of `torch.nn.LayerNorm` in PyTorch 2.13, so a `state_dict` moves between the two
+    unchanged. There are no buffers: LayerNorm keeps no
     running statistics, so `train()` and `eval()` change nothing.
     """
 
@@ -203,32 +269,62 @@ def variance_shortcut(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     ## The trap: $\mathbb{E}[x^2] - \mathbb{E}[x]^2$
 
     Algebraically equal to the two-pass variance, and popular because it needs one pass over the
-    data (the labml implementation this project started from uses it). In floating point, for a
-    row with mean $10^4$ and spread 1, both terms are about $10^8$, where `float32` numbers are
-    8 apart, so their difference (the true variance, 1) is lost in rounding.
+    data: the [labml implementation](https://github.com/labmlai/annotated_deep_learning_paper_implementations/blob/56a460a243676fd04d73e386679ddc6b7a508fce/labml_nn/normalization/layer_norm/__init__.py#L109-L114)
+    this project started from uses it, and so did
+    [PyTorch's CPU kernel of 2019](https://github.com/pytorch/pytorch/blob/0354b60c4e0ee0cb32307500f92bb03e8d0ed344/aten/src/ATen/native/cpu/layer_norm_kernel.cpp#L41-L45)
+    (clamped at 0). In floating point, for a row with mean $10^4$ and spread 1, both terms are
+    about $10^8$, where `float32` numbers are 8 apart, so their difference (the true variance,
+    1) is lost in rounding.
     """
     return x.square().mean(dim) - x.mean(dim).square()
+
+
+def welford_mean(x: torch.Tensor) -> torch.Tensor:
+    r"""
+    ## The running (Welford) mean
+
+    $m_k = m_{k-1} + (x_k - m_{k-1}) / k$ over the last dimension, one element at a time, in
+    the input's dtype. PyTorch's CPU moments
+    ([`moments_utils.h`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/aten/src/ATen/native/cpu/moments_utils.h#L174-L180))
+    apply this update to the elements left over after whole vector registers; a row of 12
+    `float32` numbers on a CPU with 16-float (AVX-512) registers is all leftover. (That the
+    layer-norm kernel takes its mean from these moments we saw in copies of
+    `layer_norm_kernel.cpp` we could not pin to 2.13; the matching number is our evidence.)
+    It is here only to reproduce PyTorch's mean of the worked example, not to be fast.
+    Each step rounds, so the result can differ from `x.mean()` in the last bit.
+    """
+    m = torch.zeros(x.shape[:-1], dtype=x.dtype)
+    for k in range(x.shape[-1]):
+        # $m \leftarrow m + (x_k - m)/k$, rounded to the dtype at every step
+        m = m + (x[..., k] - m) / (k + 1)
+    return m
 
 
 def _test():
     """
     ## Checks against PyTorch
     """
+    import numpy as np
     import torch.nn.functional as F
-    from labml_nn_norm._check import check, check_close, check_raises, run_side_by_side, section
+    from labml_nn_norm._check import (check, check_close, check_raises, note, run_side_by_side,
+                                      section, skipped)
 
     torch.manual_seed(0)
     #
     # The worked example: each row normalized on its own, then all twelve numbers together.
-    # The expected numbers are PyTorch's, as printed in the material this page started from.
+    # The expected numbers are the ones printed in the posts this page started from (4 decimals).
     section('Worked examples')
     a = torch.tensor([[1, 2, 4, 1], [6, 3, 2, 4], [2, 4, 6, 1]]).float()
     check_close('normalized_shape=4', LayerNorm(4)(a).detach(), torch.tensor(
         [[-0.8165, 0.0000, 1.6330, -0.8165],
          [1.5213, -0.5071, -1.1832, 0.1690],
          [-0.6509, 0.3906, 1.4321, -1.1717]]), atol=1e-4, rtol=0)
+    check('normalized_shape=4: bitwise equal to nn.LayerNorm(4)',
+          torch.equal(LayerNorm(4)(a), nn.LayerNorm(4)(a)))
     check_close('normalized_shape=[3, 4], first row', LayerNorm([3, 4])(a)[0].detach(),
-                torch.tensor([-1.1547, -0.5773, 0.5773, -1.1547]), atol=2e-4, rtol=0)
+                torch.tensor([-1.1547, -0.5774, 0.5774, -1.1547]), atol=1e-4, rtol=0)
+    check('normalized_shape=[3, 4]: mean 3, biased variance 3',
+          a.mean().item() == 3 and a.var(unbiased=False).item() == 3)
     #
     # The hand computation for a `(2, 3, 4, 5)` input: biased variance, $\epsilon$ inside the root
     x = torch.rand(2, 3, 4, 5)
@@ -237,13 +333,41 @@ def _test():
     flat = x.reshape(2, 3, 20)
     by_hand = ((flat - flat.mean(2, keepdim=True)) /
                (flat.var(2, keepdim=True, unbiased=False) + 1e-5).sqrt()).reshape(2, 3, 4, 5)
-    check_close('(2, 3, 4, 5), normalized_shape=[4, 5] vs by hand', LayerNorm([4, 5])(x).detach(), by_hand)
+    check_close('(2, 3, 4, 5), normalized_shape=[4, 5] vs by hand', LayerNorm([4, 5])(x).detach(),
+                by_hand)
+    #
+    # The zero that is not printed as zero: $x_{1,1} = 3 = \mu$. Our mean is exactly 3;
+    # PyTorch's is the `float32` Welford mean, one step ($2^{-22}$) below 3.
+    section('Why a zero prints as 1.1921e-07')
+    ours = LayerNorm([3, 4])(a)[1, 1].item()
+    check('ours: exactly 0 (our mean is exactly 3)', ours == 0.0, f'{ours}')
+    # The running mean in `float32`, and $1/\sigma$ as `float32` computes it
+    mu = welford_mean(a.reshape(12))
+    r = torch.rsqrt(a.var(unbiased=False) + 1e-5)
+    check('float32 Welford mean = 3 - 2^-22', mu.item() == 3 - 2 ** -22, f'{mu.item():.9f}')
+    centred_first = ((a[1, 1] - mu) * r).item()
+    check('(x - mu) * rstd = 2^-22 * rstd = 1.3765e-07',
+          centred_first == 2 ** -22 * r.item() and abs(centred_first - 1.3765e-7) < 5e-12,
+          f'{centred_first:.4e}')
+    scale_bias = (a[1, 1] * r + (-mu * r)).item()
+    check('x * rstd + (-mu * rstd) = 2^-23 = finfo(float32).eps = 1.1921e-07 (the blog\'s number)',
+          scale_bias == 2 ** -23 == torch.finfo(torch.float32).eps and
+          abs(scale_bias - 1.1921e-7) < 5e-12, f'{scale_bias:.4e}')
+    # PyTorch's own numbers depend on the CPU's vector width (AVX-512 here)
+    y_pt, mean_pt, rstd_pt = torch.native_layer_norm(a, [3, 4], None, None, 1e-5)
+    if mean_pt.item() == mu.item() and rstd_pt.item() == r.item():
+        check('nn.LayerNorm([3, 4]): same mean and rstd, prints (x - mu) * rstd = 1.3765e-07',
+              y_pt[1, 1].item() == centred_first, f'{y_pt[1, 1].item():.4e}')
+    else:
+        skipped('PyTorch prints 1.3765e-07', f'on this CPU ({torch.backends.cpu.get_cpu_capability()}) '
+                f'its mean is {mean_pt.item():.9f} and it prints {y_pt[1, 1].item():.4e}')
     #
     # Random, shifted inputs of several shapes and every flag: outputs and gradients of the input,
-    # `weight` and `bias` against `torch.nn.LayerNorm` with the same (random) parameters.
-    section('Against torch.nn.LayerNorm: outputs and gradients')
-    cases = [((4, 16), 16), ((2, 7, 32), 32), ((2, 3, 4, 5), (4, 5)), ((3, 2, 3, 4), torch.Size([2, 3, 4])),
-             ((0, 8), 8), ((5,), [5])]
+    # `weight` and `bias` against `torch.nn.LayerNorm` with the same (random) parameters, at
+    # `assert_close`'s default tolerances for `float32`.
+    section('Against torch.nn.LayerNorm: outputs and gradients (float32, to within rounding)')
+    cases = [((4, 16), 16), ((2, 7, 32), 32), ((2, 3, 4, 5), (4, 5)),
+             ((3, 2, 3, 4), torch.Size([2, 3, 4])), ((0, 8), 8), ((5,), [5])]
     for shape, ns in cases:
         for affine, use_bias in ((True, True), (True, False), (False, False)):
             ours = LayerNorm(ns, eps=1e-5, elementwise_affine=affine, bias=use_bias)
@@ -257,7 +381,8 @@ def _test():
             y, y_ref = run_side_by_side(ours, ref, torch.randn(shape) * 3 + 50)
         check_close(f'input {tuple(shape)}, normalized_shape={ns}, all flags', y, y_ref)
     #
-    # The functional form, float64, and half precision (statistics in `float32`, output in the input's dtype)
+    # The functional form in float64, and half precision: statistics in `float32`, output in the
+    # input's dtype. On these inputs the half-precision outputs are bitwise PyTorch's.
     x = torch.randn(3, 2, 3, 4, dtype=torch.float64) * 3 + 50
     check_close('layer_norm == F.layer_norm, float64', layer_norm(x, (3, 4)), F.layer_norm(x, (3, 4)))
     for dtype in (torch.float16, torch.bfloat16):
@@ -265,7 +390,12 @@ def _test():
         w, b = torch.randn(64, dtype=dtype), torch.randn(64, dtype=dtype)
         y = layer_norm(x, 64, w, b)
         check(f'{dtype} in, {dtype} out', y.dtype == dtype, str(y.dtype))
-        check_close(f'{dtype} vs F.layer_norm', y, F.layer_norm(x, (64,), w, b))
+        check(f'{dtype}: bitwise equal to F.layer_norm on this input',
+              torch.equal(y, F.layer_norm(x, (64,), w, b)))
+    # Why not compute the statistics in half precision: the two numbers quoted in `layer_norm`
+    check('float16: 256^2 overflows to inf', torch.tensor(256., dtype=torch.float16).square().isinf().item())
+    check('bfloat16: 256 + 1 rounds to 256',
+          (torch.tensor(256., dtype=torch.bfloat16) + 1).item() == 256)
     #
     # A `state_dict` loads both ways, and the printed module reads like PyTorch's
     section('Drop-in')
@@ -278,14 +408,72 @@ def _test():
     x = torch.randn(3, 4, 5)
     check('eval() changes nothing (no running statistics)', torch.equal(ours(x), ours.train()(x)))
     #
+    # `normalized_shape=(T, C)` against the per-token `C`, on one sequence of $T$ tokens
+    section('LayerNorm((T, C)) vs per-token LayerNorm(C)')
+    T, C, P = 6, 8, 3  # tokens, channels, padding tokens
+    x = torch.randn(T, C, dtype=torch.float64) * 2 + 1
+    per_token, per_seq = LayerNorm(C).double(), LayerNorm((T, C)).double()
+    x_changed = x.clone()
+    x_changed[-1] += 5
+    check('(T, C): changing the last token changes token 0\'s output',
+          (per_seq(x_changed)[0] - per_seq(x)[0]).abs().max().item() > 1e-2)
+    check('C: the other tokens\' outputs are bitwise unchanged',
+          torch.equal(per_token(x_changed)[:-1], per_token(x)[:-1]))
+    padded = torch.cat([x, torch.zeros(P, C, dtype=x.dtype)])
+    check('(T, C) -> (T + P, C): padding changes the real tokens\' outputs',
+          (LayerNorm((T + P, C)).double()(padded)[:T] - per_seq(x)).abs().max().item() > 1e-2)
+    check('C: padding leaves them bitwise unchanged', torch.equal(per_token(padded)[:T], per_token(x)))
+    # The gradient of (a random projection of) token $t$'s output with respect to every input token
+    t = 2
+    proj = torch.randn(C, dtype=x.dtype)
+    for name, ln in (('(T, C)', per_seq), ('C', per_token)):
+        xg = x.clone().requires_grad_()
+        (ln(xg)[t] * proj).sum().backward()
+        future = xg.grad[t + 1:].abs().max().item()
+        if name == 'C':
+            check(f'{name}: output at t={t} has exactly zero gradient w.r.t. tokens after t',
+                  future == 0.0, f'max |grad| on future tokens = {future}')
+        else:
+            check(f'{name}: output at t={t} depends on tokens after t (sees the future)',
+                  future > 1e-3, f'max |grad| on future tokens = {future:.2e}')
+    #
+    # Ba et al. §5.1: a `Linear` layer followed by LayerNorm, in float64. The scalings need
+    # $\epsilon = 0$ to be exact; the re-centring holds with any $\epsilon$.
+    section('Invariances of Linear -> LayerNorm (Ba et al. 2016, §5.1)')
+    lin_in, lin_out = 10, 16
+    W, bias = torch.randn(lin_out, lin_in, dtype=torch.float64), torch.randn(lin_out, dtype=torch.float64)
+    x = torch.randn(5, lin_in, dtype=torch.float64)
+    gamma, beta = torch.randn(lin_out, dtype=torch.float64), torch.randn(lin_out, dtype=torch.float64)
+
+    def lin_ln(W_, b_, x_, eps=0.0):
+        return layer_norm(x_ @ W_.T + b_, lin_out, gamma, beta, eps)
+
+    base = lin_ln(W, bias, x)
+    check_close('whole weight matrix (and bias) scaled by 7', lin_ln(7 * W, 7 * bias, x), base,
+                rtol=0, atol=1e-12)
+    v, c = torch.randn(lin_in, dtype=torch.float64), 0.3
+    for eps in (0.0, 1e-5):
+        check_close(f'whole weight matrix re-centred, W + 1 v^T, b + c (eps={eps})',
+                    lin_ln(W + v, bias + c, x, eps), lin_ln(W, bias, x, eps), rtol=0, atol=1e-12)
+    check_close('single training case scaled by 3 (no Linear bias)',
+                lin_ln(W, torch.zeros_like(bias), 3 * x), lin_ln(W, torch.zeros_like(bias), x),
+                rtol=0, atol=1e-12)
+    W_one_row = W.clone()
+    W_one_row[0] *= 3
+    changed = (lin_ln(W_one_row, bias, x) - base).abs().max().item()
+    check('NOT invariant: one weight vector (one row of W) scaled by 3', changed > 0.1,
+          f'max change of the output {changed:.2f}')
+    #
     # The trap: the one-pass variance on `float32` rows with mean $10^4$ goes wrong, often NaN
     # after the square root, while the two-pass form used above stays accurate.
     section('Variance: one pass vs two passes, float32 rows with mean 1e4')
+    check('float32 numbers near 1e8 are 8 apart', np.spacing(np.float32(1e8)) == 8)
     x = torch.randn(64, 256, dtype=torch.float64) + 1e4
     exact = x.var(-1, unbiased=False)
     shortcut = variance_shortcut(x.float()).double()
     two_pass = (x.float() - x.float().mean(-1, keepdim=True)).square().mean(-1).double()
-    y_short = (x.float() - x.float().mean(-1, keepdim=True)) / (variance_shortcut(x.float())[:, None] + 1e-5).sqrt()
+    y_short = ((x.float() - x.float().mean(-1, keepdim=True)) /
+               (variance_shortcut(x.float())[:, None] + 1e-5).sqrt())
     check('shortcut: NaN rows after the square root', y_short.isnan().any(-1).sum().item() > 0,
           f'{y_short.isnan().any(-1).sum().item()} of 64 rows')
     check('shortcut: relative error of the variance > 10%',
@@ -302,6 +490,8 @@ def _test():
     torch_err = (F.layer_norm(x.float(), (256,)).double() - reference).abs().max().item()
     check('LayerNorm error within 2x of F.layer_norm error', ours_err <= 2 * torch_err,
           f'ours {ours_err:.1e}, PyTorch {torch_err:.1e}')
+    note('for comparison, the shortcut\'s rows that are not NaN',
+         f'max error {(y_short.double() - reference).nan_to_num(0).abs().max().item():.1e}')
     #
     # Bad input gets a clear error that names what was expected and what came
     section('Errors')
@@ -315,3 +505,16 @@ def _test():
 
 if __name__ == '__main__':
     _test()
+
+
+# ## Sources
+#
+# * Ba, Kiros, Hinton, [Layer Normalization](https://arxiv.org/abs/1607.06450), 2016: §3 (the definition: statistics over the summed inputs of one layer for one training case), §5.1 and Table 1 (invariances). We could not read §5.1's text or Table 1 in our sources; `_test()` asserts each invariance listed on this page.
+# * PyTorch 2.13.0, [`torch/nn/modules/normalization.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/normalization.py#L188-L235): `LayerNorm`'s arguments, their order and defaults (`eps=1e-5`, `elementwise_affine=True`, `bias=True`), `weight`/`bias` as `None` when absent, initialization to ones and zeros, `extra_repr`; the docstring above it ([L120-L121](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/normalization.py#L120-L121)) says the variance is the biased one.
+# * PyTorch 2.13.0, [`torch/nn/functional.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L2966-L2989): `F.layer_norm` calls `torch.layer_norm`.
+# * PyTorch 2.13.0, [`torch/testing/_comparison.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/testing/_comparison.py#L83-L91): the default tolerances of `assert_close` quoted above.
+# * PyTorch 2.13.0, [`aten/src/ATen/native/cpu/moments_utils.h`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/aten/src/ATen/native/cpu/moments_utils.h#L174-L180): the scalar Welford update of the CPU moments, computed in `opmath_t` (`float` for `float16`/`bfloat16`). Read in the header shipped with the wheel; its line numbers there are one higher (the wheel adds a guard line at the top).
+# * PyTorch, [`aten/src/ATen/native/cpu/layer_norm_kernel.cpp` at a 2019 commit](https://github.com/pytorch/pytorch/blob/0354b60c4e0ee0cb32307500f92bb03e8d0ed344/aten/src/ATen/native/cpu/layer_norm_kernel.cpp#L41-L52): the older CPU kernel, with the one-pass variance $\mathbb{E}[x^2] - \mathbb{E}[x]^2$ clamped at 0 and the output as $x \cdot r + (-\mu r)$.
+# * labml.ai, [`labml_nn/normalization/layer_norm/__init__.py`](https://github.com/labmlai/annotated_deep_learning_paper_implementations/blob/56a460a243676fd04d73e386679ddc6b7a508fce/labml_nn/normalization/layer_norm/__init__.py#L109-L114): the implementation this project started from, with the one-pass variance.
+# * pytorch/pytorch issue 108048 (2023): a maintainer calls `LayerNorm`'s `bias` argument "a new feature introduced in 2.1".
+# * The blog posts this page started from (in the project's `shared/seeds/`, in Chinese): the worked examples and the printed `1.1921e-07`; the description of LayerNorm over `[seq_len, emb_dim]`.
