@@ -1,23 +1,28 @@
 r"""
 ---
 title: Normalization across devices
-summary: In data-parallel training BatchNorm needs a collective to see the whole batch and LayerNorm needs none - a from-scratch SyncBatchNorm on torch.distributed, measured.
+summary: In data-parallel training BatchNorm needs a collective to see the whole batch and LayerNorm needs none - a from-scratch SyncBatchNorm on torch.distributed, compared line by line with PyTorch's, measured.
 ---
 
 # Normalization across devices
 
 In data-parallel training each device (a *rank*) gets a shard of the batch, runs the model on it,
-and the gradients are averaged. Any layer whose output depends only on its own sample is
-unaffected: [LayerNorm](../layer_norm/index.md) normalizes each sample (each token) over its own
-features, so every rank computes exactly what one big machine would, with **zero communication**.
+and the parameter gradients are combined across ranks. Any layer whose output depends only on its
+own sample is unaffected: [LayerNorm](../layer_norm/index.md) normalizes each sample (each token)
+over its own features, so every rank computes exactly what one big machine would, with **zero
+communication** (`_test()` checks this: LayerNorm on each shard equals LayerNorm on the whole
+batch, and its collectives log is empty).
 
 [BatchNorm](../batch_norm/index.md) is different: its statistics span the *batch*
 ([which elements](../ln_vs_bn/index.md)). Left alone, each rank normalizes with the statistics of
 its own shard: with 8 ranks of 2 samples, BatchNorm sees batches of 2, noisy statistics, and
-running averages of noisy statistics. The fix, *synchronized* BatchNorm, makes the ranks exchange
-per-channel statistics in the forward pass and two per-channel gradient sums in the backward pass.
-This page builds it from scratch on `torch.distributed` (the gloo backend, processes on one
-machine talking over the loopback interface) and measures what it costs.
+running averages of noisy statistics (`_test()` shows all three). The fix, *synchronized*
+BatchNorm, makes the ranks exchange per-channel statistics in the forward pass and two per-channel
+gradient sums in the backward pass. This page builds it from scratch on `torch.distributed` (the
+gloo backend, processes on one machine talking over the loopback interface), checks it against
+one process on the whole batch, and compares it, line by line, with PyTorch's
+`torch.nn.SyncBatchNorm` (version 2.13.0), which we cannot run here: it only accepts GPU-like
+inputs (below).
 
 ### Forward: merge the shards' statistics
 
@@ -30,8 +35,11 @@ $$N = \sum_r n_r \qquad \mu = \frac{1}{N}\sum_r n_r \bar{x}_r \qquad
 
 We exchange $(n, \bar{x}, M_2)$ rather than $(n, \sum x, \sum x^2)$ because the latter, merged by
 one `all_reduce`, is the $\mathbb{E}[x^2] - \mathbb{E}[x]^2$ shortcut, which fails for channels
-whose mean is large compared with their spread. (PyTorch's `SyncBatchNorm` also gathers
-per-rank means and variances.)
+whose mean is large compared with their spread (`_test()` measures it on a `float32` channel of
+mean $10^4$ and spread 1: the shortcut's variance is off by more than 100%, the merge's is not).
+PyTorch's stated reason for gathering instead of reducing is a different one: the counts may
+differ across ranks
+([`_functions.py` L59-L60](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L59-L60)).
 
 ### Backward: two sums per channel
 
@@ -42,12 +50,91 @@ $$dx = \frac{\gamma}{\sigma}\Big(dy - \frac{1}{N}\sum dy - \hat{x}\,\frac{1}{N}\
 
 where the sums run over the *whole* batch. Each rank computes its local $\sum dy$ and
 $\sum dy\,\hat{x}$ per channel, one `all_reduce` adds them up, and each rank finishes its own $dx$.
-$d\gamma$ and $d\beta$ stay local: data-parallel training sums parameter gradients across ranks anyway.
+$d\gamma$ and $d\beta$ stay local: they are parameter gradients, and data-parallel training
+combines those across ranks anyway. PyTorch's
+`DistributedDataParallel` all-reduces them and divides by the number of ranks, i.e. *averages*
+them ([its note on summed losses](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L546-L555));
+PyTorch's SyncBatchNorm leaves them local for the same reason
+([`_functions.py` L181-L182](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L181-L182)).
+`_test()` *sums* the ranks' $d\gamma, d\beta$ and compares them with one process whose loss is
+summed over the whole batch; under DDP's averaging the same equality needs each rank's loss
+multiplied by the number of ranks.
+
+### What PyTorch's `SyncBatchNorm` does (2.13.0)
+
+Read from the source of the installed wheel (links pinned to its commit), and from the CUDA
+kernel at the commit our code index holds:
+
+* **Only GPU-like inputs.** In training, with a process group initialized, an input whose device
+  is not `cuda`, `hpu`, `xpu` or the registered private-use backend raises `ValueError`
+  ([`batchnorm.py` L836-L854](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L836-L854));
+  `_test()` sees this on a gloo rank with a CPU tensor. With one rank, or in `eval()`, it falls
+  back to plain `F.batch_norm`
+  ([L862-L873](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L862-L873)).
+  The statistics ops it calls, `torch.batch_norm_stats` and
+  `torch.batch_norm_gather_stats_with_counts`, have no CPU kernel in this build (`_test()`
+  asserts the `NotImplementedError`). DDP also refuses a CPU module that contains a SyncBatchNorm
+  ([`distributed.py` L2453-L2460](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L2453-L2460)),
+  and the class docstring says it supports DDP with a single GPU per process
+  ([L690-L694](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L690-L694)).
+* **Forward: one `all_gather` of $2C + 1$ numbers per rank.** Each rank computes per-channel
+  `mean` and `invstd` $= 1/\sqrt{\sigma_r^2 + \epsilon}$ (`torch.batch_norm_stats`), appends its
+  count as *one* number, and concatenates them, $C + C + 1$
+  ([`_functions.py` L36-L49](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L36-L49)).
+  With gloo it uses the list form of `all_gather`; with other backends (NCCL) one flat
+  `all_gather_single`, since gloo lacks `all_gather_into_tensor`
+  ([L59-L86](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L59-L86)).
+* **The merge.** `torch.batch_norm_gather_stats_with_counts`
+  ([L102-L115](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L102-L115))
+  runs a CUDA kernel that, per channel, walks the ranks in order, recovers each rank's variance
+  as $1/\text{invstd}^2 - \epsilon$, and folds it in with the same pairwise (Chan) update as ours;
+  the same kernel updates the running mean and the *unbiased* running variance
+  ([`Normalization.cuh` L426-L470](https://github.com/pytorch/pytorch/blob/3f55db3aea697a6d862197cf18f4a9a8fb3a6001/aten/src/ATen/native/cuda/Normalization.cuh#L426-L470)).
+* **Backward: one `all_reduce` of $2C$ numbers.** `torch.batch_norm_backward_reduce` gives the local
+  $\sum dy$ and $\sum dy\,(x - \mu)$ (`sum_dy`, `sum_dy_xmu`), and also $d\beta = \sum dy$,
+  $d\gamma = \text{invstd} \cdot \sum dy\,(x - \mu)$
+  ([`_functions.py` L138-L154](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L138-L154),
+  [`Normalization.cuh` L472-L505](https://github.com/pytorch/pytorch/blob/3f55db3aea697a6d862197cf18f4a9a8fb3a6001/aten/src/ATen/native/cuda/Normalization.cuh#L472-L505));
+  the two sums are concatenated and all-reduced, *only if the input needs a gradient*
+  ([L156-L166](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L156-L166)),
+  and $dx$ is the formula above with $\hat{x} = (x - \mu)\,\text{invstd}$
+  ([`Normalization.cuh` L507-L542](https://github.com/pytorch/pytorch/blob/3f55db3aea697a6d862197cf18f4a9a8fb3a6001/aten/src/ATen/native/cuda/Normalization.cuh#L507-L542)).
+* **Empty shards are allowed.** A rank with no samples sends zeros with count 0, which the others
+  mask out ([L50-L57](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L50-L57),
+  [L96-L100](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L96-L100);
+  the masking is skipped while a CUDA graph is being captured, L88), and in the backward it
+  still joins the `all_reduce` with zeros
+  ([L188-L205](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L188-L205)).
+  The "more than 1 value per channel" error is raised only with a single rank
+  ([L30-L34](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L30-L34)).
+* **Memory layout.** Inputs and output gradients in `channels_last` or `channels_last_3d` layout
+  are kept as they are; any other layout is made contiguous
+  ([L22-L26](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L22-L26),
+  [L129-L133](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L129-L133)).
+* **Conversion.** `SyncBatchNorm.convert_sync_batchnorm(model)` replaces every `_BatchNorm`
+  submodule by a `SyncBatchNorm` with the same settings that takes over its `weight`, `bias` and
+  running buffers
+  ([`batchnorm.py` L889-L951](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L889-L951)).
+
+### Where ours differs
+
+* We gather $(\bar{x}_r, M_{2,r}, n_r)$, PyTorch gathers $(\bar{x}_r, \text{invstd}_r, n_r)$:
+  the same $2C + 1$ numbers per rank, but our variance never goes through
+  $1/\sqrt{\sigma^2 + \epsilon}$ and back. We merge all ranks at once (sums over the rank axis)
+  instead of PyTorch's rank-by-rank loop; the two are equal in exact arithmetic.
+* We reduce $\sum dy\,\hat{x}$ where PyTorch reduces $\sum dy\,(x - \mu)$; they differ by the
+  factor invstd, which every rank knows. We always run the backward `all_reduce`.
+* We reject an empty shard, on every rank at once (PyTorch accepts it), and for that we spend one
+  more tiny `all_gather` (2 integers per rank) to check the shapes before the real one.
+* Ours runs on CPU with gloo, since it uses only ordinary tensor ops; PyTorch's does not (above).
 
 ### The cost, measured
 
-Bytes each rank sends or receives in collectives for one training step (forward and backward)
-of a `(4, C, 8)` shard on 2 ranks, counted by wrapping the collectives, against LayerNorm's:
+Payload bytes per rank for one training step (forward and backward) of a `(4, C, 8)` `float32`
+shard on 2 ranks, counted by wrapping the collectives: for `all_gather`, the gathered output
+(every rank's tensor, own included); for `all_reduce`, the tensor reduced. What the backend puts
+on the wire depends on its algorithm, which we did not measure. PyTorch's column is *computed*
+from the layout above ($2 \times (2C+1)$ gathered plus $2C$ reduced, 4 bytes each), not measured:
 
 {{ comm_table }}
 """
@@ -67,7 +154,7 @@ COMM_LOG: List[tuple] = []
 
 
 def _all_gather(t: torch.Tensor) -> List[torch.Tensor]:
-    # Every rank's copy of `t`; counted as the bytes this rank receives
+    # Every rank's copy of `t`; counted as the gathered output, own copy included
     out = [torch.empty_like(t) for _ in range(dist.get_world_size())]
     dist.all_gather(out, t)
     COMM_LOG.append(('all_gather', t.numel() * t.element_size() * len(out)))
@@ -84,13 +171,15 @@ def _check_shards(x: torch.Tensor, num_features: int):
     """
     ### Checking the set-up on every rank
 
-    A rank with an empty shard, or with a different channel count, would otherwise hang the other
-    ranks inside a collective or merge garbage. One tiny `all_gather` of (channels, values per
-    channel) lets *every* rank see the problem and raise the same error together.
+    We reject a rank with an empty shard (PyTorch instead lets it take part with a count of 0)
+    and ranks with different channel counts. A check on one rank alone would leave the other ranks
+    waiting inside the next collective; one tiny `all_gather` of (channels, values per channel)
+    lets *every* rank see the problem and raise the same error together.
     """
     if x.dim() < 2 or x.shape[1] != num_features:
         raise ValueError(f'SyncBatchNorm expects input (N, {num_features}, *), got {list(x.shape)}')
-    info = _all_gather(torch.tensor([x.shape[1], x.numel() // max(x.shape[1], 1)], dtype=torch.long))
+    info = _all_gather(torch.tensor([x.shape[1], x.numel() // max(x.shape[1], 1)],
+                                    dtype=torch.long))
     channels = [int(t[0]) for t in info]
     counts = [int(t[1]) for t in info]
     if len(set(channels)) > 1:
@@ -98,10 +187,27 @@ def _check_shards(x: torch.Tensor, num_features: int):
                            f'expected {channels[0]} (rank 0), got {channels}')
     empty = [r for r, n in enumerate(counts) if n == 0]
     if empty:
-        raise ValueError(f'SyncBatchNorm: rank(s) {empty} got an empty shard (values per channel: {counts}); '
-                         f'every rank needs at least one sample')
+        raise ValueError(f'SyncBatchNorm: rank(s) {empty} got an empty shard '
+                         f'(values per channel: {counts}); every rank needs at least one sample')
     if sum(counts) <= 1:
-        raise ValueError(f'Expected more than 1 value per channel when training, got {sum(counts)} across ranks')
+        raise ValueError(f'Expected more than 1 value per channel when training, '
+                         f'got {sum(counts)} across ranks')
+
+
+def chan_merge(counts: torch.Tensor, means: torch.Tensor, m2s: torch.Tensor):
+    r"""
+    ### Chan's merge of all shards at once
+
+    `counts` is $(R,)$ or $(R, 1)$, `means` and `m2s` are $(R, C)$, one row per rank. Returns
+    $N$, $\mu$ and the biased $\sigma^2$ per channel.
+    """
+    counts = counts.reshape(-1, 1)
+    N = counts.sum(0)
+    # $\mu = \sum_r n_r \bar{x}_r / N$
+    mean = (counts * means).sum(0) / N
+    # Each shard's $M_2$ plus its mean's distance from $\mu$, weighted by its count
+    var = (m2s + counts * (means - mean).square()).sum(0) / N
+    return N, mean, var
 
 
 class SyncBatchNormFunction(torch.autograd.Function):
@@ -110,8 +216,8 @@ class SyncBatchNormFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias, running_mean, running_var, eps: float, momentum: Optional[float],
-                num_batches_tracked):
+    def forward(ctx, x, weight, bias, running_mean, running_var, eps: float,
+                momentum: Optional[float], num_batches_tracked):
         C = x.shape[1]
         dims = [0] + list(range(2, x.dim()))
         stat_shape = (1, C) + (1,) * (x.dim() - 2)
@@ -121,24 +227,18 @@ class SyncBatchNormFunction(torch.autograd.Function):
         mean_r = xc.mean(dim=dims)
         m2_r = (xc - mean_r.view(stat_shape)).square().sum(dim=dims)
         #
-        # One collective: every rank gets every shard's triple, packed as one (3, C) tensor
-        packed = torch.stack([torch.full_like(mean_r, float(n_r)), mean_r, m2_r])
-        parts = _all_gather(packed)
-        counts = torch.stack([p[0] for p in parts])  # (world, C)
-        means = torch.stack([p[1] for p in parts])
-        m2s = torch.stack([p[2] for p in parts])
-        # Chan's merge of all shards at once: $\mu = \sum n_r \bar{x}_r / N$, then each shard's
-        # $M_2$ plus its mean's distance from $\mu$
-        N = counts.sum(0)
-        mean = (counts * means).sum(0) / N
-        var = (m2s + counts * (means - mean).square()).sum(0) / N
+        # One collective: every rank gets every shard's $C$ means, $C$ values of $M_2$ and its
+        # count, packed as one tensor of $2C + 1$ numbers (PyTorch's size too)
+        packed = torch.cat([mean_r, m2_r, mean_r.new_full((1,), float(n_r))])
+        parts = torch.stack(_all_gather(packed))  # (world, 2C + 1)
+        N, mean, var = chan_merge(parts[:, 2 * C], parts[:, :C], parts[:, C:2 * C])
         #
         # Running statistics: the *global* mean and unbiased variance, as one process would keep
         if running_mean is not None:
             with torch.no_grad():
                 num_batches_tracked.add_(1)
                 f = 1.0 / num_batches_tracked.item() if momentum is None else momentum
-                n = N[0].item()
+                n = N.item()
                 running_mean.mul_(1 - f).add_(mean.to(running_mean.dtype), alpha=f)
                 running_var.mul_(1 - f).add_((var * n / (n - 1)).to(running_var.dtype), alpha=f)
         #
@@ -160,13 +260,14 @@ class SyncBatchNormFunction(torch.autograd.Function):
         dims = [0] + list(range(2, x_hat.dim()))
         stat_shape = (1, C) + (1,) * (x_hat.dim() - 2)
         dy = dy.to(x_hat.dtype)
-        # This shard's $\sum dy$ and $\sum dy\,\hat{x}$ per channel: they are also its $d\beta$, $d\gamma$
+        # This shard's $\sum dy$ and $\sum dy\,\hat{x}$ per channel: also its $d\beta$, $d\gamma$
         sum_dy = dy.sum(dim=dims)
         sum_dy_xhat = (dy * x_hat).sum(dim=dims)
         # One all_reduce of both sums, packed as (2, C): the whole batch's sums on every rank
         total = _all_reduce(torch.stack([sum_dy, sum_dy_xhat]))
         #
-        # $dx = \frac{\gamma}{\sigma}\big(dy - \overline{dy} - \hat{x}\,\overline{dy\,\hat{x}}\big)$, means over the whole batch
+        # $dx = \frac{\gamma}{\sigma}\big(dy - \overline{dy} - \hat{x}\,\overline{dy\,\hat{x}}\big)$,
+        # means over the whole batch
         scale = rstd * (weight if weight is not None else 1.0)
         dx = scale.view(stat_shape) * (dy - (total[0] / N).view(stat_shape)
                                        - x_hat * (total[1] / N).view(stat_shape))
@@ -179,20 +280,23 @@ class SyncBatchNorm(BatchNorm):
     """
     ## The module
 
-    Our [BatchNorm](../batch_norm/index.md) with the same arguments, parameters and buffers (so its
-    `state_dict` moves to `torch.nn.SyncBatchNorm`, `BatchNorm2d` and back). In training, with a process
-    group of more than one rank, it synchronizes; otherwise it is plain BatchNorm.
+    Our [BatchNorm](../batch_norm/index.md) with the same arguments, parameters and buffers, so its
+    `state_dict` loads into `torch.nn.SyncBatchNorm` and `torch.nn.BatchNorm2d` and back
+    (`_test()` checks both ways). In training, with a process group of more than one rank, it
+    synchronizes; otherwise it is plain BatchNorm, as PyTorch's falls back to `F.batch_norm`.
     """
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
-        if not (self.training and dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1):
+        if not (self.training and dist.is_available() and dist.is_initialized()
+                and dist.get_world_size() > 1):
             return super().forward(input)
         _check_shards(input, self.num_features)
         track = self.track_running_stats
         return SyncBatchNormFunction.apply(input, self.weight, self.bias,
                                            self.running_mean if track else None,
                                            self.running_var if track else None,
-                                           self.eps, self.momentum, self.num_batches_tracked if track else None)
+                                           self.eps, self.momentum,
+                                           self.num_batches_tracked if track else None)
 
 
 def _free_port() -> int:
@@ -202,49 +306,60 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _worker(rank: int, world: int, port: int, task: str, args, queue):
+def _worker(rank: int, phases, queue):
     """
-    ### One rank
+    ### One process
 
-    Joins the process group over the loopback address only, runs one task, and sends back its
-    results (or its error) to the parent, which makes all the assertions.
+    For each phase `(world, port, task, args)` that includes this rank, joins a process group over
+    the loopback address only, runs the task, and leaves the group. Its results (or its errors)
+    go back to the parent, which makes all the assertions. One process serves several phases,
+    because starting a process (and importing torch in it) is most of the cost.
     """
     os.environ['GLOO_SOCKET_IFNAME'] = 'lo'
     torch.set_num_threads(1)
-    try:
-        dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=world)
-        result = globals()[task](rank, world, *args)
-    except Exception as e:  # reported to the parent, which decides
-        result = {'error': f'{type(e).__name__}: {e}'}
+    results = []
+    for world, port, task, args in phases:
+        if rank >= world:
+            results.append(None)
+            continue
+        try:
+            dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}',
+                                    rank=rank, world_size=world)
+            result = globals()[task](rank, world, *args)
+        except Exception as e:  # reported to the parent, which decides
+            result = {'error': f'{type(e).__name__}: {e}'}
+        finally:
+            if dist.is_initialized():
+                dist.destroy_process_group()
+        results.append(result)
     # As bytes: a tensor put on a torch.multiprocessing queue travels as a shared-memory handle,
     # which breaks if this process exits before the parent has opened it
     buffer = io.BytesIO()
-    torch.save(result, buffer)
-    try:
-        queue.put((rank, buffer.getvalue()))
-    finally:
-        if dist.is_initialized():
-            dist.destroy_process_group()
+    torch.save(results, buffer)
+    queue.put((rank, buffer.getvalue()))
 
 
-def run_ranks(world: int, task: str, *args, timeout: float = 60.0) -> list:
+def run_phases(phases: list, timeout: float = 60.0) -> list:
     """
-    ### Spawning ranks
+    ### Spawning processes
 
-    `world` processes on this machine; their results come back through a queue. The processes are
-    always joined, and killed if they hang, even when something fails.
+    `phases` is a list of `(world, task, args)`; as many processes as the largest `world` are
+    started once, and each phase runs on ranks `0 .. world - 1` with a fresh port. Returns, per
+    phase, the list of its ranks' results. The processes are always joined, and killed if they
+    hang, even when something fails.
     """
     import torch.multiprocessing as mp
     ctx = mp.get_context('spawn')
     queue = ctx.Queue()
-    port = _free_port()
-    procs = [ctx.Process(target=_worker, args=(r, world, port, task, args, queue), daemon=True)
-             for r in range(world)]
+    n = max(world for world, _, _ in phases)
+    spec = [(world, _free_port(), task, args) for world, task, args in phases]
+    procs = [ctx.Process(target=_worker, args=(r, spec, queue), daemon=True) for r in range(n)]
     try:
         for p in procs:
             p.start()
-        results = dict(queue.get(timeout=timeout) for _ in range(world))
-        return [torch.load(io.BytesIO(results[r]), weights_only=False) for r in range(world)]
+        raw = dict(queue.get(timeout=timeout) for _ in range(n))
+        per_rank = [torch.load(io.BytesIO(raw[r]), weights_only=False) for r in range(n)]
+        return [[per_rank[r][i] for r in range(world)] for i, (world, _, _) in enumerate(phases)]
     finally:
         for p in procs:
             p.join(timeout=5)
@@ -253,26 +368,74 @@ def run_ranks(world: int, task: str, *args, timeout: float = 60.0) -> list:
                 p.join()
 
 
+def run_ranks(world: int, task: str, *args, timeout: float = 60.0) -> list:
+    """`world` processes running one task; the list of their results."""
+    return run_phases([(world, task, args)], timeout=timeout)[0]
+
+
+_COLLECTIVES = ('all_reduce', 'all_gather', 'all_gather_into_tensor', 'all_gather_object',
+                'broadcast', 'reduce', 'reduce_scatter', 'reduce_scatter_tensor', 'all_to_all',
+                'all_to_all_single', 'gather', 'scatter', 'barrier', 'send', 'recv')
+
+
+def _collective_calls(fn) -> List[str]:
+    """Run `fn()` with every `torch.distributed` collective wrapped; the names of those called."""
+    calls, saved = [], {}
+
+    def wrap(name, original):
+        def counting(*args, **kwargs):
+            calls.append(name)
+            return original(*args, **kwargs)
+        return counting
+
+    for name in _COLLECTIVES:
+        if hasattr(dist, name):
+            saved[name] = getattr(dist, name)
+            setattr(dist, name, wrap(name, saved[name]))
+    try:
+        fn()
+    finally:
+        for name, original in saved.items():
+            setattr(dist, name, original)
+    return calls
+
+
 def _task_compare(rank: int, world: int, shards, dy_shards, state):
     """On each rank: synchronized BN, plain BN and LayerNorm on this rank's shard."""
     from labml_nn_norm.layer_norm import LayerNorm
     x = shards[rank].clone().requires_grad_()
-    sync = SyncBatchNorm(x.shape[1])
+    sync, sync_out = SyncBatchNorm(x.shape[1]), []
     sync.load_state_dict(state)
-    y = sync(x)
-    y.backward(dy_shards[rank])
+
+    def run_sync():
+        sync_out.append(sync(x))
+        sync_out[0].backward(dy_shards[rank])
+
+    # The same watch on SyncBatchNorm, to show that it sees collectives
+    sync_calls = _collective_calls(run_sync)
+    y = sync_out[0]
     plain = BatchNorm(x.shape[1])
     plain.load_state_dict(state)
     y_plain = plain(shards[rank])
-    ln = LayerNorm(shards[rank].shape[1:])
+    # LayerNorm forward and backward, watching for any collective
+    ln, ln_x, ln_out = LayerNorm(shards[rank].shape[1:]), shards[rank].clone().requires_grad_(), []
+
+    def run_ln():
+        ln_out.append(ln(ln_x))
+        ln_out[0].backward(dy_shards[rank])
+
+    ln_calls = _collective_calls(run_ln)
     return {'y': y.detach(), 'dx': x.grad, 'dweight': sync.weight.grad, 'dbias': sync.bias.grad,
             'running_mean': sync.running_mean, 'running_var': sync.running_var,
             'plain_y': y_plain.detach(), 'plain_running_var': plain.running_var,
-            'ln_y': ln(shards[rank]).detach()}
+            'ln_y': ln_out[0].detach(), 'ln_comm': ln_calls, 'sync_comm': sync_calls}
 
 
 def _task_bytes(rank: int, world: int, channels):
-    """Bytes through collectives for one forward + backward step, for each channel count."""
+    """
+    Bytes through our collectives for one forward + backward step of SyncBatchNorm, and the
+    number of `torch.distributed` collectives LayerNorm calls, for each channel count.
+    """
     from labml_nn_norm.layer_norm import LayerNorm
     out = {}
     for C in channels:
@@ -280,21 +443,23 @@ def _task_bytes(rank: int, world: int, channels):
         COMM_LOG.clear()
         SyncBatchNorm(C)(x).sum().backward()
         sync_bytes = sum(b for _, b in COMM_LOG)
-        COMM_LOG.clear()
-        LayerNorm([C, 8])(x).sum().backward()
-        out[C] = (sync_bytes, sum(b for _, b in COMM_LOG))
+        ln_calls = _collective_calls(lambda: LayerNorm([C, 8])(x).sum().backward())
+        out[C] = (sync_bytes, len(ln_calls))
     return out
 
 
 def _task_bad(rank: int, world: int):
     """Bad set-ups: every rank must raise the same error, and none may hang."""
     errors = {}
-    for case in ('empty', 'channels'):
+    for case in ('empty', 'channels', 'torch_cpu'):
         try:
             if case == 'empty':
                 SyncBatchNorm(4)(torch.randn(0 if rank == 1 else 3, 4, 5))
-            else:
+            elif case == 'channels':
                 SyncBatchNorm(4 + rank)(torch.randn(3, 4 + rank, 5))
+            else:
+                # PyTorch's own module, in training, process group up, CPU tensor
+                torch.nn.SyncBatchNorm(4)(torch.randn(3, 4, 5))
             errors[case] = None
         except (ValueError, RuntimeError) as e:
             errors[case] = f'{type(e).__name__}: {e}'
@@ -302,7 +467,7 @@ def _task_bad(rank: int, world: int):
 
 
 def _task_all(rank: int, world: int, shards, dy_shards, state, extras: bool):
-    """Everything one spawn of ranks checks (spawning costs a second or two per process)."""
+    """Everything one phase checks."""
     out = _task_compare(rank, world, shards, dy_shards, state)
     if extras:
         out['bad'] = _task_bad(rank, world)
@@ -319,13 +484,20 @@ CHANNELS = (64, 256, 1024)
 _measured_bytes = {}
 
 
+def _pytorch_bytes(C: int, world: int = 2) -> int:
+    # PyTorch's layout, from its source: gather (2C + 1) float32 from each rank, reduce 2C
+    return world * (2 * C + 1) * 4 + 2 * C * 4
+
+
 def _artifacts():
     """## The table, measured with 2 ranks when the site is built (by `_test()`, or here)"""
     result = _measured_bytes or run_ranks(2, '_task_bytes', CHANNELS)[0]
-    lines = ['| channels C | SyncBatchNorm, bytes per rank per step | LayerNorm |', '| --- | --- | --- |']
+    lines = ['| channels C | ours: bytes per rank per step (measured) '
+             '| PyTorch\'s layout: bytes (computed) | LayerNorm: collective calls (measured) |',
+             '| --- | --- | --- | --- |']
     for C in CHANNELS:
         sync_bytes, ln_bytes = result[C]
-        lines.append(f'| {C} | {sync_bytes:,} | {ln_bytes} |')
+        lines.append(f'| {C} | {sync_bytes:,} | {_pytorch_bytes(C):,} | {ln_bytes} |')
     return {'comm_table': '\n'.join(lines)}
 
 
@@ -333,7 +505,7 @@ def _test():
     """
     ## Checks: one batch, split across ranks, against one process on the whole batch
     """
-    from labml_nn_norm._check import check, check_close, section
+    from labml_nn_norm._check import check, check_close, note, section
     from labml_nn_norm.layer_norm import LayerNorm
 
     torch.manual_seed(0)
@@ -347,29 +519,45 @@ def _test():
     xr = x.clone().requires_grad_()
     y_ref = reference(xr)
     y_ref.backward(dy)
+    xl = x.clone().requires_grad_()
+    y_ln = LayerNorm([4, 5])(xl)
+    y_ln.backward(dy)
     #
-    for sizes in ([3, 5], [1, 2, 2, 3]):
+    # One spawn of 4 processes serves both layouts: 4 ranks first, then ranks 0 and 1 alone
+    layouts = ([1, 2, 2, 3], [3, 5])
+    phases = [(len(sizes), '_task_all', (_shards(x, sizes), _shards(dy, sizes), state,
+                                         len(sizes) == 2)) for sizes in layouts]
+    for sizes, out in zip(layouts, run_phases(phases)):
         world = len(sizes)
         section(f'{world} gloo ranks on 127.0.0.1, shards of {sizes} samples')
-        out = run_ranks(world, '_task_all', _shards(x, sizes), _shards(dy, sizes), state, world == 2)
-        if world == 2:
-            extras = out
         errors = [o['error'] for o in out if 'error' in o]
         check('every rank ran', not errors, '; '.join(errors))
-        check_close('SyncBatchNorm output == one process', torch.cat([o['y'] for o in out]), y_ref.detach())
+        if world == 2:
+            extras = out
+        check_close('SyncBatchNorm output == one process', torch.cat([o['y'] for o in out]),
+                    y_ref.detach())
         check_close('input gradients == one process', torch.cat([o['dx'] for o in out]), xr.grad)
-        # Data parallelism sums the ranks' parameter gradients
+        # The sum over ranks (DDP would average: see the prose)
         check_close('dγ, dβ summed over ranks == one process',
                     [sum(o['dweight'] for o in out), sum(o['dbias'] for o in out)],
                     [reference.weight.grad, reference.bias.grad])
         check_close('running statistics on every rank == one process',
-                    [torch.stack([o['running_mean'] for o in out]), torch.stack([o['running_var'] for o in out])],
-                    [reference.running_mean.expand(world, 4), reference.running_var.expand(world, 4)])
+                    [torch.stack([o['running_mean'] for o in out]),
+                     torch.stack([o['running_var'] for o in out])],
+                    [reference.running_mean.expand(world, 4),
+                     reference.running_var.expand(world, 4)])
         plain_diff = (torch.cat([o['plain_y'] for o in out]) - y_ref.detach()).abs().max().item()
         check('plain (unsynchronized) BatchNorm differs from one process', plain_diff > 0.05,
               f'max |Δ| = {plain_diff:.2f}')
-        check_close('LayerNorm on each shard == LayerNorm on the whole batch, no communication',
-                    torch.cat([o['ln_y'] for o in out]), LayerNorm([4, 5])(x).detach())
+        check_close('LayerNorm on each shard == LayerNorm on the whole batch',
+                    torch.cat([o['ln_y'] for o in out]), y_ln.detach())
+        sync_calls = out[0]['sync_comm']
+        check('SyncBatchNorm forward + backward: all_gather (shapes), all_gather, all_reduce',
+              all(o['sync_comm'] == ['all_gather', 'all_gather', 'all_reduce'] for o in out),
+              ', '.join(sync_calls))
+        calls = [c for o in out for c in o['ln_comm']]
+        check('LayerNorm forward + backward, same watch: no torch.distributed collective',
+              not calls, f'{len(calls)} calls')
     #
     # Plain BatchNorm on 8 "devices" with 2 samples each vs one batch of 16, in one process
     section('Per-device batches of 2 vs one batch of 16 (no synchronization)')
@@ -380,20 +568,69 @@ def _test():
     y_split = torch.cat([bn(chunk) for bn, chunk in zip(per_device, x16.split(2))])
     diff = (y_split - y_whole).abs().max().item()
     check('outputs differ: each pair is normalized to ±1', diff > 0.5, f'max |Δ| = {diff:.2f}')
-    check_close('with 2 samples, BatchNorm outputs are exactly ±1 (up to eps)', y_split.detach().abs(),
-                torch.ones(16, 4), atol=2e-2, rtol=0)
+    check_close('with 2 samples, BatchNorm outputs are exactly ±1 (up to eps)',
+                y_split.detach().abs(), torch.ones(16, 4), atol=2e-2, rtol=0)
     spread = torch.stack([bn.running_var for bn in per_device]).std(0).max().item()
-    check('running variances disagree across devices', spread > 0.1, f'std across devices {spread:.2f}')
+    check('running variances disagree across devices', spread > 0.1,
+          f'std across devices {spread:.2f}')
+    #
+    # Why $(n, \bar{x}, M_2)$ and not $(n, \sum x, \sum x^2)$: one `float32` channel, mean $10^4$,
+    # spread 1, in two shards of 1000
+    section('Merging shards: Chan vs the sums shortcut (float32, mean 1e4, spread 1)')
+    xs = torch.randn(2, 1000, dtype=torch.float64) + 1e4
+    truth = xs.var(unbiased=False).item()
+    x32 = xs.float()
+    m_r = x32.mean(1, keepdim=True)
+    _, _, var_chan = chan_merge(torch.full((2,), 1000.0), m_r, (x32 - m_r).square().sum(1, True))
+    s1, s2 = x32.sum(), x32.square().sum()
+    var_sums = (s2 / 2000 - (s1 / 2000) ** 2).item()
+    err_chan, err_sums = abs(var_chan.item() - truth) / truth, abs(var_sums - truth) / truth
+    check('E[x²] - E[x]² from summed moments: relative error > 50%', err_sums > 0.5,
+          f'{var_sums:.3g} vs {truth:.4f} (error {err_sums:.0%})')
+    check('Chan merge of (n, mean, M2): relative error < 1e-4', err_chan < 1e-4,
+          f'{var_chan.item():.6f} vs {truth:.6f} (error {err_chan:.1e})')
+    #
+    section('PyTorch\'s SyncBatchNorm on this machine')
+    raised = [o['bad']['torch_cpu'] or '' for o in extras]
+    check('torch.nn.SyncBatchNorm, training, gloo group, CPU tensor: ValueError on every rank',
+          all(r.startswith('ValueError') and 'GPU' in r for r in raised), raised[0])
+    for op, args in (('batch_norm_stats', (torch.randn(4, 3), 1e-5)),
+                     ('batch_norm_gather_stats_with_counts',
+                      (torch.randn(4, 3), torch.zeros(2, 3), torch.ones(2, 3), None, None, 0.1,
+                       1e-5, torch.tensor([2.0, 2.0])))):
+        try:
+            getattr(torch, op)(*args)
+            message = ''
+        except NotImplementedError as e:
+            message = str(e).splitlines()[0]
+        check(f'torch.{op} has no CPU kernel (NotImplementedError)',
+              "from the 'CPU' backend" in message, message[:90])
+    ours = SyncBatchNorm(4)
+    with torch.no_grad():
+        ours.weight.normal_()
+        ours.running_var.uniform_(1, 2)
+    for ref in (torch.nn.SyncBatchNorm(4), torch.nn.BatchNorm2d(4)):
+        ref.load_state_dict(ours.state_dict())
+        back = SyncBatchNorm(4)
+        back.load_state_dict(ref.state_dict())
+        check_close(f'state_dict -> {type(ref).__name__} -> ours, same keys and values',
+                    list(back.state_dict().values()), list(ours.state_dict().values()))
     #
     section('Bad set-ups: every rank raises, nobody hangs')
     for case, kind in (('empty', 'ValueError'), ('channels', 'RuntimeError')):
         raised = [o['bad'][case] or '' for o in extras]
-        check(f'{case}: both ranks raise {kind}', all(r.startswith(kind) for r in raised), raised[0])
+        check(f'{case}: both ranks raise {kind}', all(r.startswith(kind) for r in raised),
+              raised[0])
     #
     section('Communication per training step (2 ranks, shard (4, C, 8))')
     _measured_bytes.update(extras[0]['bytes'])
     for C, (sync_bytes, ln_bytes) in extras[0]['bytes'].items():
-        # Expected: gather (2 longs + 3C floats) from each of 2 ranks, reduce 2C floats
-        expected = 2 * (2 * 8 + 3 * C * 4) + 2 * C * 4
-        check(f'C={C}: SyncBatchNorm {sync_bytes:,} bytes, LayerNorm {ln_bytes}',
+        # Expected: gather (2 longs, then 2C + 1 floats) from each of 2 ranks, reduce 2C floats
+        expected = 2 * (2 * 8 + (2 * C + 1) * 4) + 2 * C * 4
+        check(f'C={C}: SyncBatchNorm {sync_bytes:,} bytes, LayerNorm {ln_bytes} collective calls',
               sync_bytes == expected and ln_bytes == 0, f'expected {expected:,}')
+        note(f'C={C}: PyTorch\'s layout, computed', f'{_pytorch_bytes(C):,} bytes')
+
+
+if __name__ == '__main__':
+    _test()
