@@ -6,11 +6,16 @@ summary: The gradients of LayerNorm derived step by step, written as a torch.aut
 
 # The backward pass of LayerNorm
 
-Autograd can differentiate [our LayerNorm](index.md) for us, but it does so by keeping every
-intermediate of the forward pass alive until the backward pass: the centred input, its square,
-the variance, $\hat{x}$… A hand-written backward needs far less, and its formula explains two
-facts about LayerNorm's gradients that are worth knowing. This is what fused kernels
-(PyTorch's own, apex's, [ours in Triton](../kernels/triton_layer_norm.md)) implement.
+Autograd can differentiate [our LayerNorm](index.md) for us, but it does so by keeping the
+intermediates of the forward pass that its backward formulas need alive until the backward
+pass (`_test()` measures three times the bytes of the input for a `(64, 1024)` one). A
+hand-written backward needs far less, and its formula explains two facts about LayerNorm's
+gradients that are worth knowing. apex's fused CUDA kernel computes $dx$ in exactly the compact
+form derived below ([`cuComputeGradInput`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L748-L773));
+[ours in Triton](../kernels/triton_layer_norm.md) does too. PyTorch's 2019 CPU kernel
+wrote the same gradient as $a\,\gamma\,dy + b\,x + c$ with per-row $a, b, c$
+([`layer_norm_kernel.cpp`](https://github.com/pytorch/pytorch/blob/0354b60c4e0ee0cb32307500f92bb03e8d0ed344/aten/src/ATen/native/cpu/layer_norm_kernel.cpp#L111-L126));
+we have not read the 2.13 kernels' backward.
 
 ### Notation
 
@@ -74,12 +79,24 @@ class LayerNormFunction(torch.autograd.Function):
     r"""
     ## The autograd function
 
-    **What it saves**: the input $x$ (in its own dtype), and per row the mean $\mu$ and $1/\sigma$
-    in float32: $H + 2$ numbers per row rather than the several full-size intermediates autograd
-    keeps. $\hat{x}$ is recomputed in the backward pass (one subtraction and one multiplication per
-    element, cheap next to reading memory). Saving $\hat{x}$ instead would also work, but in float32
-    it is twice the size of a half-precision input, and the input is usually kept alive anyway
-    by the layer before. PyTorch's native kernel makes the same choice.
+    **What it saves**: the input $x$ (in its own dtype), `weight`, and per row the mean $\mu$ and
+    $1/\sigma$ in the dtype the statistics were computed in: `float32` for `float16`, `bfloat16`
+    and `float32` inputs, `float64` for `float64` inputs (`_test()` asserts both). That is
+    $H + 2$ numbers per row rather than the several full-size intermediates autograd keeps.
+    $\hat{x}$ is recomputed in the backward pass (one subtraction and one multiplication per
+    element). Saving $\hat{x}$ in `float32` instead would also work, but it is twice the bytes of
+    a half-precision input.
+
+    PyTorch saves the same things: its backward formula
+    ([`derivatives.yaml`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/tools/autograd/derivatives.yaml#L1274-L1276))
+    takes `input`, `weight`, `bias` and the forward's second and third outputs, `mean` and `rstd`.
+    Their dtype differs by device. The CPU kernel allocates them in the input's dtype, or in
+    `float32` when a half-precision input comes with `float32` parameters
+    ([`layer_norm.cpp`](https://github.com/pytorch/pytorch/blob/3de78edb07f16b05fe8af347d4e2d1d495873d85/aten/src/ATen/native/layer_norm.cpp#L110-L112)),
+    so a `bfloat16` input with `bfloat16` parameters gets `bfloat16` statistics (asserted below).
+    The CUDA kernel (`layer_norm_cuda` in `aten/src/ATen/native/cuda/layer_norm_kernel.cu`, read
+    at commit `bad757be`) allocates them in the accumulate type: `float32` for half precision,
+    `float64` for `float64`. We had no GPU to run that one.
     """
 
     @staticmethod
@@ -132,30 +149,120 @@ class LayerNormFunction(torch.autograd.Function):
         return dx, None, dweight, dbias, None
 
 
+def _clamp_by_magnitude(gamma: torch.Tensor, eps: float) -> torch.Tensor:
+    # apex's rule: a $\gamma_i$ with $|\gamma_i| < \epsilon$ becomes $\pm\epsilon$ (its sign, $+$ for 0)
+    floor = torch.where(gamma >= 0, torch.full_like(gamma, eps), torch.full_like(gamma, -eps))
+    return torch.where(gamma.abs() < eps, floor, gamma)
+
+
+class LayerNormFromOutputFunction(torch.autograd.Function):
+    r"""
+    ## Saving the output instead: apex's `memory_efficient=True`
+
+    apex's `FusedLayerNorm(..., memory_efficient=True)` saves the *output* $y$, `weight`, `bias`
+    and $1/\sigma$, not the input and the mean
+    ([`fused_layer_norm.py`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/normalization/fused_layer_norm.py#L53-L56)),
+    and its backward kernel recovers $\hat{x} = (y - \beta)/\gamma$
+    ([`layer_norm_cuda_kernel.cu`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L414-L416),
+    and [L760-L761](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L760-L761) for $dx$).
+    The row sum $\sum_i g_i\hat{x}_i$ needs no division: it is $\sum_i dy_i\,(y_i - \beta_i)$
+    ([L630](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L630)).
+    This function does the same, in PyTorch.
+
+    Why it saves memory: the layer after LayerNorm (a `Linear`, say) keeps $y$ for its own
+    backward pass anyway, so $x$ can be freed; `_test()` counts the distinct bytes held for
+    LayerNorm followed by a `Linear` both ways.
+
+    **The caveat is the division by $\gamma$.** apex avoids dividing by zero by replacing any
+    $|\gamma_i| < \epsilon$ with $\pm\epsilon$
+    ([`clamp_by_magnitude`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L378-L394);
+    the $\epsilon$ is the layer's own, [L892](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L892)),
+    and we copy that rule. For such an element the recovered $\hat{x}_i$ is wrong (for
+    $\gamma_i = 0$ it is $0$), and so are $d\gamma_i$ and $dx$. For small $\gamma_i$ above
+    $\epsilon$ the division amplifies the rounding of $y$: when $|\beta_i| \gg |\gamma_i\hat{x}_i|$,
+    $y_i - \beta_i$ keeps few correct bits. `_test()` measures both.
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, normalized_shape: tuple, weight: Optional[torch.Tensor],
+                bias: Optional[torch.Tensor], eps: float) -> torch.Tensor:
+        # The forward pass is the one of `LayerNormFunction`; only what is saved differs
+        H = math.prod(normalized_shape)
+        compute_dtype = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+        xc = x.reshape(-1, H).to(compute_dtype)
+        mean = xc.mean(-1, keepdim=True)
+        rstd = torch.rsqrt((xc - mean).square().mean(-1, keepdim=True) + eps)
+        y = (xc - mean) * rstd
+        if weight is not None:
+            y = y * weight.reshape(H).to(compute_dtype)
+        if bias is not None:
+            y = y + bias.reshape(H).to(compute_dtype)
+        out = y.reshape(x.shape).to(x.dtype)
+        # Save the output (in the input's dtype, as it is returned), not $x$ and $\mu$
+        ctx.save_for_backward(out, rstd, weight, bias)
+        ctx.normalized_shape, ctx.eps = normalized_shape, eps
+        return out
+
+    @staticmethod
+    def backward(ctx, dy: torch.Tensor):
+        out, rstd, weight, bias = ctx.saved_tensors
+        H = math.prod(ctx.normalized_shape)
+        cd = rstd.dtype
+        # $y - \beta = \gamma\hat{x}$
+        y_minus_beta = out.reshape(-1, H).to(cd)
+        if bias is not None:
+            y_minus_beta = y_minus_beta - bias.reshape(H).to(cd)
+        dy = dy.reshape(-1, H).to(cd)
+        # $\hat{x} = (y - \beta)/\gamma$, with apex's clamp; without `weight`, $y - \beta$ is $\hat{x}$
+        if weight is not None:
+            gamma = weight.reshape(H).to(cd)
+            x_hat = y_minus_beta / _clamp_by_magnitude(gamma, ctx.eps)
+            g = dy * gamma
+        else:
+            x_hat, g = y_minus_beta, dy
+        # $\overline{g\hat{x}} = \frac{1}{H}\sum_i dy_i (y_i - \beta_i)$: no division needed
+        g_x_hat_mean = (dy * y_minus_beta).mean(-1, keepdim=True)
+        dx = rstd * (g - g.mean(-1, keepdim=True) - x_hat * g_x_hat_mean)
+        dx = dx.reshape(out.shape).to(out.dtype)
+        dweight = dbias = None
+        if weight is not None and ctx.needs_input_grad[2]:
+            dweight = (dy * x_hat).sum(0).reshape(ctx.normalized_shape).to(weight.dtype)
+        if bias is not None and ctx.needs_input_grad[3]:
+            dbias = dy.sum(0).reshape(ctx.normalized_shape).to(bias.dtype)
+        return dx, None, dweight, dbias, None
+
+
 def layer_norm_manual(input: torch.Tensor, normalized_shape: _shape_t, weight: Optional[torch.Tensor] = None,
-                      bias: Optional[torch.Tensor] = None, eps: float = 1e-5) -> torch.Tensor:
+                      bias: Optional[torch.Tensor] = None, eps: float = 1e-5,
+                      memory_efficient: bool = False) -> torch.Tensor:
     """
     ## The functional form
 
-    Same contract and the same input checks as [`layer_norm`](index.md).
+    Same contract and the same input checks as [`layer_norm`](index.md). `memory_efficient=True`
+    saves the output instead of the input, as apex's flag of the same name does.
     """
     shape = _as_shape(normalized_shape)
     _check_shapes(input, shape, weight, bias)
-    return LayerNormFunction.apply(input, shape, weight, bias, eps)
+    fn = LayerNormFromOutputFunction if memory_efficient else LayerNormFunction
+    return fn.apply(input, shape, weight, bias, eps)
 
 
-def saved_bytes(fn, *args) -> int:
+def saved_bytes(fn, *args, distinct: bool = False) -> int:
     """
     ### Measuring what is saved for backward
 
     `saved_tensors_hooks` sees every tensor autograd packs for the backward pass; we add up their
     sizes (a tensor saved twice counts twice, as it would if it were a fresh intermediate).
+    With `distinct=True` a storage saved twice counts once: the memory actually held.
     """
-    total = 0
+    total, seen = 0, set()
 
     def pack(t: torch.Tensor):
         nonlocal total
-        total += t.numel() * t.element_size()
+        key = (t.untyped_storage().data_ptr(), t.untyped_storage().nbytes())
+        if not distinct or key not in seen:
+            seen.add(key)
+            total += t.numel() * t.element_size()
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
@@ -168,12 +275,13 @@ def _test():
     ## Checks
     """
     import torch.nn.functional as F
-    from labml_nn_norm._check import check, check_close, check_raises, section
+    from labml_nn_norm._check import check, check_close, check_raises, note, section
     from labml_nn_norm.layer_norm import layer_norm
 
     torch.manual_seed(0)
     section('gradcheck (float64): numerical vs analytical gradients')
     for shape, ns in (((3, 5), (5,)), ((2, 3, 4), (3, 4)), ((2, 2, 3, 4), (2, 3, 4))):
+        passed = []
         for affine, with_bias in ((True, True), (True, False), (False, False)):
             x = (torch.randn(shape, dtype=torch.float64) * 2 + 3).requires_grad_()
             w = torch.randn(ns, dtype=torch.float64, requires_grad=True) if affine else None
@@ -185,9 +293,9 @@ def _test():
                 xx = next(it)
                 return layer_norm_manual(xx, ns, next(it) if _w is not None else None,
                                          next(it) if _b is not None else None)
-            if not torch.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-5):
-                raise AssertionError(f'gradcheck failed for {shape}, {ns}')
-        check(f'input {shape}, normalized_shape={ns}: affine, no bias, no affine', True)
+            passed.append(torch.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-5,
+                                                   raise_exception=False))
+        check(f'input {shape}, normalized_shape={ns}: affine, no bias, no affine', all(passed))
     #
     section('Same gradients as F.layer_norm')
     x = torch.randn(4, 7, 32) * 3 + 20
@@ -229,6 +337,24 @@ def _test():
     check('Σ_j dx_j = 0 on every row', row_sums < 1e-12 * scale + 1e-13, f'max |Σ dx| = {row_sums:.1e} (Σ|dx| ~ {scale:.1f})')
     check('dx ⟂ x̂ on every row', dots < 1e-6 * scale, f'max |dx·x̂| = {dots:.1e} (ε makes it not exactly 0)')
     #
+    section('What is saved: dtypes')
+    for dtype, stat_dtype in ((torch.float64, torch.float64), (torch.float32, torch.float32),
+                              (torch.bfloat16, torch.float32)):
+        x = torch.randn(3, 8, dtype=dtype, requires_grad=True)
+        w = torch.ones(8, dtype=dtype, requires_grad=True)
+        y = layer_norm_manual(x, 8, w)
+        _, mean, rstd, _ = y.grad_fn.saved_tensors
+        check(f'ours, {dtype} input: mean and 1/σ saved in {stat_dtype}',
+              mean.dtype == rstd.dtype == stat_dtype, f'{mean.dtype}, {rstd.dtype}')
+    # PyTorch's CPU kernel: the input's dtype, or `float32` for half precision with `float32` parameters
+    for dtype, param_dtype, expected in ((torch.float64, torch.float64, torch.float64),
+                                         (torch.bfloat16, torch.bfloat16, torch.bfloat16),
+                                         (torch.bfloat16, torch.float32, torch.float32)):
+        _, mean, rstd = torch.native_layer_norm(torch.randn(3, 8, dtype=dtype), [8],
+                                                torch.ones(8, dtype=param_dtype), None, 1e-5)
+        check(f'PyTorch CPU, {dtype} input, {param_dtype} weight: mean and rstd in {expected}',
+              mean.dtype == rstd.dtype == expected, f'{mean.dtype}, {rstd.dtype}')
+    #
     section('Bytes saved for the backward pass, input (64, 1024) float32')
     x = torch.randn(64, 1024, requires_grad=True)
     w, b = torch.ones(1024, requires_grad=True), torch.zeros(1024, requires_grad=True)
@@ -238,9 +364,77 @@ def _test():
     check('manual Function saves less than autograd through the plain forward', manual < naive,
           f'manual {manual / 1024:.0f} KiB, autograd through layer_norm {naive / 1024:.0f} KiB, '
           f'F.layer_norm {native / 1024:.0f} KiB')
+    check('autograd through the plain forward: about 3x the input', 2.5 < naive / x.nbytes < 3.5,
+          f'{naive / x.nbytes:.2f}x')
     check_raises('bad shapes are rejected as in layer_norm', ValueError, layer_norm_manual, torch.randn(3, 5), 4,
                  match='[*, 4]')
+    #
+    # apex's `memory_efficient=True`, followed by a `Linear` that saves its input ($y$) anyway
+    section('Saving the output (apex memory_efficient=True)')
+    x = (torch.randn(8, 32, dtype=torch.float64) * 2 + 3).requires_grad_()
+    w = (torch.randn(32, dtype=torch.float64)).requires_grad_()
+    b = torch.randn(32, dtype=torch.float64, requires_grad=True)
+    dy = torch.randn(8, 32, dtype=torch.float64)
+    grads = []
+    for me in (False, True):
+        ts = [t.detach().clone().requires_grad_() for t in (x, w, b)]
+        layer_norm_manual(ts[0], 32, ts[1], ts[2], memory_efficient=me).backward(dy)
+        grads.append([t.grad for t in ts])
+    check_close('float64, random γ: dx, dγ, dβ equal to the x-saving version', grads[1], grads[0],
+                rtol=1e-10, atol=1e-12)
+    ok = torch.autograd.gradcheck(lambda *t: layer_norm_manual(*t[:1], 32, *t[1:], memory_efficient=True),
+                                  (x, w, b), eps=1e-6, atol=1e-5, raise_exception=False)
+    check('gradcheck, memory_efficient=True', ok)
+    lin = torch.nn.Linear(1024, 16)
+    xs = torch.randn(64, 1024, requires_grad=True)
+    ws, bs = torch.ones(1024, requires_grad=True), torch.zeros(1024, requires_grad=True)
+    held = [saved_bytes(lambda *t: lin(layer_norm_manual(*t[:1], 1024, *t[1:], memory_efficient=me)),
+                        xs, ws, bs, distinct=True) for me in (False, True)]
+    act = [h - lin.weight.nbytes for h in held]
+    check('LayerNorm -> Linear, distinct bytes held besides the Linear\'s weight: '
+          'saving y holds one activation, not two', act[1] < 0.6 * act[0] and act[0] > 2 * xs.nbytes,
+          f'x-saving {act[0] / 1024:.0f} KiB, y-saving {act[1] / 1024:.0f} KiB '
+          f'(one activation: {xs.nbytes / 1024:.0f} KiB)')
+    #
+    # The caveat. $\gamma_0 = 0$: apex's clamp makes the recovered $\hat{x}_0 = 0$, so $d\gamma_0 = 0$,
+    # while the true $d\gamma_0 = \sum_r dy_{r,0}\hat{x}_{r,0}$ is not.
+    w0 = w.detach().clone()
+    w0[0] = 0.0
+    grads = []
+    for me in (False, True):
+        ts = [t.detach().clone().requires_grad_() for t in (x, w0, b)]
+        layer_norm_manual(ts[0], 32, ts[1], ts[2], memory_efficient=me).backward(dy)
+        grads.append([t.grad for t in ts])
+    check('γ_0 = 0: saving y gives dγ_0 = 0, saving x gives the true, non-zero dγ_0',
+          grads[1][1][0].item() == 0.0 and abs(grads[0][1][0].item()) > 0.1,
+          f'{grads[1][1][0].item()} vs {grads[0][1][0].item():.3f}')
+    dx_err = (grads[1][0] - grads[0][0]).abs().max().item()
+    check('γ_0 = 0: dx is wrong too', dx_err > 1e-2, f'max |Δdx| = {dx_err:.2e}')
+    # Small $\gamma_0 = 10^{-4}$ (above $\epsilon = 10^{-5}$) with $\beta_0 = 100$, in `float32`: $y_0$ is
+    # $100$ plus about $10^{-4}$, its rounding step is $2^{-17} \approx 7.6 \cdot 10^{-6}$, and that
+    # divided by $10^{-4}$ lands in $\hat{x}_0$
+    w_small, b_big = w.detach().clone(), b.detach().clone()
+    w_small[0], b_big[0] = 1e-4, 100.0
+    exact = [t.clone().requires_grad_() for t in (x.detach(), w_small, b_big)]
+    layer_norm_manual(exact[0], 32, exact[1], exact[2]).backward(dy)
+    errs = []
+    for me in (False, True):
+        ts = [t.detach().float().requires_grad_() for t in (x, w_small, b_big)]
+        layer_norm_manual(ts[0], 32, ts[1], ts[2], memory_efficient=me).backward(dy.float())
+        errs.append(abs(ts[1].grad[0].item() - exact[1].grad[0].item()) / abs(exact[1].grad[0].item()))
+    check('float32, γ_0 = 1e-4, β_0 = 100: relative error of dγ_0 over 100x larger when saving y',
+          errs[1] > 100 * errs[0], f'saving x {errs[0]:.1e}, saving y {errs[1]:.1e}')
 
 
 if __name__ == '__main__':
     _test()
+
+
+# ## Sources
+#
+# * PyTorch 2.13.0, [`tools/autograd/derivatives.yaml`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/tools/autograd/derivatives.yaml#L1274-L1276): `native_layer_norm`'s backward takes `input`, `weight`, `bias` and the forward's `mean` and `rstd` (`result1`, `result2`). Read in the copy the wheel ships as `torchgen/packaged/autograd/derivatives.yaml`.
+# * PyTorch, [`aten/src/ATen/native/layer_norm.cpp`](https://github.com/pytorch/pytorch/blob/3de78edb07f16b05fe8af347d4e2d1d495873d85/aten/src/ATen/native/layer_norm.cpp#L110-L112): the CPU kernel allocates `mean` and `rstd` in `param_scalar_type(input, mixed_type)`, which is `float32` only for half-precision input with `float32` parameters (`aten/src/ATen/native/cpu/mixed_data_type.h` in the 2.13.0 wheel). The dtypes are asserted on 2.13.0 in `_test()`.
+# * PyTorch, `aten/src/ATen/native/cuda/layer_norm_kernel.cu` at commit `bad757be610b43809dc32b7b50d1800d0cfb6750`, function `layer_norm_cuda`: `mean` and `rstd` allocated with `at::toAccumulateType(input.scalar_type(), /*is_cuda=*/true)`. Not run here (no GPU); no line link because we could not number that file's lines.
+# * PyTorch, [`aten/src/ATen/native/cpu/layer_norm_kernel.cpp` at a 2019 commit](https://github.com/pytorch/pytorch/blob/0354b60c4e0ee0cb32307500f92bb03e8d0ed344/aten/src/ATen/native/cpu/layer_norm_kernel.cpp#L111-L126): the input gradient as $a\,\gamma\,dy + b\,x + c$.
+# * NVIDIA apex, [`apex/normalization/fused_layer_norm.py`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/normalization/fused_layer_norm.py#L53-L56): with `memory_efficient` the forward saves `(output, weight, bias, None, invvar)`, otherwise `(input, weight, bias, mean, invvar)`.
+# * NVIDIA apex, [`csrc/layer_norm_cuda_kernel.cu`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L378-L394): `clamp_by_magnitude`; [L414-L416](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L414-L416) $\hat{x} = (y - \beta)/\gamma$ for $d\gamma$; [L630](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L630) the row sum without division; [L748-L773](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L748-L773) the input gradient in the compact form; [L892](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L892) the clamp uses the layer's $\epsilon$.
