@@ -11,7 +11,8 @@ and the parameter gradients are combined across ranks. Any layer whose output de
 own sample is unaffected: [LayerNorm](../layer_norm/index.md) normalizes each sample (each token)
 over its own features, so every rank computes exactly what one big machine would, with **zero
 communication** (`_test()` checks this: LayerNorm on each shard equals LayerNorm on the whole
-batch, and its collectives log is empty).
+batch, and with every `torch.distributed` collective wrapped, LayerNorm's forward and
+backward call none).
 
 [BatchNorm](../batch_norm/index.md) is different: its statistics span the *batch*
 ([which elements](../ln_vs_bn/index.md)). Left alone, each rank normalizes with the statistics of
@@ -36,7 +37,8 @@ $$N = \sum_r n_r \qquad \mu = \frac{1}{N}\sum_r n_r \bar{x}_r \qquad
 We exchange $(n, \bar{x}, M_2)$ rather than $(n, \sum x, \sum x^2)$ because the latter, merged by
 one `all_reduce`, is the $\mathbb{E}[x^2] - \mathbb{E}[x]^2$ shortcut, which fails for channels
 whose mean is large compared with their spread (`_test()` measures it on a `float32` channel of
-mean $10^4$ and spread 1: the shortcut's variance is off by more than 100%, the merge's is not).
+mean $10^4$ and spread 1: the shortcut's variance is off by more than half, the merge's by
+less than $10^{-4}$, relative).
 PyTorch's stated reason for gathering instead of reducing is a different one: the counts may
 differ across ranks
 ([`_functions.py` L59-L60](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L59-L60)).
@@ -75,7 +77,7 @@ kernel at the commit our code index holds:
   `torch.batch_norm_gather_stats_with_counts`, have no CPU kernel in this build (`_test()`
   asserts the `NotImplementedError`). DDP also refuses a CPU module that contains a SyncBatchNorm
   ([`distributed.py` L2453-L2460](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L2453-L2460)),
-  and the class docstring says it supports DDP with a single GPU per process
+  and the class docstring says it currently supports DDP only with a single GPU per process
   ([L690-L694](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L690-L694)).
 * **Forward: one `all_gather` of $2C + 1$ numbers per rank.** Each rank computes per-channel
   `mean` and `invstd` $= 1/\sqrt{\sigma_r^2 + \epsilon}$ (`torch.batch_norm_stats`), appends its
@@ -634,3 +636,23 @@ def _test():
 
 if __name__ == '__main__':
     _test()
+
+# ## Sources
+#
+# * PyTorch 2.13.0, [`torch/nn/modules/_functions.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L7-L210):
+#   the autograd function `SyncBatchNorm` (forward L10-L124: what is gathered, gloo vs other
+#   backends, empty shards, the merge call; backward L127-L210: the two sums, one `all_reduce`,
+#   parameter gradients left local).
+# * PyTorch 2.13.0, [`torch/nn/modules/batchnorm.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L650-L951):
+#   the module `SyncBatchNorm` (device check L836-L854, fallback L862-L873, DDP note L690-L694,
+#   `convert_sync_batchnorm` L889-L951).
+# * PyTorch 2.13.0, [`torch/nn/parallel/distributed.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L546-L555):
+#   DDP averages gradients across processes (the note on summed losses); it refuses a CPU module
+#   with a SyncBatchNorm ([L2453-L2460](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L2453-L2460)).
+# * PyTorch, [`aten/src/ATen/native/cuda/Normalization.cuh`](https://github.com/pytorch/pytorch/blob/3f55db3aea697a6d862197cf18f4a9a8fb3a6001/aten/src/ATen/native/cuda/Normalization.cuh#L426-L470)
+#   at the commit our code index holds (not the wheel's): `batch_norm_reduce_statistics_kernel`
+#   (variance recovered from invstd, the rank-by-rank merge, running statistics),
+#   `batch_norm_backward_reduce_kernel` ([L472-L505](https://github.com/pytorch/pytorch/blob/3f55db3aea697a6d862197cf18f4a9a8fb3a6001/aten/src/ATen/native/cuda/Normalization.cuh#L472-L505)) and
+#   `batch_norm_backward_elemt_kernel_impl` ([L507-L542](https://github.com/pytorch/pytorch/blob/3f55db3aea697a6d862197cf18f4a9a8fb3a6001/aten/src/ATen/native/cuda/Normalization.cuh#L507-L542)).
+# * The merge of counts, means and $M_2$ (Chan, Golub and LeVeque): taken from our
+#   [numerics page](../numerics/index.md), which derives and tests it; we did not re-read the paper.
