@@ -31,8 +31,8 @@ site is built.
    $$n = n_a + n_b \qquad \delta = \bar{x}_b - \bar{x}_a \qquad
    \bar{x} = \bar{x}_a + \delta\,\frac{n_b}{n} \qquad
    M_2 = M_{2,a} + M_{2,b} + \delta^2\, n_a \frac{n_b}{n}$$
-   A GPU LayerNorm kernel uses both: each thread runs Welford over its share of the row, then
-   the 32 threads of a warp merge their partials with Chan's formula in five shuffle steps
+   The GPU LayerNorm kernels in the Sources use both: each thread runs Welford over its share of
+   the row, then the 32 threads of a warp merge their partials with Chan's formula in five shuffle steps
    (simulated below, as [OneFlow's kernel](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L235-L256)
    does it). [Our Triton kernel](../kernels/triton_layer_norm.md) merges column tiles with it.
 
@@ -109,7 +109,8 @@ kernel that skipped the conversion would get.
 
 OneFlow's `WelfordWarpReduce` merges with `__shfl_down_sync`: lane $t$ reads lane $t + o$ for
 $o = 16, 8, 4, 2, 1$, so only lane 0 ends with the whole row, and `WelfordWarpAllReduce` then
-broadcasts lane 0's result with `__shfl_sync`. PyTorch's CUDA `compute_stats` does the same
+broadcasts lane 0's result with `__shfl_sync`. PyTorch's vectorized CUDA path, `compute_stats`,
+does the same when a block is one warp (larger blocks merge warps through shared memory)
 ([L170-L175, L206-L207](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L170-L207)).
 apex instead reads lane $(t + 2^l) \bmod 32$ for $l = 0, \dots, 4$, after which every lane holds
 all 32 partials, and still broadcasts lane 0
@@ -134,7 +135,8 @@ import torch
 Stats = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # (count, mean, M2), one per row (or lane)
 
 
-def shortcut(x: torch.Tensor, acc: torch.dtype = torch.float32) -> Tuple[torch.Tensor, torch.Tensor]:
+def shortcut(x: torch.Tensor,
+             acc: torch.dtype = torch.float32) -> Tuple[torch.Tensor, torch.Tensor]:
     r"""
     ## 1. The one-pass shortcut
 
@@ -154,7 +156,8 @@ def shortcut(x: torch.Tensor, acc: torch.dtype = torch.float32) -> Tuple[torch.T
     return mean, s2 / n - mean * mean
 
 
-def two_pass(x: torch.Tensor, acc: torch.dtype = torch.float32) -> Tuple[torch.Tensor, torch.Tensor]:
+def two_pass(x: torch.Tensor,
+             acc: torch.dtype = torch.float32) -> Tuple[torch.Tensor, torch.Tensor]:
     """
     ## 2. Two passes
 
@@ -209,7 +212,8 @@ def chan_merge(a: Stats, b: Stats) -> Stats:
     r"""
     ## 4. Chan's merge of two partial results
 
-    Exact in real arithmetic for any split. Written as OneFlow's and PyTorch's merges are:
+    Exact in real arithmetic for any split. Written as OneFlow's `WelfordCombine` and PyTorch's
+    `WelfordOps::combine` are:
     $n_b / n$ first, then multiplied by $n_a$ (in float16 the product $n_a n_b$ of two counts of
     256 is already 65536, past float16's largest number). Empty parts ($n = 0$) change nothing,
     which is what a thread whose share of a ragged row is empty contributes.
@@ -236,7 +240,8 @@ def lane_welford(x: torch.Tensor, acc: torch.dtype = torch.float32, lanes: int =
     OneFlow's `col < cols` test does. Returns per-lane stats, shape `(..., lanes)`.
     """
     if lanes < 1 or lanes & (lanes - 1):
-        raise ValueError(f'lanes must be a power of two (each shuffle step halves them), got {lanes}')
+        raise ValueError('lanes must be a power of two (each shuffle step halves them), '
+                         f'got {lanes}')
     cols = x.shape[-1]
     pad = (-cols) % lanes
     # (..., step, lane): element (s, t) is column s * lanes + t
@@ -273,7 +278,8 @@ def warp_merge(stats: Stats, pattern: str = 'down') -> Stats:
       ends with the whole row. OneFlow uses this pattern for sums and maxima (`WarpAllReduce`),
       not for Welford.
     * `'rotate'`: lane $t$ reads lane $(t + 2^l) \bmod 32$ for $l = 0, \dots, 4$ (apex's
-      `cuWelfordMuSigma2`). Every lane ends with the whole row too.
+      `cuWelfordMuSigma2`). Every lane ends with the whole row too. (apex writes the merged mean
+      as $\frac{n_a}{n}\bar{x}_a + \frac{n_b}{n}\bar{x}_b$; we keep one merge formula for all three.)
 
     Returns the stats of every lane after the five steps.
     """
@@ -319,7 +325,8 @@ METHODS: Dict[str, Callable[[torch.Tensor, torch.dtype], torch.Tensor]] = {
 }
 
 
-def _rows(dtype: torch.dtype, offset: float, rows: int = 64, cols: int = 512, seed: int = 0) -> torch.Tensor:
+def _rows(dtype: torch.dtype, offset: float, rows: int = 64, cols: int = 512,
+          seed: int = 0) -> torch.Tensor:
     # The same random rows for every method; rounded once to the input dtype
     g = torch.Generator().manual_seed(seed)
     return (torch.randn(rows, cols, generator=g, dtype=torch.float64) + offset).to(dtype)
@@ -343,7 +350,8 @@ def measure(dtype: torch.dtype, offset: float, acc: Optional[torch.dtype] = torc
     """
     x = _rows(dtype, offset)
     exact = x.double().var(-1, unbiased=False)
-    return {name: _relative_error(method(x, acc or dtype), exact) for name, method in METHODS.items()}
+    return {name: _relative_error(method(x, acc or dtype), exact)
+            for name, method in METHODS.items()}
 
 
 def output_errors(dtype: torch.dtype, offset: float) -> dict:
@@ -356,8 +364,10 @@ def output_errors(dtype: torch.dtype, offset: float) -> dict:
 
     x = _rows(dtype, offset)
     reference = F.layer_norm(x.double(), (x.shape[-1],))
-    return {'F.layer_norm': (F.layer_norm(x, (x.shape[-1],)).double() - reference).abs().max().item(),
-            'ours': (layer_norm(x, x.shape[-1]).double() - reference).abs().max().item()}
+    def error(y):
+        return (y.double() - reference).abs().max().item()
+    return {'F.layer_norm': error(F.layer_norm(x, (x.shape[-1],))),
+            'ours': error(layer_norm(x, x.shape[-1]))}
 
 
 CASES = [(torch.float32, 0.0), (torch.float32, 1e2), (torch.float32, 1e3), (torch.float32, 1e4),
@@ -458,7 +468,8 @@ def _test():
     torch.manual_seed(0)
     section("Chan's merge: any split gives the whole (float64)")
     x = torch.randn(3, 97, dtype=torch.float64) * 4 + 10
-    whole = (torch.full((3,), 97.0, dtype=torch.float64), x.mean(-1), x.var(-1, unbiased=False) * 97)
+    whole = (torch.full((3,), 97.0, dtype=torch.float64), x.mean(-1),
+             x.var(-1, unbiased=False) * 97)
     empty = (torch.zeros(3, dtype=torch.float64),) * 3
     for split in ([1, 96], [50, 47], [96, 1], [30, 30, 37], [0, 97]):
         parts = torch.split(x, split, dim=-1)
@@ -483,7 +494,8 @@ def _test():
     xor_rows, down_rows, sum_rows = _lane_disagreement()
     note('float32, offset 0: rows whose lanes disagree bitwise on the mean',
          f'xor + Chan {xor_rows}, down + broadcast {down_rows}, xor + sum {sum_rows} (of 64)')
-    check('xor butterfly of sums: all lanes agree bit for bit', sum_rows == 0, f'{sum_rows} rows differ')
+    check('xor butterfly of sums: all lanes agree bit for bit', sum_rows == 0,
+          f'{sum_rows} rows differ')
     check("xor butterfly of Chan's merges: lanes disagree in some rows", xor_rows > 0,
           f'{xor_rows} of 64 rows')
     #
@@ -508,8 +520,8 @@ def _test():
     for offset in (0.0, 1e3):
         x = _rows(torch.float32, offset, rows=8, cols=300, seed=1)
         n, mean, m2 = welford(x)
-        check_close(f'offset {offset:g}: Welford mean, variance == two-pass', (mean, m2 / n), two_pass(x),
-                    rtol=1e-4, atol=1e-5)
+        check_close(f'offset {offset:g}: Welford mean, variance == two-pass', (mean, m2 / n),
+                    two_pass(x), rtol=1e-4, atol=1e-5)
     #
     f32, low, outputs = _results()
     section('Table 1 (float32 accumulator): the claims in the prose')
@@ -548,17 +560,20 @@ def _test():
     for case, errors in low.items():
         for name in METHODS:
             e, fair = errors[name], f32[case][name]
-            check(f'{_dtype_name(case[0])}, offset {case[1]:g}, {name}: >= 100x the float32-acc error',
+            check(f'{_dtype_name(case[0])}, offset {case[1]:g}, {name}: '
+                  '>= 100x the float32-acc error',
                   e != e or e >= 100 * fair, f'{_cell(e)} vs {fair:.1e}')
-    check('255² = 65025 fits float16 (max 65504)', bool(torch.isfinite(torch.tensor(255.0, dtype=torch.float16) ** 2)))
-    check('256² = 65536 overflows float16 to inf', bool(torch.isinf(torch.tensor(256.0, dtype=torch.float16) ** 2)))
+    square = {v: torch.tensor(v, dtype=torch.float16) ** 2 for v in (255.0, 256.0)}
+    check('255² = 65025 fits float16 (max 65504)', bool(torch.isfinite(square[255.0])))
+    check('256² = 65536 overflows float16 to inf', bool(torch.isinf(square[256.0])))
     e = low[(torch.float16, 300.0)]
     check('float16 acc, offset 300: shortcut and two passes NaN', e['shortcut'] != e['shortcut'] and
           e['two passes'] != e['two passes'])
     for case in [c for c in _LOW if c[1] >= 100]:
         e = low[case]
         sums = [v if v == v else float('inf') for v in (e['shortcut'], e['two passes'])]
-        check(f'{_dtype_name(case[0])} acc, offset {case[1]:g}: Welford beats both sum-based methods',
+        check(f'{_dtype_name(case[0])} acc, offset {case[1]:g}: '
+              'Welford beats both sum-based methods',
               e['Welford, 1 thread'] < min(sums), _cell(e['Welford, 1 thread']))
     e = low[(torch.bfloat16, 0.0)]
     check('bfloat16 acc, offset 0: Welford is the worst of the four',
@@ -570,9 +585,10 @@ def _test():
         # (plus one float32 ulp of slack for rows where PyTorch's error is 0)
         check(f'{_dtype_name(dtype)}, offset {offset:g}', ours <= 2 * torchs + 1.2e-7,
               f'ours {ours:.1e}, PyTorch {torchs:.1e}')
-    check_raises('lane_welford needs a power-of-two lane count', ValueError, lane_welford, x, torch.float32, 24,
-                 match='24')
-    check_raises('warp_merge knows three patterns', ValueError, warp_merge, per_lane, 'ring', match='ring')
+    check_raises('lane_welford needs a power-of-two lane count', ValueError, lane_welford,
+                 x, torch.float32, 24, match='24')
+    check_raises('warp_merge knows three patterns', ValueError, warp_merge, per_lane, 'ring',
+                 match='ring')
 
 
 # ## Sources
