@@ -546,34 +546,6 @@ def _artifacts():
             'final_ln_table': '\n'.join(final), 'measurement_meta': meta}
 
 
-# What the page's prose says about each panel of Figure 3, checked against the record
-    section('Figure 3 of the paper, panel by panel, as the page states it')
-    for panel, name, paper_trend, _, ours in reproduction_rows(results):
-        for setting, (measured, numbers) in ours.items():
-            stated = STATED[panel, setting]
-            check(f'{panel} {name}, {setting}: {stated}', measured == stated, numbers)
-    #
-    # The other sentences of the summary
-    depths, start = c['depths'], c['depths'].index(c['per_layer_depth'])
-    for setting in SETTINGS:
-        post, pre = summary[setting, 'Post-LN'], summary[setting, 'Pre-LN']
-        gap = [a / b for a, b in zip(post['depth_mean'], pre['depth_mean'])]
-        check(f'{setting}: Post-LN last layer > Pre-LN at every depth, gap at L = {depths[-1]} > 2x at L = {depths[0]}',
-              min(gap) > 1 and gap[-1] > 2 * gap[0], ' '.join(f'{g:.2f}' for g in gap))
-        check(f"{setting}: Pre-LN's top layer below its bottom layer in every initialization",
-              max(pre['top_bottom']) < 1, ' '.join(f'{r:.2f}' for r in pre['top_bottom']))
-    practical = summary['practical', 'Post-LN']['depth_mean']
-    check('practical, Post-LN: last-layer gradient grows from L = 2 to 6',
-          trend(practical[0], practical[start]) == 'grows', f'{practical[0]:.2f} -> {practical[start]:.2f}')
-    analysis = summary['analysis', 'Pre-LN']
-    slower = analysis['depth_mean'][-1] / analysis['depth_mean'][start]
-    check(f'analysis, Pre-LN: from L = 6 to {depths[-1]} it shrinks less than 1/sqrt(L) would',
-          slower > (depths[start] / depths[-1]) ** 0.5, f'{slower:.2f} vs {(depths[start] / depths[-1]) ** 0.5:.2f}')
-    product = [g * h ** 0.5 for g, h in zip(analysis['depth_mean'], analysis['final_hidden'])]
-    check('analysis, Pre-LN: gradient x sqrt(E|x|^2/d) not constant (grows by > 30%)', product[-1] > 1.3 * product[0],
-          ' '.join(f'{p:.2f}' for p in product))
-
-
 # What the page's prose says about each panel (checked against the record in `_test()`)
 STATED = {('3(a)', 'analysis'): 'grows', ('3(a)', 'practical'): 'grows',
           ('3(b)', 'analysis'): 'decreases', ('3(b)', 'practical'): 'decreases',
@@ -700,7 +672,35 @@ def _test():
     check('Pre-LN: the input of the final LayerNorm grows with depth (every step)',
           all(b > a for a, b in zip(final, final[1:])), ' '.join(f'{v:.2f}' for v in final))
     #
-    def _main():
+    # What the page's prose says about each panel of Figure 3, checked against the record
+    section('Figure 3 of the paper, panel by panel, as the page states it')
+    for panel, name, paper_trend, _, ours in reproduction_rows(results):
+        for setting, (measured, numbers) in ours.items():
+            stated = STATED[panel, setting]
+            check(f'{panel} {name}, {setting}: {stated}', measured == stated, numbers)
+    #
+    # The other sentences of the summary
+    depths, start = c['depths'], c['depths'].index(c['per_layer_depth'])
+    for setting in SETTINGS:
+        post, pre = summary[setting, 'Post-LN'], summary[setting, 'Pre-LN']
+        gap = [a / b for a, b in zip(post['depth_mean'], pre['depth_mean'])]
+        check(f'{setting}: Post-LN last layer > Pre-LN at every depth, gap at L = {depths[-1]} > 2x at L = {depths[0]}',
+              min(gap) > 1 and gap[-1] > 2 * gap[0], ' '.join(f'{g:.2f}' for g in gap))
+        check(f"{setting}: Pre-LN's top layer below its bottom layer in every initialization",
+              max(pre['top_bottom']) < 1, ' '.join(f'{r:.2f}' for r in pre['top_bottom']))
+    practical = summary['practical', 'Post-LN']['depth_mean']
+    check('practical, Post-LN: last-layer gradient grows from L = 2 to 6',
+          trend(practical[0], practical[start]) == 'grows', f'{practical[0]:.2f} -> {practical[start]:.2f}')
+    analysis = summary['analysis', 'Pre-LN']
+    slower = analysis['depth_mean'][-1] / analysis['depth_mean'][start]
+    check(f'analysis, Pre-LN: from L = 6 to {depths[-1]} it shrinks less than 1/sqrt(L) would',
+          slower > (depths[start] / depths[-1]) ** 0.5, f'{slower:.2f} vs {(depths[start] / depths[-1]) ** 0.5:.2f}')
+    product = [g * h ** 0.5 for g, h in zip(analysis['depth_mean'], analysis['final_hidden'])]
+    check('analysis, Pre-LN: gradient x sqrt(E|x|^2/d) not constant (grows by > 30%)', product[-1] > 1.3 * product[0],
+          ' '.join(f'{p:.2f}' for p in product))
+
+
+def _main():
     # `--measure`: the full measurement (minutes), written to results/; otherwise the checks
     if '--measure' not in sys.argv[1:]:
         _test()
