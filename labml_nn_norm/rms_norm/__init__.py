@@ -9,43 +9,97 @@ summary: Root mean square normalization - LayerNorm without re-centring - from s
 [Root Mean Square Layer Normalization](https://arxiv.org/abs/1910.07467) (Zhang and Sennrich,
 2019) is [LayerNorm](../layer_norm/index.md) with one step removed: it does not subtract the
 mean. It only rescales each sample by its root mean square, and has a gain $\gamma$ but no
-offset $\beta$:
+offset $\beta$. In PyTorch's form, which this page implements
+([`normalization.py` L349-L351](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/normalization.py#L349-L351)),
 
 $$\mathrm{RMS}(x) = \sqrt{\frac{1}{H}\sum_{i=1}^{H} x_i^2 + \epsilon} \qquad
 y_i = \frac{x_i}{\mathrm{RMS}(x)}\,\gamma_i$$
 
+The authors write $\mathrm{RMS}$ without $\epsilon$
+([their README, L29](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L29)); where $\epsilon$ goes is an implementation choice, and
+implementations differ (below).
+
 Compare LayerNorm, $y_i = \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}}\gamma_i + \beta_i$ with
 $\sigma^2 = \frac{1}{H}\sum_i (x_i - \mu)^2$. If the input already has zero mean, $\mu = 0$,
-$\sigma^2$ *is* the mean square, and the two are the same function (`_test()` checks this).
+$\sigma^2$ *is* the mean square, and the two are the same function (the authors say so too,
+[README L34](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L34); `_test()` checks it).
+
+### RMSNorm is a scaled `F.normalize`
+
+Without $\epsilon$ and without $\gamma$, dividing by the RMS is dividing by the Euclidean norm
+and multiplying by $\sqrt{H}$, since $\mathrm{RMS}(x) = \lVert x \rVert_2 / \sqrt{H}$:
+
+$$\mathrm{RMSNorm}(x) = \sqrt{H}\,\frac{x}{\lVert x \rVert_2}$$
+
+so every output row has norm $\sqrt{H}$: RMSNorm puts each sample on a sphere of radius
+$\sqrt{H}$, and $\gamma$ then stretches the axes. `_test()` asserts
+`rms_norm(x, eps=0) == sqrt(H) * F.normalize(x, dim=-1)` (and over two dimensions with
+`dim=(-2, -1)`). The two differ only in where $\epsilon$ enters:
+
+* `F.normalize` divides by $\max(\lVert x \rVert_2, \epsilon)$, default $\epsilon = 10^{-12}$: it
+  *clamps* the norm, so it is exact for every row whose norm is above $\epsilon$
+  ([`functional.py` L6070-L6104](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L6070-L6104), the clamp at
+  [L6100](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L6100));
+* RMSNorm *adds* $\epsilon$ inside the mean of squares, so it pulls every row towards zero, a
+  little for large rows and a lot for rows whose mean square is near $\epsilon$: with the
+  default $\epsilon$ of `float32` ($1.19 \times 10^{-7}$), a row of $10^{-4}$s comes out as
+  0.278 instead of 1, where `sqrt(H) * F.normalize` gives 1 (both asserted). A row of
+  $10^{-14}$s, whose norm is below `F.normalize`'s $\epsilon$, comes out as 0.02 from
+  `sqrt(H) * F.normalize` (asserted, $H = 4$).
+* The authors' own PyTorch code does a third thing: it adds $\epsilon = 10^{-8}$ to the RMS
+  itself, $x / (\mathrm{RMS}(x) + \epsilon)$
+  ([`rmsnorm_torch.py` L47-L48](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/rmsnorm_torch.py#L47-L48)); the TensorFlow snippet in their
+  README puts it inside the root ([L107-L110](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L107-L110)).
 
 ### Why drop the mean
 
-Zhang and Sennrich argue that what makes LayerNorm work is the **re-scaling** invariance (the
-output does not change when the input is multiplied by a constant, so the weights feeding it
-can grow without the activations exploding), not the **re-centring** invariance (to adding a
-constant). Dropping the re-centring keeps the first and saves work:
+The paper's abstract states the argument as a hypothesis: that LayerNorm's *re-centering*
+invariance is dispensable, and that RMSNorm keeps the *re-scaling* invariance (the output does
+not change when the input is multiplied by a positive constant) together with "implicit
+learning rate adaptation". Dropping the re-centering saves work:
 
 * one reduction per sample instead of two: $\sum_i x_i^2$ alone, where LayerNorm needs
   $\mu$ first and then $\sum_i (x_i - \mu)^2$ (or the two sums of the one-pass form),
 * no subtraction, no $\beta$ parameter and its gradient.
 
-In their experiments this gave about the same accuracy with 7% to 64% less time per step,
-and LLaMA, Mistral, Gemma and most large language models since use RMSNorm in a
-[Pre-LN](../transformer/index.md) arrangement. It is enough when the mean of the activations
-carries no harm, i.e. when the next layer can absorb a shift itself; it is *not* the same as
-LayerNorm on inputs with a large common offset: such an offset inflates the RMS and shrinks
-every other direction of the signal.
+The abstract reports "comparable performance against LayerNorm" with running time reduced
+"by 7%∼64% on different models"; per the authors' README the experiments cover machine
+translation (RNNSearch in Nematus; a Transformer in their `zero` toolkit), reading comprehension, image-caption retrieval and
+CIFAR-10 ([README L74-L186](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L74-L186)). We have not read the paper's per-model timing
+tables, so we do not say which model got which speed-up, and we have not reproduced them. The
+abstract also proposes *partial* RMSNorm (pRMSNorm), which estimates the RMS from $p\%$ of the
+summed inputs; in the authors' code that is the first $\lfloor pH \rfloor$ elements
+([`rmsnorm_torch.py` L41-L45](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/rmsnorm_torch.py#L41-L45)). This page does not implement it.
+
+RMSNorm is *not* LayerNorm on inputs with a large common offset: the offset $\mu$ inflates the
+RMS to $\sqrt{\sigma^2 + \mu^2}$ and shrinks the rest of the signal by
+$\sigma / \sqrt{\sigma^2 + \mu^2}$ (for $\mu = 5$, $\sigma = 2$: 0.37, asserted in `_test()`,
+where LayerNorm gives 1). Whether that matters depends on whether the surrounding layers can
+absorb a shift; we have not measured that here.
+
+Among models: Meta's Llama 2 reference code defines its own `RMSNorm` (mean of squares, $\epsilon$
+inside the root, computed in `float32`, rounded to the input's dtype *before* the multiplication
+by the weight: [`model.py` L34-L77](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L34-L77)) and applies it to the *input* of each
+attention and feed-forward sub-layer, i.e. in the
+[Pre-LN](../transformer/index.md) arrangement ([L406-L409](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L406-L409)).
 
 ### PyTorch's details
 
-`torch.nn.RMSNorm` (PyTorch 2.4+) takes `normalized_shape`, `eps=None`, `elementwise_affine`,
-and names the gain `weight`. Measured on PyTorch 2.13 (and asserted in `_test()`):
+PyTorch 2.13.0's `torch.nn.RMSNorm` takes `normalized_shape`, `eps=None`, `elementwise_affine`,
+`device` and `dtype`, and names the gain `weight`
+([`normalization.py` L392-L421](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/normalization.py#L392-L421)); its `forward` calls
+`F.rms_norm`, which calls `torch.rms_norm`
+([L423-L427](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/normalization.py#L423-L427),
+[`functional.py` L2992-L3006](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L2992-L3006)). Its docstring says what
+`eps=None` means ([L368-L371](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/normalization.py#L368-L371)); the rest we
+measured (asserted in `_test()`):
 
 * `eps=None` means the machine epsilon of the *computation* dtype: `torch.finfo(float32).eps`
   ($1.19 \times 10^{-7}$) for `float32`, `float16` and `bfloat16` inputs,
   `torch.finfo(float64).eps` for `float64`;
 * half-precision inputs are computed in `float32`, *including the multiplication by the weight*,
-  and only the result is rounded to the input's dtype;
+  and only the result is rounded to the input's dtype (Llama 2's code above rounds before the
+  weight);
 * the output always has the input's dtype, whatever the weight's dtype.
 """
 
@@ -158,6 +212,8 @@ def _test():
     for dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
         x = torch.full((2, 4), 1e-3 if dtype == torch.float16 else 1e-4, dtype=dtype)
         check_close(f'{dtype}: eps=None', rms_norm(x, 4), F.rms_norm(x, (4,)), rtol=0, atol=0)
+    check('torch.finfo(float32).eps is 1.19e-7 (as quoted above)',
+          abs(torch.finfo(torch.float32).eps - 1.19e-7) < 5e-10, f'{torch.finfo(torch.float32).eps:.3g}')
     x32 = torch.full((1, 4), 1e-4)
     check('eps=None is finfo(float32).eps, not 0: a 1e-4 input maps to 0.278, not 1',
           abs(rms_norm(x32, 4)[0, 0].item() - 0.2782) < 1e-3, f'{rms_norm(x32, 4)[0, 0].item():.4f}')
@@ -179,9 +235,13 @@ def _test():
     section('Drop-in')
     ours, ref = RMSNorm([2, 3]), nn.RMSNorm([2, 3])
     check('state_dict keys match', list(ours.state_dict()) == list(ref.state_dict()) == ['weight'])
+    with torch.no_grad():
+        ours.weight.normal_()
     ref.load_state_dict(ours.state_dict())
-    ours.load_state_dict(nn.RMSNorm([2, 3]).state_dict())
-    check('state_dict loads both ways', True)
+    back = RMSNorm([2, 3])
+    back.load_state_dict(ref.state_dict())
+    check_close('state_dict -> torch.nn.RMSNorm -> ours, same weight', back.weight, ours.weight,
+                rtol=0, atol=0)
     for args, kwargs in (((4,), {}), (([2, 3],), dict(eps=1e-6, elementwise_affine=False))):
         check('repr matches torch', repr(RMSNorm(*args, **kwargs)) == repr(nn.RMSNorm(*args, **kwargs)),
               repr(RMSNorm(*args, **kwargs)))
@@ -205,6 +265,40 @@ def _test():
     check('RMSNorm(x + 3) != RMSNorm(x): no re-centring', (rms(x + 3) - rms(x)).abs().max().item() > 0.1)
     check_close('LayerNorm(x + 3) == LayerNorm(x)', ln(x + 3), ln(x), atol=1e-5, rtol=1e-5)
     #
+    # The gap between RMSNorm and LayerNorm on a shifted input: the shift inflates the RMS
+    # to $\sqrt{\sigma^2 + \mu^2}$, and what is left of the signal (the output minus its own row
+    # mean) has spread $\sigma / \sqrt{\sigma^2 + \mu^2}$ instead of 1
+    xo = torch.randn(4096, 64) * 2 + 5
+    yo, lo = rms(xo), ln(xo)
+    spread = (yo - yo.mean(-1, keepdim=True)).std(-1, unbiased=False).mean().item()
+    spread_ln = (lo - lo.mean(-1, keepdim=True)).std(-1, unbiased=False).mean().item()
+    check('mean 5, spread 2: RMSNorm leaves a signal of spread 2 / sqrt(29) = 0.37, LayerNorm 1',
+          abs(spread - 2 / 29 ** 0.5) < 0.02 and abs(spread_ln - 1) < 0.01,
+          f'RMSNorm {spread:.3f}, LayerNorm {spread_ln:.3f}')
+    #
+    # $\mathrm{RMSNorm}(x) = \sqrt{H}\, x / \lVert x \rVert_2$ without $\epsilon$ and $\gamma$
+    section('RMSNorm and F.normalize')
+    x = torch.randn(8, 64) * 3 + 2
+    check_close('rms_norm(x, eps=0) == sqrt(64) * F.normalize(x, dim=-1)',
+                rms_norm(x, 64, eps=0.0), 64 ** 0.5 * F.normalize(x, dim=-1))
+    x4 = torch.randn(2, 3, 4, 5)
+    check_close('over (4, 5): == sqrt(20) * F.normalize(x, dim=(-2, -1))',
+                rms_norm(x4, (4, 5), eps=0.0), 20 ** 0.5 * F.normalize(x4, dim=(-2, -1)))
+    check_close('every output row has norm sqrt(64) = 8', rms_norm(x, 64, eps=0.0).norm(dim=-1),
+                torch.full((8,), 8.0))
+    # Where $\epsilon$ enters: added to the mean square (RMSNorm) vs a floor on the norm (normalize)
+    small = torch.full((1, 4), 1e-4)
+    y_rms, y_nrm = rms_norm(small, 4)[0, 0].item(), (2 * F.normalize(small, dim=-1))[0, 0].item()
+    check('row of 1e-4s, default eps: RMSNorm 0.278, sqrt(H) * F.normalize 1',
+          abs(y_rms - 0.2782) < 1e-3 and abs(y_nrm - 1) < 1e-6, f'{y_rms:.4f}, {y_nrm:.4f}')
+    import inspect
+    default_eps = inspect.signature(F.normalize).parameters['eps'].default
+    check('F.normalize default eps is 1e-12', default_eps == 1e-12, f'{default_eps}')
+    tiny = torch.full((1, 4), 1e-14)
+    y_nrm = (2 * F.normalize(tiny, dim=-1))[0, 0].item()
+    check('row of 1e-14s (norm 2e-14 < 1e-12): sqrt(H) * F.normalize gives 0.02, not 1',
+          abs(y_nrm - 0.02) < 1e-6, f'{y_nrm:.4f}')
+    #
     section('Errors')
     check_raises('input does not end in normalized_shape', ValueError, rms_norm, torch.randn(3, 5), [4], match='[*, 4]')
     check_raises('weight of the wrong shape', ValueError, rms_norm, torch.randn(3, 4), 4, torch.ones(5),
@@ -214,3 +308,24 @@ def _test():
 
 if __name__ == '__main__':
     _test()
+
+# ## Sources
+#
+# * Zhang and Sennrich, [Root Mean Square Layer Normalization](https://arxiv.org/abs/1910.07467),
+#   NeurIPS 2019, abstract only: the re-centering hypothesis, re-scaling invariance, pRMSNorm
+#   ($p\%$ of the inputs), "7%∼64%" less running time. We could not read the body of the paper
+#   (sections, tables), so nothing on this page cites it.
+# * The authors' repository, [`README.md`](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L24-L47) (the RMS without $\epsilon$, L29;
+#   RMSNorm equals LayerNorm on zero-mean inputs, L34; the invariance table, L38-L44; the
+#   experiments, [L74-L186](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L74-L186); the TensorFlow snippet, $\epsilon$ inside the
+#   root, [L107-L110](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L107-L110)) and
+#   [`rmsnorm_torch.py`](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/rmsnorm_torch.py#L12-L53) (pRMSNorm takes the first $\lfloor pH \rfloor$
+#   elements, L41-L45; $\epsilon$ added to the RMS, L47-L48).
+# * PyTorch 2.13.0, [`torch/nn/modules/normalization.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/normalization.py#L343-L436):
+#   `RMSNorm` (formula L349-L351, `eps=None` in the docstring L368-L371, arguments and `weight`
+#   L392-L421, `forward` L423-L427, `extra_repr` L429-L436).
+# * PyTorch 2.13.0, [`torch/nn/functional.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L2992-L3006): `rms_norm`
+#   calls `torch.rms_norm`; [`normalize`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L6070-L6104) clamps the norm
+#   with `eps` (default $10^{-12}$, L6074 and L6100).
+# * Meta, Llama 2 reference code, [`llama/model.py`](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L34-L77): its `RMSNorm`, and its use on
+#   the input of each sub-layer ([L406-L409](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L406-L409)).
