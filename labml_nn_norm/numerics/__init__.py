@@ -99,11 +99,11 @@ kernel that skipped the conversion would get.
 {{ low_precision_table }}
 
 * Every method is at least 100 times worse than with the float32 accumulator, in every row.
-* In float16 the sums overflow: $x^2$ exceeds float16's largest value, 65504, once
-  $|x| \ge 256$ (the shortcut), and a row's sum $512 \times 300$ exceeds it too (two passes);
-  both give NaN at offset 300.
+* In float16 the sums overflow float16's largest value, 65504: the shortcut's $\sum x^2$
+  already at offset 100 (and $x^2$ alone once $|x| \ge 256$), the two-pass row sum
+  $512 \times 300$ at offset 300. Each gives NaN.
 * No method is uniformly worst: at offsets 100 and 300 Welford beats both sum-based methods
-  (its running values stay near the mean instead of growing with the count), while for
+  (its running mean stays near the data, where a running sum grows with the count), while for
   bfloat16 at offset 0 it is the worst of the four.
 
 ### The warp's shuffle pattern
@@ -116,10 +116,9 @@ does the same when a block is one warp (larger blocks merge warps through shared
 apex instead reads lane $(t + 2^l) \bmod 32$ for $l = 0, \dots, 4$, after which every lane holds
 all 32 partials, and still broadcasts lane 0
 ([L89-L100, L143-L148](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L89-L148)).
-The xor *butterfly* (`__shfl_xor_sync`, lane $t$ with lane $t \oplus o$) is what OneFlow uses for
-sums and maxima
-([`WarpAllReduce`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L42-L48)),
-not for Welford. A butterfly gives every lane the result without a broadcast, and for a sum all
+The xor *butterfly* (`__shfl_xor_sync`, lane $t$ with lane $t \oplus o$) is what OneFlow's
+[`WarpAllReduce`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L42-L48) does; the same file uses it for the
+backward pass's plain sums ([L989-L991](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L989-L991)), not for Welford. A butterfly gives every lane the result without a broadcast, and for a sum all
 lanes agree bit for bit, since floating-point addition is commutative. Chan's merge is not
 symmetric in its two arguments once rounded, and the simulation measures what that does:
 
@@ -575,6 +574,10 @@ def _test():
     e = low[(torch.float16, 300.0)]
     check('float16 acc, offset 300: shortcut and two passes NaN', e['shortcut'] != e['shortcut'] and
           e['two passes'] != e['two passes'])
+    e = low[(torch.float16, 100.0)]
+    squares = (_rows(torch.float16, 100.0).double() ** 2).sum(-1).min().item()
+    check('float16 acc, offset 100: shortcut NaN; every row\'s exact sum of squares > 65504',
+          e['shortcut'] != e['shortcut'] and squares > 65504, f'smallest {squares:.3g}')
     for case in [c for c in _LOW if c[1] >= 100]:
         e = low[case]
         sums = [v if v == v else float('inf') for v in (e['shortcut'], e['two passes'])]
@@ -611,7 +614,8 @@ def _test():
 #   `WelfordCombine` (one value; two partials, $n_b/n$ first), `WelfordWarpReduce`
 #   (`__shfl_down_sync`, offsets 16 to 1), `WelfordWarpAllReduce` (then `__shfl_sync` from lane 0);
 #   [L42-L48](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L42-L48)
-#   `WarpAllReduce` with `__shfl_xor_sync` for sums and maxima;
+#   `WarpAllReduce` with `__shfl_xor_sync`, used for plain sums at
+#   [L989-L991](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L989-L991);
 #   [L118-L133](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L118-L133)
 #   float compute type for `half` and `nv_bfloat16`;
 #   [L337-L359](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L337-L359)
