@@ -275,8 +275,8 @@ def warp_merge(stats: Stats, pattern: str = 'down') -> Stats:
       Only lane 0 ends with the whole row; OneFlow's `WelfordWarpAllReduce` and PyTorch's
       `compute_stats` then broadcast lane 0's result to the warp.
     * `'xor'`: lane $t$ reads lane $t \oplus o$ (`__shfl_xor_sync`, the butterfly). Every lane
-      ends with the whole row. OneFlow uses this pattern for sums and maxima (`WarpAllReduce`),
-      not for Welford.
+      ends with the whole row. OneFlow's `WarpAllReduce` uses it for plain sums, not for
+      Welford.
     * `'rotate'`: lane $t$ reads lane $(t + 2^l) \bmod 32$ for $l = 0, \dots, 4$ (apex's
       `cuWelfordMuSigma2`). Every lane ends with the whole row too. (apex writes the merged mean
       as $\frac{n_a}{n}\bar{x}_a + \frac{n_b}{n}\bar{x}_b$; we keep one merge formula for all three.)
