@@ -26,8 +26,11 @@ from hooks import CACHE, page_sources  # noqa: E402
 
 def timed_build(dest: Path) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '--strict', '-q', '-d', str(dest)], cwd=ROOT,
-                   env=dict(os.environ, NO_MKDOCS_2_WARNING='1'), check=True)
+    # Not `-q`: it silences the warnings that `--strict` counts, so a failing page would build green
+    done = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '--strict', '-d', str(dest)], cwd=ROOT,
+                          env=dict(os.environ, NO_MKDOCS_2_WARNING='1'), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f'mkdocs build --strict failed:\n{done.stderr[-4000:]}')
     return time.perf_counter() - start
 
 

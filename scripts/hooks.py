@@ -130,7 +130,8 @@ def on_files(files, config):
             raise SystemExit(f'Error: {e}') from e
         run = runs.get(path)
         if run is not None and not run['ok']:
-            log.warning(f'{rel}: python -m {run["module"]} failed; its page shows the error')
+            # An error, not a warning: `mkdocs build -q` drops warnings before `--strict` counts them
+            log.error(f'{rel}: python -m {run["module"]} failed; its page shows the error')
         artifacts = CACHE / tree_hash / module_name(path) if run else None
         if artifacts and artifacts.exists():
             # A prose line `{{ name }}` becomes the Markdown the page computed; figures are copied beside the page

@@ -260,10 +260,22 @@ def substitute_math(text: str, rendered: List[str]) -> str:
     return text.replace('<span class="katex-display">', '<span class="katex-display" tabindex="0">')
 
 
+_CODE_SPANS = re.compile(r'(```.*?```|(`+)[^`].*?\2)', re.S)
+
+
 def _escape_script(text: str) -> str:
     # Prose is Markdown, so raw HTML in it is allowed; a `</script>` would still end the page's
-    # scripts, and `<` of a stray comparison should show as text
-    return re.sub(r'<(?=/?script)', '&lt;', text, flags=re.I)
+    # scripts, so outside code spans its `<` becomes `&lt;`. Inside a code span Markdown escapes
+    # it itself (escaping it here too would show `&lt;` on the page)
+    parts = _CODE_SPANS.split(text)
+    out = []
+    for i, part in enumerate(parts):
+        # `split` yields: text, whole code span, its backticks, text, ...
+        if i % 3 == 0:
+            out.append(re.sub(r'<(?=/?script)', '&lt;', part, flags=re.I))
+        elif i % 3 == 1:
+            out.append(part)
+    return ''.join(out)
 
 
 _templates = Environment(loader=FileSystemLoader(HERE / 'templates'),
@@ -310,3 +322,17 @@ def _test():
     """The generator's checks live in `tests/test_generator.py`; run them with `scripts/test.sh -k generator`."""
     module = parse('example.py', '"""Doc"""\n# prose\nx = 1  # same line\n#\n# next\ny = "# not a comment"\n')
     assert [r.code for r in module.rows] == [[(3, 'x = 1  # same line')], [(6, 'y = "# not a comment"')]]
+
+# ## Sources
+#
+# * Python, [`ast`](https://docs.python.org/3.11/library/ast.html) (docstrings and their line numbers)
+#   and [`tokenize`](https://docs.python.org/3.11/library/tokenize.html) (comments, which `ast` drops).
+# * [Pygments 2.21 `HtmlFormatter`](https://pygments.org/docs/formatters/#HtmlFormatter): the highlighter.
+# * [KaTeX 0.16 API](https://katex.org/docs/api.html) and [options](https://katex.org/docs/options.html):
+#   `renderToString` with `throwOnError`, run at build time.
+# * [MkDocs 1.6 hooks](https://www.mkdocs.org/user-guide/configuration/#hooks) and the
+#   [`File.generated`](https://www.mkdocs.org/dev-guide/api/#mkdocs.structure.files.File.generated)
+#   API that adds the pages; Python-Markdown's
+#   [`md_in_html`](https://python-markdown.github.io/extensions/md_in_html/), which renders prose
+#   inside the page's HTML rows.
+# * [Jinja](https://jinja.palletsprojects.com/en/stable/templates/) templates, with autoescape.

@@ -127,6 +127,40 @@ def test_render_escapes_code_strings_comments_and_script_in_prose():
     assert '&lt;/script&gt;' in page and '<b>&' not in page
 
 
+def test_script_tag_in_a_prose_code_span_shows_as_written():
+    # Markdown escapes a code span itself: `</script>` there must reach it unescaped, and come out of
+    # Markdown as `&lt;/script&gt;` (shown as `</script>`), never as a literal `&lt;`
+    import markdown
+    m = parse('''
+        """
+        # T
+        """
+        # Close a tag with `</script>` in HTML, but never </script> in prose
+        x = 1
+        ''')
+    page = literate.render(m, literate.highlight(m), literate.MathCollector(), None, 'e.py', [])
+    assert '`</script>`' in page and 'never &lt;/script> in prose' in page
+    html = markdown.markdown('Close `</script>` and &lt;/script> here')
+    assert '<code>&lt;/script&gt;</code>' in html and '&amp;lt;' not in html
+
+
+def test_sources_block_is_the_last_section_after_run_it():
+    m = parse('''
+        """
+        # T
+        """
+        x = 1
+
+        # ## Sources
+        #
+        # * [A paper](https://arxiv.org/abs/1607.06450), §3
+        ''')
+    run = {'module': 'example', 'ok': True, 'output': 'ok'}
+    page = literate.render(m, literate.highlight(m), literate.MathCollector(), run, 'e.py', [])
+    assert page.index('id="run-it"') < page.index('class="lit-sources"') < page.index('## Sources')
+    assert page.count('class="lit-row"') == 1 and '* [A paper]' in page
+
+
 def test_prose_stays_markdown_for_mkdocs():
     # Prose is handed to MkDocs as Markdown: `<=` in a code span must reach it as written, not as `&lt;=`
     m = parse('''

@@ -39,3 +39,34 @@ def test_two_builds_are_byte_identical(site_dir, tmp_path):
             if not other.exists() or not filecmp.cmp(path, other, shallow=False):
                 differing.append(str(path.relative_to(site_dir)))
     assert not differing, f'not byte-identical: {differing[:10]}'
+
+
+def _built_pages(site_dir):
+    """Every HTML page of the site except MkDocs' 404 page."""
+    return [p for p in sorted(site_dir.rglob('*.html')) if p.name != '404.html']
+
+
+def test_every_page_ends_with_its_sources(site_dir):
+    # Each page (module pages, the generator's page and the home page) ends with a "Sources" section
+    import re
+    missing = []
+    for path in _built_pages(site_dir):
+        html = path.read_text(encoding='utf-8')
+        article = html[html.find('<article'):html.find('</article>')]
+        headings = re.findall(r'<h2 id="([^"]+)"', article)
+        if not headings or headings[-1] != 'sources':
+            missing.append(f'{path.relative_to(site_dir)}: last h2 {headings[-1:] or "none"}')
+    assert not missing, missing
+
+
+def test_every_github_link_is_pinned_to_a_commit_and_lines(site_dir):
+    # …/blob/<40-hex commit>/<path>#L<a>[-L<b>]: a reader checks the claim in one click, and the
+    # link keeps pointing at the code that was read
+    import re
+    pinned = re.compile(r'https://github\.com/[\w.-]+/[\w.-]+/blob/[0-9a-f]{40}/[^#\s"]+#L\d+(-L\d+)?')
+    bad = []
+    for path in _built_pages(site_dir):
+        for url in re.findall(r'href="(https?://(?:www\.)?github\.com[^"]*)"', path.read_text(encoding='utf-8')):
+            if not pinned.fullmatch(url):
+                bad.append(f'{path.relative_to(site_dir)}: {url}')
+    assert not bad, bad
