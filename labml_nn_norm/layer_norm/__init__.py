@@ -113,7 +113,9 @@ $a_i$ changes relative to the others. (Batch and weight normalization normalize 
 separately, so they are invariant to that one.) The scalings are exact in real arithmetic
 only for $\epsilon = 0$ ($\epsilon$ is not scaled along); `_test()` asserts each case in
 `float64` with $\epsilon = 0$, and the re-centring also with the default $\epsilon$.
-We could not read the paper's Table 1 in our sources; the list above is what `_test()` checks.
+Each of these is stated in the text of §5.1 ("Weight re-scaling and re-centering", with
+$W' = \delta W + \mathbf{1}\gamma^\top$, and "Data re-scaling and re-centering"), which Table 1
+summarises; `_test()` checks each one.
 """
 
 import numbers
@@ -509,7 +511,7 @@ if __name__ == '__main__':
 
 # ## Sources
 #
-# * Ba, Kiros, Hinton, [Layer Normalization](https://arxiv.org/abs/1607.06450), 2016: §3 (the definition: statistics over the summed inputs of one layer for one training case), §5.1 and Table 1 (invariances). We could not read §5.1's text or Table 1 in our sources; `_test()` asserts each invariance listed on this page.
+# * Ba, Kiros, Hinton, [Layer Normalization](https://arxiv.org/abs/1607.06450), 2016: §3 (the definition: statistics over the summed inputs of one layer for one training case), §5.1 (invariances: the whole weight matrix re-scaled and re-centred, $W' = \delta W + \mathbf{1}\gamma^\top$, a single training case re-scaled; not one weight vector re-scaled, unlike batch and weight normalization), summarised in Table 1; `_test()` asserts each.
 # * PyTorch 2.13.0, [`torch/nn/modules/normalization.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/normalization.py#L188-L235): `LayerNorm`'s arguments, their order and defaults (`eps=1e-5`, `elementwise_affine=True`, `bias=True`), `weight`/`bias` as `None` when absent, initialization to ones and zeros, `extra_repr`; the docstring above it ([L120-L121](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/normalization.py#L120-L121)) says the variance is the biased one.
 # * PyTorch 2.13.0, [`torch/nn/functional.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L2966-L2989): `F.layer_norm` calls `torch.layer_norm`.
 # * PyTorch 2.13.0, [`torch/testing/_comparison.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/testing/_comparison.py#L83-L91): the default tolerances of `assert_close` quoted above.
