@@ -71,3 +71,27 @@ def test_compiled_plain_layer_norm_matches():
     y.backward(dy)
     y_ref.backward(dy)
     torch.testing.assert_close([x.grad, w.grad, b.grad], [xr.grad, wr.grad, br.grad])
+
+
+def test_inductor_cpu_forward_is_one_kernel_with_three_row_passes():
+    """
+    The kernels page says: for a 64 × 96 float32 input, Inductor (CPU) turns our plain forward into
+    one C++ kernel, parallel over rows, that makes three passes over each row (each loading x).
+    """
+    import re
+    from torch._inductor.utils import run_and_get_code
+    from labml_nn_norm.layer_norm import layer_norm
+    compiled = torch.compile(layer_norm, dynamic=False)
+    x, w, b = torch.randn(64, 96) + 3, torch.randn(96), torch.randn(96)
+    with torch.no_grad():
+        y, codes = run_and_get_code(compiled, x, (96,), w, b)
+    torch.testing.assert_close(y, F.layer_norm(x, (96,), w, b))
+    code = '\n'.join(codes)
+    kernels = re.findall(r'^(cpp_fused_\w+) = async_compile', code, re.M)
+    assert len(kernels) == 1, kernels
+    source = code[code.index(kernels[0]):]
+    source = source[:source.index("''')")]
+    # One loop over the 64 rows, three inner loops over a row's 96 columns, each loading x (in_ptr0)
+    assert source.count('for(int64_t x0=') == 1
+    assert source.count('for(int64_t x1=') == 3
+    assert source.count('loadu(in_ptr0') == 3
