@@ -50,7 +50,7 @@ the elements it loaded, Chan to combine threads.
 
 ### OneFlow: three paths, chosen by the row length
 
-OneFlow's forward ([`layer_norm.cuh`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh))
+OneFlow's forward ([`layer_norm.cuh`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L307-L898))
 picks one of three kernels in
 [`DispatchLayerNorm`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L867-L889):
 the warp path when `cols` $\le 1024$, otherwise it tries the shared-memory path and falls back to
@@ -105,7 +105,7 @@ occupancy query by a shared-memory budget that you pass in.
 
 ### apex: one block of 4 warps per row, the row read twice
 
-apex's forward ([`layer_norm_cuda_kernel.cu`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu))
+apex's forward ([`layer_norm_cuda_kernel.cu`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L51-L363))
 has a single layout, whatever the row length.
 [`HostApplyLayerNorm`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L803-L812)
 launches blocks of `threads(32, 4, 1)` (4 warps, 128 threads) on a grid of
@@ -156,7 +156,7 @@ launches up to three kernels:
 With `memory_efficient`, apex's autograd function saves the output $y$ instead of $x$ and no mean
 ([`fused_layer_norm.py`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/normalization/fused_layer_norm.py#L53-L56)),
 and the backward kernels recover $\hat{x} = (y - \beta)/\gamma$, with $\gamma$ clamped away from zero
-([L376-L394](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L376-L394),
+([L378-L394](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L378-L394),
 [L761](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L761)).
 
 ### Measured on the CPU
