@@ -44,9 +44,9 @@ rest. NVIDIA apex's
 [`compute_n1_n2`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda.cpp#L8-L19)
 computes exactly these two numbers ($n_1$ rows, $n_2$ columns); `as_rows_cols()` below does the
 same. Then the kernel is a *row reduction*: each row is reduced to $(\mu, \sigma)$ and
-transformed, independently of all other rows. All the kernels below compute each row's
-statistics with [Welford's update and Chan's merge](../numerics/index.md): Welford per thread over
-the elements it loaded, Chan to combine threads.
+transformed, independently of all other rows. OneFlow's and apex's kernels below compute each
+row's statistics with [Welford's update and Chan's merge](../numerics/index.md): Welford per
+thread over the elements it loaded, Chan to combine threads.
 
 ### OneFlow: three paths, chosen by the row length
 
@@ -84,7 +84,8 @@ so its width in bytes is pack × the element size: 16 bytes for 4 floats, 8 for 
   the forward op loads with `DirectLoad<T, T>`
   ([`layer_norm_gpu_kernel.cu`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/user/kernels/layer_norm_gpu_kernel.cu#L225)),
   so that is the input's own dtype. Before choosing, OneFlow raises each kernel's dynamic
-  shared-memory limit to the device's opt-in maximum less 1 KiB
+  shared-memory limit to the device's opt-in maximum per block, less the kernel's static shared
+  memory and 1 KiB
   ([L626-L681](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L626-L681)),
   then asks the CUDA occupancy calculator how many 128-thread blocks with that much shared memory
   fit on a multiprocessor: if none, this path is refused. Otherwise it takes the largest block
@@ -118,7 +119,7 @@ warps splitting the row**. For each row,
 1. each of the 128 threads takes 4 consecutive elements at a time, starting at 4 × its index and
    striding by 512, and runs Welford over them (a scalar tail loop takes the rest)
    ([L67-L88](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L67-L88));
-   the `at::Half` specialization loads 8 at a time as `__half2` pairs, after one thread takes a
+   the `at::Half` specialization takes 8 consecutive elements at a time, as four `__half2` loads, after one thread takes a
    first element if the row is not 4-byte aligned
    ([L152-L205](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L152-L205));
 2. each warp merges its 32 partials with Chan's formula in 5 shuffle steps, reading from lane
