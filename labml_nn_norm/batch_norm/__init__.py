@@ -33,7 +33,8 @@ Ioffe and Szegedy call the change in the distribution of a layer's inputs during
 the layers below it learn, *internal covariate shift*, and propose BatchNorm as a mechanism
 that "takes a step towards reducing internal covariate shift" with "a normalization step that
 fixes the means and variances of layer inputs" (§1; §2 argues that whitening each layer's
-inputs would remove the shift's "ill effects"). Whitening over the whole training set after every step is too costly, so §3 makes two
+inputs would remove the shift's "ill effects"). Whitening over the whole training set after
+every step is too costly, so §3 makes two
 simplifications: normalize each feature on its own, and estimate its mean and variance from
 the mini-batch (Algorithm 1, the equations above). Their MNIST experiment shows the
 input distributions of a sigmoid moving less with BatchNorm (§4.1, Figure 1(b, c)).
@@ -200,8 +201,8 @@ class BatchNorm(nn.Module):
         # batch's variance can be 0); `F.batch_norm` checks it on every call, and so do we
         batch_stats = self.training or not self.track_running_stats
         if self.eps < 0 or (batch_stats and self.eps <= 0):
-            raise ValueError(f'batch_norm eps must be positive during training, but got {self.eps}'
-                             if batch_stats else f'batch_norm eps must be non-negative, but got {self.eps}')
+            need = 'positive during training' if batch_stats else 'non-negative'
+            raise ValueError(f'batch_norm eps must be {need}, but got {self.eps}')
         # Shape the per-channel statistics as $(1, C, 1, \dots)$ so they broadcast over the input
         C = self.num_features
         stat_shape = (1, C) + (1,) * (input.dim() - 2)
@@ -391,7 +392,8 @@ def _test():
     y_0.backward(dy)
     check_close('Linear(bias=True) + BN == Linear(bias=False) + BN: output', y_b, y_0, atol=1e-5, rtol=1e-5)
     check_close('... gradient of W', with_b.weight.grad, without_b.weight.grad, atol=1e-5, rtol=1e-5)
-    check_close('... gradient of b is 0 (up to rounding)', with_b.bias.grad, torch.zeros(4), atol=1e-5, rtol=0)
+    check_close('... gradient of b is 0 (up to rounding)', with_b.bias.grad, torch.zeros(4),
+                atol=1e-5, rtol=0)
     # In eval() the running mean has absorbed only $1 - (1 - m)^k$ of $b$ after $k$ steps
     for _ in range(2):
         bn_b(with_b(u)), bn_0(without_b(u))
@@ -420,12 +422,14 @@ def _test():
     def exact_bn(x: torch.Tensor) -> torch.Tensor:
         xd = x.double()
         dims = (0, 2)
-        return (xd - xd.mean(dims, keepdim=True)) / torch.sqrt(xd.var(dims, unbiased=False, keepdim=True) + 1e-5)
+        var = xd.var(dims, unbiased=False, keepdim=True)
+        return (xd - xd.mean(dims, keepdim=True)) / torch.sqrt(var + 1e-5)
 
     def ulps(y: torch.Tensor, exact: torch.Tensor) -> float:
         # The spacing of `y.dtype` numbers around each exact value, and that of 1 below $|y| = 1$
         # (an absolute error there, since $x - \mu$ cancels)
-        spacing = torch.finfo(y.dtype).eps * torch.exp2(torch.floor(torch.log2(exact.abs().clamp_min(1.0))))
+        octave = torch.exp2(torch.floor(torch.log2(exact.abs().clamp_min(1.0))))
+        spacing = torch.finfo(y.dtype).eps * octave
         return ((y.double() - exact).abs() / spacing).max().item()
 
     for dtype in (torch.float16, torch.bfloat16):
@@ -448,7 +452,8 @@ def _test():
     check('float16 sum of each channel overflows to inf', bool(big.sum((0, 2)).isinf().all()),
           f'{big.numel() // 4} values ≈ 200 per channel')
     exact = exact_bn(big)
-    check('... ours: finite, within 0.6 ulp of exact', bool(y.isfinite().all()) and ulps(y, exact) <= 0.6,
+    check('... ours: finite, within 0.6 ulp of exact',
+          bool(y.isfinite().all()) and ulps(y, exact) <= 0.6,
           f'{ulps(y, exact):.2f} ulp')
     check('... torch: finite', bool(y_ref.isfinite().all()))
     note('... torch.nn.BatchNorm1d', f'{ulps(y_ref, exact):.2f} ulp from exact')
@@ -473,8 +478,9 @@ def _test():
     for bn in (BatchNorm(3, eps=0.0), nn.BatchNorm1d(3, eps=0.0)):
         check_raises(f'{type(bn).__name__}: eps=0 in training', ValueError, bn, torch.randn(4, 3),
                      match='eps must be positive during training')
+    ones = torch.ones(2, 3)
     check('eps=0 is allowed in eval() with running statistics, as in torch',
-          torch.equal(BatchNorm(3, eps=0.0).eval()(torch.ones(2, 3)), nn.BatchNorm1d(3, eps=0.0).eval()(torch.ones(2, 3))))
+          torch.equal(BatchNorm(3, eps=0.0).eval()(ones), nn.BatchNorm1d(3, eps=0.0).eval()(ones)))
     check_raises('eps < 0 in eval()', ValueError, BatchNorm(3, eps=-1.0).eval(), torch.randn(4, 3),
                  match='non-negative')
 
