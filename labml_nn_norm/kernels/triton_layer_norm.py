@@ -177,20 +177,9 @@ if triton is not None:
             if ONE_TILE:
                 # The row in one tile: load $x$, $dy$ (and $\gamma$) once, reduce, write $dx$
                 mask = cols < N
-                x_hat = (tl.load(X + row * stride + cols, mask=mask, other=0.0).to(tl.float32) - mean) * rstd
-                x_hat = tl.where(mask, x_hat, 0.0)
-                dy = tl.load(DY + row * stride + cols, mask=mask, other=0.0).to(tl.float32)
-                g = dy
-                if HAS_W:
-                    g = g * tl.load(W + cols, mask=mask, other=0.0).to(tl.float32)
-                sum_gx = tl.sum(g * x_hat, axis=0)
-                sum_g = tl.sum(g, axis=0)
-                dx = (g - sum_g / N - x_hat * (sum_gx / N)) * rstd
-                tl.store(DX + row * stride + cols, dx, mask=mask)
-                dw = tl.load(DW_partial + pid * N + cols, mask=mask, other=0.0)
-                tl.store(DW_partial + pid * N + cols, dw + dy * x_hat, mask=mask)
-                db = tl.load(DB_partial + pid * N + cols, mask=mask, other=0.0)
-                tl.store(DB_partial + pid * N + cols, db + dy, mask=mask)
+                x_hat, dy, g = _backward_tile_load(X, DY, W, row * stride, cols, mask, mean, rstd, HAS_W)
+                _backward_tile_store(DX, DW_partial, DB_partial, row * stride, pid * N, cols, mask,
+                                     x_hat, dy, g, tl.sum(g, axis=0) / N, tl.sum(g * x_hat, axis=0) / N, rstd)
             else:
                 # Pass 1: $\sum g\hat{x}$ and $\sum g$ over the tiles
                 sum_gx = 0.0
@@ -198,29 +187,39 @@ if triton is not None:
                 for start in range(0, N, BLOCK):
                     c = start + cols
                     mask = c < N
-                    x_hat = (tl.load(X + row * stride + c, mask=mask, other=0.0).to(tl.float32) - mean) * rstd
-                    g = tl.load(DY + row * stride + c, mask=mask, other=0.0).to(tl.float32)
-                    if HAS_W:
-                        g = g * tl.load(W + c, mask=mask, other=0.0).to(tl.float32)
-                    sum_gx += tl.sum(tl.where(mask, g * x_hat, 0.0), axis=0)
+                    x_hat, dy, g = _backward_tile_load(X, DY, W, row * stride, c, mask, mean, rstd, HAS_W)
+                    sum_gx += tl.sum(g * x_hat, axis=0)
                     sum_g += tl.sum(g, axis=0)
                 #
-                # Pass 2: $dx = \frac{1}{\sigma}\big(g - \overline{g} - \hat{x}\,\overline{g\hat{x}}\big)$
+                # Pass 2: $dx = \frac{1}{\sigma}\big(g - \overline{g} - \hat{x}\,\overline{g\hat{x}}\big)$,
+                # and this program's partial $d\gamma$, $d\beta$ (float32), accumulated over its rows
                 for start in range(0, N, BLOCK):
                     c = start + cols
                     mask = c < N
-                    x_hat = (tl.load(X + row * stride + c, mask=mask, other=0.0).to(tl.float32) - mean) * rstd
-                    dy = tl.load(DY + row * stride + c, mask=mask, other=0.0).to(tl.float32)
-                    g = dy
-                    if HAS_W:
-                        g = g * tl.load(W + c, mask=mask, other=0.0).to(tl.float32)
-                    dx = (g - sum_g / N - x_hat * (sum_gx / N)) * rstd
-                    tl.store(DX + row * stride + c, dx, mask=mask)
-                    # This program's partial $d\gamma$, $d\beta$ (float32), accumulated over its rows
-                    dw = tl.load(DW_partial + pid * N + c, mask=mask, other=0.0)
-                    tl.store(DW_partial + pid * N + c, dw + dy * x_hat, mask=mask)
-                    db = tl.load(DB_partial + pid * N + c, mask=mask, other=0.0)
-                    tl.store(DB_partial + pid * N + c, db + dy, mask=mask)
+                    x_hat, dy, g = _backward_tile_load(X, DY, W, row * stride, c, mask, mean, rstd, HAS_W)
+                    _backward_tile_store(DX, DW_partial, DB_partial, row * stride, pid * N, c, mask,
+                                         x_hat, dy, g, sum_g / N, sum_gx / N, rstd)
+
+    @triton.jit
+    def _backward_tile_load(X, DY, W, offset, c, mask, mean, rstd, HAS_W: tl.constexpr):
+        # One tile of a row in float32: $\hat{x}$ (0 outside the row), $dy$ and $g = dy\,\gamma$
+        x_hat = (tl.load(X + offset + c, mask=mask, other=0.0).to(tl.float32) - mean) * rstd
+        x_hat = tl.where(mask, x_hat, 0.0)
+        dy = tl.load(DY + offset + c, mask=mask, other=0.0).to(tl.float32)
+        g = dy
+        if HAS_W:
+            g = g * tl.load(W + c, mask=mask, other=0.0).to(tl.float32)
+        return x_hat, dy, g
+
+    @triton.jit
+    def _backward_tile_store(DX, DW_partial, DB_partial, offset, partial_offset, c, mask,
+                             x_hat, dy, g, mean_g, mean_gx, rstd):
+        # $dx$ of one tile, and $dy\,\hat{x}$, $dy$ added into this program's partial rows
+        tl.store(DX + offset + c, (g - mean_g - x_hat * mean_gx) * rstd, mask=mask)
+        dw = tl.load(DW_partial + partial_offset + c, mask=mask, other=0.0)
+        tl.store(DW_partial + partial_offset + c, dw + dy * x_hat, mask=mask)
+        db = tl.load(DB_partial + partial_offset + c, mask=mask, other=0.0)
+        tl.store(DB_partial + partial_offset + c, db + dy, mask=mask)
 
 
 def _block_size(cols: int, max_block: int) -> int:

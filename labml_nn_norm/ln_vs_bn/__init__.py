@@ -336,7 +336,7 @@ def _check_batch_of_one():
 
 
 def _check_padding():
-    """
+    r"""
     ## Variable-length sequences
 
     Sequences of different lengths are padded to one length $T$. BatchNorm's $S_i$ for a feature is every
@@ -390,7 +390,7 @@ def _check_padding():
 
 
 def _check_rnn_and_devices():
-    """
+    r"""
     ## RNNs and several devices
 
     **From the LayerNorm paper.** Ba et al. (§1) write that the summed inputs of an RNN "often vary with
