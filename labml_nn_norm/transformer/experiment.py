@@ -293,6 +293,7 @@ def _test():
               all(q['learns'] is None or p['learns'] < q['learns'] for q in d_high['Post-LN, warm-up'])
               for p in d_high['Pre-LN, no warm-up']),
           str([d['learns'] for d in d_high['Pre-LN, no warm-up']]))
+    check('the lower learning rate is 3x lower', abs(c['lrs'][0] / c['lrs'][1] - 3) < 1e-9, str(c['lrs']))
     check('low lr: all six runs solved (< 0.1 over the last 50 steps)',
           all(d['final'] < 0.1 for ds in d_low.values() for d in ds))
     check('low lr: Pre-LN learns first (every seed)',
