@@ -112,6 +112,8 @@ from typing import Optional
 import torch
 from torch import nn
 
+from labml_nn_norm.layer_norm import statistics_dtype
+
 
 class BatchNorm(nn.Module):
     r"""
@@ -214,7 +216,7 @@ class BatchNorm(nn.Module):
         # Half-precision inputs get their statistics (and the whole computation) in `float32`: a
         # `float16` sum overflows past 65504. `_test()` checks the result against the exact one,
         # also on an input whose `float16` sum is `inf`, and prints how far PyTorch's is.
-        compute_dtype = torch.float32 if input.dtype in (torch.float16, torch.bfloat16) else input.dtype
+        compute_dtype = statistics_dtype(input.dtype)
         x = input.to(compute_dtype)
         #
         # Batch statistics are used in training, and in evaluation when there are no running ones
@@ -483,10 +485,6 @@ def _test():
           torch.equal(BatchNorm(3, eps=0.0).eval()(ones), nn.BatchNorm1d(3, eps=0.0).eval()(ones)))
     check_raises('eps < 0 in eval()', ValueError, BatchNorm(3, eps=-1.0).eval(), torch.randn(4, 3),
                  match='non-negative')
-
-
-if __name__ == '__main__':
-    _test()
 
 # ## Sources
 #

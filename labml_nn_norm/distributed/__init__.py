@@ -633,10 +633,6 @@ def _test():
               sync_bytes == expected and ln_bytes == 0, f'expected {expected:,}')
         note(f'C={C}: PyTorch\'s layout, computed', f'{_pytorch_bytes(C):,} bytes')
 
-
-if __name__ == '__main__':
-    _test()
-
 # ## Sources
 #
 # * PyTorch 2.13.0, [`torch/nn/modules/_functions.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L7-L210):

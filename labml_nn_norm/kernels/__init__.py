@@ -185,7 +185,7 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
-from labml_nn_norm.layer_norm import _as_shape, _shape_t
+from labml_nn_norm.layer_norm import normalized_shape_tuple, _shape_t
 
 RESULTS = Path(__file__).parent / 'results'
 
@@ -196,7 +196,7 @@ def as_rows_cols(x: torch.Tensor, normalized_shape: _shape_t) -> Tuple[int, int]
 
     `cols` $= n_2$ is the product of `normalized_shape`, `rows` $= n_1$ the number of such groups.
     """
-    shape = _as_shape(normalized_shape)
+    shape = normalized_shape_tuple(normalized_shape)
     n2 = math.prod(shape)
     if tuple(x.shape[x.dim() - len(shape):]) != shape:
         raise ValueError(f'input of size {list(x.shape)} does not end in normalized_shape {list(shape)}')
@@ -367,7 +367,7 @@ def _test():
         rows, cols = as_rows_cols(x, ns)
         # Normalizing the (rows, cols) matrix row by row is the same as F.layer_norm on the original shape
         check_close(f'normalized_shape={ns}: ({rows}, {cols}) rows of the matrix == F.layer_norm',
-                    F.layer_norm(x.reshape(rows, cols), (cols,)).reshape(x.shape), F.layer_norm(x, _as_shape(ns)))
+                    F.layer_norm(x.reshape(rows, cols), (cols,)).reshape(x.shape), F.layer_norm(x, normalized_shape_tuple(ns)))
     check_raises('a shape that does not end in normalized_shape', ValueError, as_rows_cols, x, (3, 5),
                  match='does not end in')
     #

@@ -45,7 +45,7 @@ from typing import Optional
 
 import torch
 
-from labml_nn_norm.layer_norm import _as_shape, _check_shapes, _shape_t
+from labml_nn_norm.layer_norm import normalized_shape_tuple, check_normalized_shape, _shape_t
 
 # Must happen before Triton is imported: `triton.jit` reads it when a kernel is defined
 if not torch.cuda.is_available():
@@ -290,8 +290,8 @@ def triton_layer_norm(x: torch.Tensor, normalized_shape: _shape_t, weight: Optio
     """
     if triton is None:
         raise RuntimeError('triton_layer_norm needs Triton (pip install triton); it is not importable here')
-    shape = _as_shape(normalized_shape)
-    _check_shapes(x, shape, weight, bias)
+    shape = normalized_shape_tuple(normalized_shape)
+    check_normalized_shape(x, shape, weight, bias)
     if x.device.type != 'cuda' and os.environ.get('TRITON_INTERPRET') != '1':
         raise RuntimeError(f'triton_layer_norm runs on CUDA tensors, or on the CPU under TRITON_INTERPRET=1 '
                            f'(set before Triton is imported); got a {x.device.type} tensor without it')
@@ -312,7 +312,7 @@ def run_both(shape, normalized_shape, dtype=torch.float32, affine=True, bias=Tru
     """
     import torch.nn.functional as F
     g = torch.Generator().manual_seed(seed)
-    ns = _as_shape(normalized_shape)
+    ns = normalized_shape_tuple(normalized_shape)
     x = (torch.randn(shape, generator=g) * 2 + 3).to(device=device, dtype=dtype)
     w = torch.randn(ns, generator=g).to(device=device, dtype=dtype) if affine else None
     b = torch.randn(ns, generator=g).to(device=device, dtype=dtype) if affine and bias else None

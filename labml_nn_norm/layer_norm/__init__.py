@@ -127,7 +127,7 @@ from torch import nn
 _shape_t = Union[int, List[int], Tuple[int, ...], torch.Size]
 
 
-def _as_shape(normalized_shape: _shape_t) -> Tuple[int, ...]:
+def normalized_shape_tuple(normalized_shape: _shape_t) -> Tuple[int, ...]:
     """
     ### Reading `normalized_shape`
 
@@ -149,7 +149,7 @@ def _as_shape(normalized_shape: _shape_t) -> Tuple[int, ...]:
     return tuple(int(d) for d in normalized_shape)
 
 
-def _check_shapes(input: torch.Tensor, shape: Tuple[int, ...],
+def check_normalized_shape(input: torch.Tensor, shape: Tuple[int, ...],
                   weight: Optional[torch.Tensor], bias: Optional[torch.Tensor]):
     """
     ### Shape checks
@@ -167,6 +167,16 @@ def _check_shapes(input: torch.Tensor, shape: Tuple[int, ...],
                              f'but got {name} of shape {list(t.shape)}')
 
 
+def statistics_dtype(dtype: torch.dtype) -> torch.dtype:
+    """
+    ### The dtype the statistics are computed in
+
+    `float16` and `bfloat16` inputs are computed in `float32`; every other dtype in itself.
+    One rule, used by every module of this site that normalizes.
+    """
+    return torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
+
+
 def layer_norm(input: torch.Tensor, normalized_shape: _shape_t,
                weight: Optional[torch.Tensor] = None, bias: Optional[torch.Tensor] = None,
                eps: float = 1e-5) -> torch.Tensor:
@@ -175,19 +185,19 @@ def layer_norm(input: torch.Tensor, normalized_shape: _shape_t,
 
     Same contract as `torch.nn.functional.layer_norm`.
     """
-    shape = _as_shape(normalized_shape)
-    _check_shapes(input, shape, weight, bias)
+    shape = normalized_shape_tuple(normalized_shape)
+    check_normalized_shape(input, shape, weight, bias)
     # The dimensions to reduce over: the last $D$ of the input
     dims = tuple(range(-len(shape), 0))
     #
     # Half-precision inputs (`float16`, `bfloat16`) get their statistics computed in
-    # `float32`, as PyTorch's kernels do (the CPU moments in `opmath_t`, which is `float` for
+    # `float32` (`statistics_dtype()` above), as PyTorch's kernels do (the CPU moments in `opmath_t`, which is `float` for
     # both; the CUDA kernel in its accumulate type). In half precision, $x^2$ overflows
     # `float16` above 256 ($256^2 = 65536 >$ 65504, its largest number), and `bfloat16` keeps
     # 8 significant bits, so $256 + 1$ rounds back to $256$: a running sum of ones stops at 256.
     # The output is cast back to the input's dtype at the very end.
-    compute_dtype = torch.float32 if input.dtype in (torch.float16, torch.bfloat16) else input.dtype
-    x = input.to(compute_dtype)
+    dtype = statistics_dtype(input.dtype)
+    x = input.to(dtype)
     #
     # $\mu$, the mean over the normalized elements of each sample
     mean = x.mean(dim=dims, keepdim=True)
@@ -203,9 +213,9 @@ def layer_norm(input: torch.Tensor, normalized_shape: _shape_t,
     #
     # $y = \gamma \hat{x} + \beta$; $\gamma$ and $\beta$ broadcast over the leading dimensions
     if weight is not None:
-        x_hat = x_hat * weight.to(compute_dtype)
+        x_hat = x_hat * weight.to(dtype)
     if bias is not None:
-        x_hat = x_hat + bias.to(compute_dtype)
+        x_hat = x_hat + bias.to(dtype)
     #
     return x_hat.to(input.dtype)
 
@@ -233,7 +243,7 @@ class LayerNorm(nn.Module):
     def __init__(self, normalized_shape: _shape_t, eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True, device=None, dtype=None):
         super().__init__()
-        self.normalized_shape = _as_shape(normalized_shape)
+        self.normalized_shape = normalized_shape_tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         #
@@ -503,10 +513,6 @@ def _test():
     check_raises('weight of the wrong shape', ValueError, layer_norm, torch.randn(3, 4), 4, torch.ones(5),
                  match='weight of shape [5]')
     check_raises('normalized_shape of the wrong type', TypeError, LayerNorm, 4.0, match='float')
-
-
-if __name__ == '__main__':
-    _test()
 
 
 # ## Sources

@@ -72,7 +72,8 @@ from typing import Optional
 
 import torch
 
-from labml_nn_norm.layer_norm import _as_shape, _check_shapes, _shape_t
+from labml_nn_norm.layer_norm import (_shape_t, check_normalized_shape, normalized_shape_tuple,
+                                      statistics_dtype)
 
 
 class LayerNormFunction(torch.autograd.Function):
@@ -106,7 +107,7 @@ class LayerNormFunction(torch.autograd.Function):
         H = math.prod(normalized_shape)
         rows = x.reshape(-1, H)
         # Statistics in float32 for half-precision inputs, as in the forward page
-        compute_dtype = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+        compute_dtype = statistics_dtype(x.dtype)
         xc = rows.to(compute_dtype)
         mean = xc.mean(-1, keepdim=True)
         rstd = torch.rsqrt((xc - mean).square().mean(-1, keepdim=True) + eps)
@@ -188,7 +189,7 @@ class LayerNormFromOutputFunction(torch.autograd.Function):
                 bias: Optional[torch.Tensor], eps: float) -> torch.Tensor:
         # The forward pass is the one of `LayerNormFunction`; only what is saved differs
         H = math.prod(normalized_shape)
-        compute_dtype = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+        compute_dtype = statistics_dtype(x.dtype)
         xc = x.reshape(-1, H).to(compute_dtype)
         mean = xc.mean(-1, keepdim=True)
         rstd = torch.rsqrt((xc - mean).square().mean(-1, keepdim=True) + eps)
@@ -241,8 +242,8 @@ def layer_norm_manual(input: torch.Tensor, normalized_shape: _shape_t, weight: O
     Same contract and the same input checks as [`layer_norm`](index.md). `memory_efficient=True`
     saves the output instead of the input, as apex's flag of the same name does.
     """
-    shape = _as_shape(normalized_shape)
-    _check_shapes(input, shape, weight, bias)
+    shape = normalized_shape_tuple(normalized_shape)
+    check_normalized_shape(input, shape, weight, bias)
     fn = LayerNormFromOutputFunction if memory_efficient else LayerNormFunction
     return fn.apply(input, shape, weight, bias, eps)
 

@@ -108,7 +108,8 @@ from typing import Optional
 import torch
 from torch import nn
 
-from labml_nn_norm.layer_norm import _as_shape, _check_shapes, _shape_t
+from labml_nn_norm.layer_norm import (_shape_t, check_normalized_shape, normalized_shape_tuple,
+                                      statistics_dtype)
 
 
 def rms_norm(input: torch.Tensor, normalized_shape: _shape_t, weight: Optional[torch.Tensor] = None,
@@ -118,14 +119,14 @@ def rms_norm(input: torch.Tensor, normalized_shape: _shape_t, weight: Optional[t
 
     Same contract as `torch.nn.functional.rms_norm`.
     """
-    shape = _as_shape(normalized_shape)
-    _check_shapes(input, shape, weight, None)
+    shape = normalized_shape_tuple(normalized_shape)
+    check_normalized_shape(input, shape, weight, None)
     # The dimensions to reduce over: the last $D$ of the input
     dims = tuple(range(-len(shape), 0))
     #
     # Half precision is computed in `float32` (PyTorch's "opmath" type): $x^2$ overflows
     # `float16` above 256
-    compute_dtype = torch.float32 if input.dtype in (torch.float16, torch.bfloat16) else input.dtype
+    compute_dtype = statistics_dtype(input.dtype)
     x = input.to(compute_dtype)
     # `eps=None`: the machine epsilon of the computation dtype
     if eps is None:
@@ -159,7 +160,7 @@ class RMSNorm(nn.Module):
     def __init__(self, normalized_shape: _shape_t, eps: Optional[float] = None, elementwise_affine: bool = True,
                  device=None, dtype=None):
         super().__init__()
-        self.normalized_shape = _as_shape(normalized_shape)
+        self.normalized_shape = normalized_shape_tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         # $\gamma$, one per normalized element; `None` without affine, as in PyTorch
@@ -304,10 +305,6 @@ def _test():
     check_raises('weight of the wrong shape', ValueError, rms_norm, torch.randn(3, 4), 4, torch.ones(5),
                  match='weight of shape [5]')
     check_raises('empty normalized_shape', ValueError, RMSNorm, [], match='empty')
-
-
-if __name__ == '__main__':
-    _test()
 
 # ## Sources
 #

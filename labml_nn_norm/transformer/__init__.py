@@ -711,10 +711,6 @@ def _main():
     RESULTS.write_text(json.dumps(results, indent=1) + '\n', encoding='utf-8')
     print(f'wrote {RESULTS.name}: {results["wall_time_s"]} s')
 
-
-if __name__ == '__main__':
-    _main()
-
 # ## Sources
 #
 # * Xiong, Yang, He, Zheng, Zheng, Xing, Zhang, Lan, Wang, Liu,
