@@ -22,9 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch.utils import benchmark
 
+from labml_nn_norm.layer_norm import layer_norm
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from labml_nn_norm.layer_norm import layer_norm  # noqa: E402
 
 RESULTS = ROOT / 'labml_nn_norm' / 'kernels' / 'results'
 CPU_SHAPES = [(4096, 768), (2048, 4096), (16384, 1024)]

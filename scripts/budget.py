@@ -19,9 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / 'scripts'))
-from hooks import CACHE, page_sources  # noqa: E402
+from scripts.literate.hooks import CACHE, ROOT, page_sources
 
 
 def timed_build(dest: Path) -> float:

@@ -1,10 +1,10 @@
-"""Unit tests of the generator's parse, highlight and render steps (scripts/literate.py)."""
+"""Unit tests of the generator's parse, highlight and render steps (the `scripts.literate` package)."""
 
 import textwrap
 
 import pytest
 
-from scripts_path import literate
+import scripts.literate as literate
 
 
 def parse(source: str):

@@ -4,7 +4,7 @@ import filecmp
 
 from conftest import ROOT, build_site
 
-from scripts_path import page_sources  # noqa: F401  (imported for the page list)
+from scripts.literate.hooks import page_sources
 
 
 def test_every_module_has_a_page(site_dir):

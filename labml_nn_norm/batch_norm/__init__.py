@@ -2,6 +2,8 @@ r"""
 ---
 title: Batch Normalization
 summary: BatchNorm from scratch, one class for BatchNorm1d/2d/3d, exact to PyTorch in training and evaluation, as the contrast LayerNorm is defined against.
+section: The BatchNorm contrast
+order: 11
 ---
 
 # Batch Normalization

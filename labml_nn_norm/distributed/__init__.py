@@ -2,6 +2,8 @@ r"""
 ---
 title: Normalization across devices
 summary: In data-parallel training BatchNorm needs a collective to see the whole batch and LayerNorm needs none - a from-scratch SyncBatchNorm on torch.distributed, compared line by line with PyTorch's, measured.
+section: The BatchNorm contrast
+order: 13
 ---
 
 # Normalization across devices

@@ -2,6 +2,8 @@ r"""
 ---
 title: Fast LayerNorm kernels
 summary: Why LayerNorm is limited by memory traffic, how production GPU kernels (OneFlow, NVIDIA apex, the Triton tutorial) lay a row out over threads, read from their source, and what we measured.
+section: Fast kernels
+order: 31
 ---
 
 # Fast LayerNorm kernels

@@ -2,6 +2,8 @@ r"""
 ---
 title: A LayerNorm kernel in Triton
 summary: A fused LayerNorm forward and backward in Triton - one program per row, statistics in float32, Chan's merge across column tiles, lock-free partial sums for the weight gradients - compared with the Triton tutorial's kernel, and tested on the CPU with Triton's interpreter.
+section: Fast kernels
+order: 32
 ---
 
 # A LayerNorm kernel in Triton

@@ -2,6 +2,9 @@ r"""
 ---
 title: Layer Normalization
 summary: LayerNorm from scratch, a drop-in for torch.nn.LayerNorm, with every argument explained and checked against PyTorch.
+section: Layer Normalization
+order: 1
+nav: LayerNorm from scratch
 ---
 
 # Layer Normalization

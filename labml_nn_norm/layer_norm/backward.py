@@ -2,6 +2,9 @@ r"""
 ---
 title: The backward pass of LayerNorm
 summary: The gradients of LayerNorm derived step by step, written as a torch.autograd.Function that saves only the input and two numbers per row, checked with gradcheck.
+section: Layer Normalization
+order: 2
+nav: The backward pass
 ---
 
 # The backward pass of LayerNorm

@@ -2,6 +2,8 @@ r"""
 ---
 title: LayerNorm vs BatchNorm
 summary: One definition (the set of elements normalized together), its two cases, and each consequence shown by a checked example.
+section: The BatchNorm contrast
+order: 12
 ---
 
 # LayerNorm vs BatchNorm

@@ -2,6 +2,8 @@ r"""
 ---
 title: Computing the mean and variance
 summary: Four ways to get a row's mean and variance - the one-pass shortcut, two passes, Welford, and a warp of Welford threads merged with Chan's formula - each with an explicit accumulator dtype, and their measured errors for float32, float16 and bfloat16 inputs.
+section: Layer Normalization
+order: 3
 ---
 
 # Computing the mean and variance

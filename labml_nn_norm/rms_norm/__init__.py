@@ -2,6 +2,8 @@ r"""
 ---
 title: RMSNorm
 summary: Root mean square normalization - LayerNorm without re-centring - from scratch, a drop-in for torch.nn.RMSNorm, checked against PyTorch.
+section: LayerNorm in the Transformer
+order: 23
 ---
 
 # RMSNorm

@@ -2,6 +2,9 @@ r"""
 ---
 title: Add & norm - LayerNorm inside the Transformer
 summary: Post-LN and Pre-LN Transformer blocks from scratch, LayerNorm as a per-token operation, and Xiong et al.'s gradient-norm measurements at initialization re-measured, panel by panel.
+section: LayerNorm in the Transformer
+order: 21
+nav: Add & norm, Post-LN vs Pre-LN
 ---
 
 # Add & norm: LayerNorm inside the Transformer

@@ -2,6 +2,8 @@ r"""
 ---
 title: Post-LN vs Pre-LN, trained
 summary: A synthetic sequence task trained three ways - Post-LN without warm-up, Post-LN with warm-up, Pre-LN without warm-up - at two learning rates, on a CPU in minutes, with what the saved loss curves show run by run.
+section: LayerNorm in the Transformer
+order: 22
 ---
 
 # Post-LN vs Pre-LN, trained

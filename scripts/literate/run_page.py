@@ -1,7 +1,8 @@
 """
-Runs pages at build time: `python scripts/run_page.py OUT_DIR MODULE [MODULE ...]`.
+Runs pages at build time:
+`python scripts/literate/run_page.py MODULE=OUT_DIR [MODULE=OUT_DIR ...] [--touch FILE]`.
 
-For each page module, in a process of its own, it writes to `OUT_DIR/<module>/`:
+For each page module, in a process of its own, it writes to its `OUT_DIR`:
 `stdout` (what the page's `_test()` prints; the "Run it" box shows it), `status` (`0` when
 `_test()` passed), and the page's `_artifacts()`: each figure as `<name>.svg`, each Markdown
 string as `<name>.md`.
@@ -58,28 +59,37 @@ def _child(module_name: str, out: Path) -> int:
     return code
 
 
-def main(out_dir: str, modules):
+def main(jobs, touch=None):
     # One thread per page, several pages at once (OpenMP threads spin while waiting: oversubscribing
     # two cores with several multi-threaded processes slows everything down)
     os.environ['OMP_NUM_THREADS'] = '1'
     import matplotlib
     matplotlib.use('Agg')
     import torch  # noqa: F401  (imported once, inherited by every child)
+
     import labml_nn_norm._check  # noqa: F401
     running = {}
     parallel = max(1, os.cpu_count() or 1)
-    for name in modules:
+    for name, out in jobs:
         while len(running) >= parallel:
             pid, _ = os.wait()
             running.pop(pid, None)
         pid = os.fork()
         if pid == 0:
-            os._exit(_child(name, Path(out_dir) / name))
+            os._exit(_child(name, Path(out)))
         running[pid] = name
     while running:
         pid, _ = os.wait()
         running.pop(pid, None)
+    if touch:
+        Path(touch).touch()
 
 
 if __name__ == '__main__':
-    main(sys.argv[1], sys.argv[2:])
+    args = sys.argv[1:]
+    touch = None
+    if '--touch' in args:
+        i = args.index('--touch')
+        touch = args[i + 1]
+        del args[i:i + 2]
+    main([tuple(a.split('=', 1)) for a in args], touch)

@@ -1,0 +1,1 @@
+"""The site's scripts: the page generator (`scripts.literate`) and the measurement scripts."""

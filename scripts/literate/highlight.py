@@ -1,0 +1,43 @@
+r"""
+---
+title: "Step 2: highlight"
+summary: Pygments colours the whole module at once, and the result is cut back into numbered lines.
+section: How this site is made
+order: 43
+---
+
+# Step 2: highlight
+
+Highlighting line by line would colour a multi-line string wrongly, so the whole file is
+highlighted once and cut back into lines afterwards.
+"""
+
+import re
+from typing import Dict
+
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import PythonLexer
+
+from scripts.literate.parse import Module
+
+
+def highlight(module: Module) -> Dict[int, str]:
+    """
+    ## Colour the whole file, then cut it into lines
+
+    Pygments colours the whole file in one go (a row boundary never falls inside a token, but
+    a multi-line string needs its opening quote to be coloured right). With `nowrap`, the
+    formatter closes and reopens its `<span>`s at every newline, so the output can be cut into
+    lines again: line $n$ of the output is line $n$ of the source, already HTML-escaped.
+    """
+    formatter = HtmlFormatter(nowrap=True, classprefix='tok-')
+    out = pygments_highlight(module.source, PythonLexer(stripnl=False, ensurenl=True), formatter)
+    # Plain names, punctuation and spaces are not coloured: their spans are only weight
+    out = re.sub(r'<span class="tok-(?:n|p|w)">([^<]*)</span>', r'\1', out)
+    return {n: line for n, line in enumerate(out.split('\n'), start=1)}
+
+# ## Sources
+#
+# * [Pygments `HtmlFormatter`](https://pygments.org/docs/formatters/#HtmlFormatter): `nowrap` and
+#   `classprefix`, as used above.

@@ -1,0 +1,318 @@
+r"""
+---
+title: "Step 4: write, inside MkDocs"
+summary: The MkDocs hook - the list of pages and the navigation from each module's front matter, the page checks run or taken from the cache, and the generated pages handed to MkDocs.
+section: How this site is made
+order: 46
+---
+
+# Step 4: write, inside MkDocs
+
+`mkdocs.yml` names this module under `hooks:`, and MkDocs calls its functions at fixed points of
+a build:
+
+* `on_startup`: remembers whether this is `mkdocs serve` or `mkdocs build`;
+* `on_config`: builds the navigation from the pages' front matter (one list of pages);
+* `on_files`: runs the pages' checks (or takes them from [the cache](cache.md)), then parses,
+  highlights and renders every page and adds it to the site's files, with a copy of its source
+  and its figures; KaTeX's CSS and fonts are copied from `node_modules`. Nothing is written into
+  `docs/`;
+* `on_page_markdown`: the home page's list of pages, from the same front matter;
+* `on_page_content`: the math placeholders become KaTeX's HTML;
+* `on_serve`: watches the file that says "checks finished" (below).
+
+**While `mkdocs serve` runs**, a page whose code changed shows at once with its previous "Run it"
+output, marked as out of date, while its checks re-run in the background; when they finish, the
+page rebuilds and reloads by itself. A page with no previous output (and every page of
+`mkdocs build`) waits for its checks. A failed check logs an error, so a strict build fails.
+"""
+
+import html
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+from mkdocs.structure.files import File
+
+import scripts.literate as literate
+from scripts.literate.cache import page_key
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+PACKAGE = ROOT / 'labml_nn_norm'
+CACHE = ROOT / '.cache' / 'pages'
+RUNNER = HERE / 'run_page.py'
+# Touched by the background runner when it finishes; `mkdocs serve` watches it
+FINISHED = CACHE / 'finished'
+# The generator's own pages, in the order of its steps
+GENERATOR = ['__init__', 'parse', 'highlight', 'render', 'cache', 'hooks']
+log = logging.getLogger('mkdocs.hooks.literate')
+
+_rendered_math: List[str] = []
+_state = {'serve': False, 'background': None}
+
+
+def page_sources():
+    """
+    ## The pages
+
+    `(source path, page path)` of every page: the modules of the package (helpers whose name
+    starts with `_`, and `__main__.py`, are not pages), then the generator's own modules.
+    """
+    for path in sorted(PACKAGE.rglob('*.py')):
+        if path.name == '__main__.py' or (path.name.startswith('_') and path.name != '__init__.py'):
+            continue
+        if path == PACKAGE / '__init__.py':
+            continue
+        rel = path.relative_to(ROOT)
+        yield path, (rel.parent / 'index.md' if path.name == '__init__.py' else rel.with_suffix('.md'))
+    for name in GENERATOR:
+        path = HERE / f'{name}.py'
+        rel = path.relative_to(ROOT)
+        yield path, (rel.parent / 'index.md' if name == '__init__' else rel.with_suffix('.md'))
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix('').parts
+    return '.'.join(parts[:-1] if parts[-1] == '__init__' else parts)
+
+
+def front_matter(path: Path) -> Dict[str, str]:
+    # Only the front matter: cheap enough to read for the navigation on every build
+    doc = literate.parse(str(path.relative_to(ROOT)), path.read_text(encoding='utf-8'))
+    return doc.meta
+
+
+def pages_in_order() -> List[Tuple[Path, Path, Dict[str, str]]]:
+    """
+    ## One list of pages
+
+    Every page's front matter names its `section` and its `order` in it; the sections come in
+    the order of their lowest page. The navigation, the home page's list and the README's table
+    (checked by a test) all follow this one list.
+    """
+    pages = []
+    for path, page in page_sources():
+        meta = front_matter(path)
+        for key in ('title', 'summary', 'section', 'order'):
+            if not meta.get(key):
+                raise SystemExit(f'Error: {path.relative_to(ROOT)}: front matter has no {key!r}')
+        pages.append((path, page, meta))
+    first = {}
+    for _, _, meta in pages:
+        first[meta['section']] = min(first.get(meta['section'], 1e9), float(meta['order']))
+    return sorted(pages, key=lambda p: (first[p[2]['section']], float(p[2]['order'])))
+
+
+def on_startup(command, dirty):
+    _state['serve'] = command == 'serve'
+
+
+def on_config(config):
+    # The navigation: Home, then each section's pages in order
+    nav, sections = [{'Home': 'index.md'}], {}
+    for _, page, meta in pages_in_order():
+        if meta['section'] not in sections:
+            sections[meta['section']] = []
+            nav.append({meta['section']: sections[meta['section']]})
+        sections[meta['section']].append({meta.get('nav', meta['title']): page.as_posix()})
+    config['nav'] = nav
+    return config
+
+
+_ANSI = re.compile(r'\x1b\[([0-9;]*)m')
+_STYLE = {'1': 'lit-bold', '4': 'lit-heading', '32': 'lit-ok', '36': 'lit-key', '31': 'lit-bad',
+          '33': 'lit-warn', '34': 'lit-meta'}
+
+
+def _terminal_to_html(text: str) -> str:
+    """labml's logger writes `\\r`, padding and ANSI colours: keep the last state of each line, colours as classes."""
+    lines = [line.split('\r')[-1].rstrip() for line in text.split('\n')]
+    out = []
+    for line in lines:
+        parts, open_span = [], False
+        for i, piece in enumerate(_ANSI.split(line)):
+            if i % 2 == 0:
+                parts.append(html.escape(piece, quote=False))
+                continue
+            if open_span:
+                parts.append('</span>')
+                open_span = False
+            cls = ' '.join(_STYLE[c] for c in piece.split(';') if c in _STYLE)
+            if cls:
+                parts.append(f'<span class="{cls}">')
+                open_span = True
+        out.append(''.join(parts) + ('</span>' if open_span else ''))
+    return '\n'.join(out).strip('\n')
+
+
+def _read_result(out: Path, name: str) -> dict:
+    # Bytes, not text: text mode would turn the logger's `\r` into line breaks
+    read = lambda file: (out / file).read_bytes().decode('utf-8', 'replace') if (out / file).exists() else ''  # noqa: E731
+    ok = read('status').strip() == '0'
+    return {'module': name, 'ok': ok, 'output': _terminal_to_html(read('stdout') + ('' if ok else '\n' + read('stderr')))}
+
+
+def _latest_result(name: str):
+    # The most recent finished run of a page, whatever its key: shown, marked, while checks re-run
+    runs = [d for d in (CACHE / name).glob('*') if (d / 'status').exists()]
+    return max(runs, key=lambda d: (d / 'status').stat().st_mtime) if runs else None
+
+
+def _prune(name: str, keep: Path):
+    # One finished result per page is enough; older keys only take space
+    for old in (CACHE / name).glob('*'):
+        if old != keep and old.is_dir() and (old / 'status').exists():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _start_runner(todo: List[Tuple[str, Path]], wait: bool, touch: bool = False):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED='0')
+    args = [sys.executable, str(RUNNER)] + [f'{name}={out}' for name, out in todo]
+    if touch:
+        args += ['--touch', str(FINISHED)]
+    if wait:
+        subprocess.run(args, cwd=ROOT, env=env, check=False)
+        return None
+    return subprocess.Popen(args, cwd=ROOT, env=env)
+
+
+def run_pages(paths: List[Path]) -> Dict[Path, dict]:
+    """
+    ## Run the checks, or take them from the cache
+
+    Each page's result lives in `.cache/pages/<module>/<key>/`, its key from
+    [the cache](cache.md). Pages without a result for their current key run, the biggest first,
+    in one runner process (it forks a child per page). Under `mkdocs serve`, pages that have an
+    older result are shown with it, marked out of date, while the runner works in the background.
+    """
+    keys = {p: page_key(ROOT, p, 'labml_nn_norm', [RUNNER]) for p in paths}
+    folders = {p: CACHE / module_name(p) / keys[p] for p in paths}
+    todo = [p for p in paths if not (folders[p] / 'status').exists()]
+    stale = {}
+    if todo and _state['serve']:
+        stale = {p: _latest_result(module_name(p)) for p in todo}
+        stale = {p: d for p, d in stale.items() if d is not None}
+    blocking = [p for p in todo if p not in stale]
+    background = [p for p in todo if p in stale]
+    if blocking:
+        blocking.sort(key=lambda p: -p.stat().st_size)
+        _start_runner([(module_name(p), folders[p]) for p in blocking], wait=True)
+    running = _state['background']
+    if background and (running is None or running.poll() is not None):
+        background.sort(key=lambda p: -p.stat().st_size)
+        log.info('re-running the checks of %s in the background',
+                 ', '.join(module_name(p) for p in background))
+        _state['background'] = _start_runner([(module_name(p), folders[p]) for p in background],
+                                             wait=False, touch=True)
+    results = {}
+    for path in paths:
+        folder = folders[path] if path not in stale else stale[path]
+        result = _read_result(folder, module_name(path))
+        result.update(folder=folder, stale=path in stale)
+        if path not in stale and result['ok']:
+            _prune(module_name(path), folder)
+        results[path] = result
+    return results
+
+
+def _home_page_list() -> str:
+    # The home page's list of pages: each section, then each page's title and summary
+    lines, section = [], None
+    for _, page, meta in pages_in_order():
+        if meta['section'] != section:
+            section = meta['section']
+            lines.append(f'\n**{section}**\n')
+        lines.append(f'- [{meta["title"]}]({page.as_posix()}): {meta["summary"]}')
+    return '\n'.join(lines).strip('\n')
+
+
+def on_files(files, config):
+    """
+    ## Generate the pages
+
+    Parse, highlight and render every page, substitute what its `_artifacts()` computed for the
+    `{{ name }}` lines of its prose, and add the page, its figures and a copy of its source to
+    the site's files.
+    """
+    math = literate.MathCollector()
+    sources = list(page_sources())
+    runs = run_pages([p for p, _ in sources if p.is_relative_to(PACKAGE)])
+    #
+    for path, page in sources:
+        rel = str(path.relative_to(ROOT))
+        source = path.read_text(encoding='utf-8')
+        try:
+            module = literate.parse(rel, source)
+        except literate.GeneratorError as e:
+            raise SystemExit(f'Error: {e}') from e
+        run = runs.get(path)
+        if run is not None and not run['ok'] and not run['stale']:
+            # An error, not a warning: `mkdocs build -q` drops warnings before `--strict` counts them
+            log.error(f'{rel}: python -m {run["module"]} failed; its page shows the error')
+        if run is not None:
+            # A prose line `{{ name }}` becomes the Markdown the page computed; figures go beside the page
+            for md in sorted(run['folder'].glob('*.md')):
+                text = md.read_text(encoding='utf-8')
+                module.intro = module.intro.replace('{{ %s }}' % md.stem, text)
+                for row in module.rows:
+                    row.prose = [text if p.strip() == '{{ %s }}' % md.stem else p for p in row.prose]
+            for svg in sorted(run['folder'].glob('*.svg')):
+                files.append(File.generated(config, str(page.parent / svg.name), content=svg.read_bytes()))
+        depth = len(page.parts) - 1
+        crumbs = [('Home', '../' * depth + 'index.md')]
+        source_name = 'index.py' if path.name == '__init__.py' else path.name
+        content = literate.render(module, literate.highlight(module), math, run, source_name, crumbs)
+        files.append(File.generated(config, str(page), content=content))
+        files.append(File.generated(config, str(page.parent / source_name), content=source))
+    #
+    # All formulas of the build in one KaTeX call
+    try:
+        _rendered_math[:] = math.render()
+    except literate.GeneratorError as e:
+        raise SystemExit(f'Error: {e}') from e
+    _add_katex_assets(files, config)
+    return files
+
+
+def _add_katex_assets(files, config):
+    # KaTeX's stylesheet and its woff2 fonts only (every browser we target reads woff2)
+    dist = ROOT / 'node_modules' / 'katex' / 'dist'
+    css = (dist / 'katex.min.css').read_text(encoding='utf-8')
+    css = re.sub(r',url\(fonts/[^)]+\.(woff|ttf)\) format\("(woff|truetype)"\)', '', css)
+    files.append(File.generated(config, 'assets/katex/katex.min.css', content=css))
+    for font in sorted((dist / 'fonts').glob('*.woff2')):
+        files.append(File.generated(config, f'assets/katex/fonts/{font.name}', content=font.read_bytes()))
+
+
+def on_page_markdown(markdown, page, config, files):
+    # The hand-written home page lists the pages where it says `{{ pages }}`
+    if page.file.src_uri == 'index.md':
+        return markdown.replace('{{ pages }}', _home_page_list())
+    return markdown
+
+
+def on_page_content(html, page, config, files):
+    return literate.substitute_math(html, _rendered_math)
+
+
+def on_serve(server, config, builder):
+    # A background run of the checks touches this file when it ends: rebuild, and the browser reloads
+    FINISHED.parent.mkdir(parents=True, exist_ok=True)
+    FINISHED.touch()
+    server.watch(str(FINISHED))
+    return server
+
+
+# ## Sources
+#
+# * MkDocs 1.6: [hooks](https://www.mkdocs.org/user-guide/configuration/#hooks) and the
+#   [event handlers](https://www.mkdocs.org/dev-guide/plugins/#events) `on_startup`, `on_config`,
+#   `on_files`, `on_page_markdown`, `on_page_content`, `on_serve`;
+#   [`File.generated`](https://www.mkdocs.org/dev-guide/api/#mkdocs.structure.files.File.generated).

@@ -1,0 +1,141 @@
+r"""
+---
+title: "Step 3: render"
+summary: Math rendered by KaTeX at build time, prose left as Markdown for MkDocs, code as numbered lines, laid out by one Jinja template.
+section: How this site is made
+order: 44
+---
+
+# Step 3: render
+
+Prose stays Markdown, so MkDocs renders it and checks its links like any page's; math is cut
+out first and rendered by KaTeX when the site is built, so a reader loads no script for it;
+code lines are already HTML from the highlighter. One Jinja template
+(`templates/page.html`) lays the rows out.
+"""
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from scripts.literate.parse import GeneratorError, Module
+
+HERE = Path(__file__).resolve().parent
+
+
+# Display math `$$…$$` first, then inline `$…$` (not `\$`, and not spanning a blank line)
+_MATH = re.compile(r'\$\$(.+?)\$\$|(?<![\\$])\$(?!\s)((?:[^$\n]|\n(?!\n))+?)(?<!\s)\$', re.S)
+# Code spans and fenced blocks keep their dollars
+_CODE = re.compile(r'(```.*?```|`[^`\n]*`)', re.S)
+
+
+class MathCollector:
+    """
+    ## Math
+
+    Math is cut out of the prose before Markdown sees it (Markdown would read `x_i * y_j` as
+    emphasis) and replaced by a placeholder. All formulas of the whole build are then rendered
+    in one call to KaTeX, and the placeholders are swapped for the HTML at the very end.
+    """
+
+    def __init__(self):
+        self.formulas: List[Tuple[str, bool, str]] = []  # (tex, display, where)
+
+    def extract(self, text: str, where: str) -> str:
+        def math(m: re.Match) -> str:
+            display = m.group(1) is not None
+            self.formulas.append((m.group(1) if display else m.group(2), display, where))
+            return f'KATEXMATH{len(self.formulas) - 1}X'
+        # Only outside code spans
+        return ''.join(part if i % 2 else _MATH.sub(math, part) for i, part in enumerate(_CODE.split(text)))
+
+    def render(self) -> List[str]:
+        if not self.formulas:
+            return []
+        request = json.dumps([{'tex': t, 'display': d} for t, d, _ in self.formulas])
+        done = subprocess.run(['node', str(HERE / 'katex_render.js')], input=request, capture_output=True,
+                              text=True, cwd=HERE.parents[1], check=False)
+        if done.returncode != 0:
+            raise GeneratorError(f'KaTeX failed: {done.stderr.strip()}')
+        results = json.loads(done.stdout)
+        # A formula KaTeX cannot parse fails the build, naming where it was written
+        for (tex, _, where), result in zip(self.formulas, results):
+            if 'error' in result:
+                raise GeneratorError(f'{where}: malformed math ${tex}$: {result["error"]}')
+        return [r['html'] for r in results]
+
+
+def substitute_math(text: str, rendered: List[str]) -> str:
+    # A wide display formula scrolls sideways on a phone: make it reachable by keyboard too
+    text = re.sub(r'KATEXMATH(\d+)X', lambda m: rendered[int(m.group(1))], text)
+    return text.replace('<span class="katex-display">', '<span class="katex-display" tabindex="0">')
+
+
+_CODE_SPANS = re.compile(r'(```.*?```|(`+)[^`].*?\2)', re.S)
+
+
+def _escape_script(text: str) -> str:
+    # Prose is Markdown, so raw HTML in it is allowed; a `</script>` would still end the page's
+    # scripts, so outside code spans its `<` becomes `&lt;`. Inside a code span Markdown escapes
+    # it itself (escaping it here too would show `&lt;` on the page)
+    parts = _CODE_SPANS.split(text)
+    out = []
+    for i, part in enumerate(parts):
+        # `split` yields: text, whole code span, its backticks, text, ...
+        if i % 3 == 0:
+            out.append(re.sub(r'<(?=/?script)', '&lt;', part, flags=re.I))
+        elif i % 3 == 1:
+            out.append(part)
+    return ''.join(out)
+
+
+_templates = Environment(loader=FileSystemLoader(HERE / 'templates'),
+                         autoescape=select_autoescape(['html']), keep_trailing_newline=True)
+
+
+def render(module: Module, lines: Dict[int, str], math: MathCollector, run: Optional[dict],
+           source_name: str, breadcrumbs: List[Tuple[str, str]]) -> str:
+    """
+    ### The page
+
+    Rows become dictionaries for the template: prose as Markdown with math placeholders (MkDocs
+    renders it, so links between pages are checked and rewritten), and code as highlighted
+    lines with their numbers. The copy button reads the lines' text back from the page, and
+    "copy the whole module" fetches the source file shipped beside the page, so the page
+    carries no second copy of the code.
+    """
+    # A last row of prose alone that opens with `## Sources` is the page's list of sources: it
+    # goes after the "Run it" box, at full width, so every page ends with what it relies on
+    # (an empty `#` inside it only starts a new paragraph)
+    body, sources = module.rows, ''
+    for k, row in enumerate(module.rows):
+        if row.prose and row.prose[0].strip() == '## Sources' and not any(r.code for r in module.rows[k:]):
+            body = module.rows[:k]
+            text = '\n\n'.join('\n'.join(r.prose) for r in module.rows[k:])
+            sources = _escape_script(math.extract(text, f'{module.path}:{row.line}'))
+            break
+    rows = []
+    for i, row in enumerate(body, start=1):
+        prose = math.extract('\n'.join(row.prose), f'{module.path}:{row.line or (row.code[0][0] if row.code else 1)}')
+        rows.append({
+            'id': f'row-{i}',
+            'prose': _escape_script(prose),
+            'lines': [(n, lines.get(n, '')) for n, _ in row.code],
+        })
+    title = module.meta.get('title') or Path(module.path).stem
+    intro = math.extract(_escape_script(module.intro), f'{module.path}:{module.intro_line}')
+    return _templates.get_template('page.html').render(
+        title=title, summary=module.meta.get('summary', ''), intro=intro, rows=rows, run=run,
+        path=module.path, source_name=source_name, breadcrumbs=breadcrumbs, sources=sources)
+
+# ## Sources
+#
+# * [KaTeX 0.16 API](https://katex.org/docs/api.html) and [options](https://katex.org/docs/options.html):
+#   `renderToString` with `throwOnError`, run at build time by `katex_render.js`.
+# * [Jinja templates](https://jinja.palletsprojects.com/en/stable/templates/), with autoescape.
+# * Python-Markdown's [`md_in_html`](https://python-markdown.github.io/extensions/md_in_html/), which
+#   renders the prose inside the template's HTML rows.
