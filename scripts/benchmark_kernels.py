@@ -85,6 +85,7 @@ def bench_cpu(min_run_time: float):
 
 def bench_gpu():
     import triton.testing
+
     from labml_nn_norm.kernels.triton_layer_norm import triton_layer_norm
     out = []
     M = 4096

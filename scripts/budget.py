@@ -2,21 +2,26 @@
 Measures the site's budgets and prints them (a measurement, not a test):
 
 - the full build time, cold (page-check cache cleared, so every page's `_test()` runs), then warm;
+- edit-to-reload under `mkdocs serve`, in a scratch copy of the tree (your files are never edited):
+  seconds until a prose edit shows, and until a code edit shows (marked out of date) and until its
+  checks have re-run, with the pages that re-ran;
 - per page, the bytes the browser loads for it: HTML, CSS, JS, fonts, figures (sum of response sizes),
   with the site-wide search index (data, fetched once and cached) reported apart.
 
-    .venv/bin/python scripts/budget.py            # targets: build <= 20 s on 2 cores, page <= 600 KB
+    .venv/bin/python -m scripts.budget    # targets: build <= 20 s on 2 cores, reload <= 3 s, page <= 600 KB
 """
 
 import functools
 import http.server
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 from scripts.literate.hooks import CACHE, ROOT, page_sources
@@ -60,6 +65,65 @@ def page_weights(site: Path):
     return weights
 
 
+def _fetch(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode('utf-8')
+    except OSError:
+        return ''
+
+
+def _wait_for(url: str, done, limit: float = 300.0) -> float:
+    # Seconds until the page at `url` satisfies `done(html)`; polled every 0.1 s
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        if done(_fetch(url)):
+            return time.perf_counter() - start
+        time.sleep(0.1)
+    raise SystemExit(f'{url}: not updated within {limit:.0f} s')
+
+
+def edit_to_reload(tmp: Path) -> dict:
+    """
+    `mkdocs serve` in a copy of the tree (the files git knows, the page cache, node_modules linked);
+    a prose edit and then a code edit of the RMSNorm page, timed until the served page shows each.
+    """
+    copy = tmp / 'tree'
+    files = subprocess.run(['git', 'ls-files', '-co', '--exclude-standard'], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split()
+    for rel in files:
+        if (ROOT / rel).is_file():
+            (copy / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / rel, copy / rel)
+    shutil.copytree(CACHE, copy / '.cache' / 'pages')
+    (copy / 'node_modules').symlink_to(ROOT / 'node_modules')
+    port = 8700 + os.getpid() % 200
+    url = f'http://127.0.0.1:{port}/labml_nn_norm/rms_norm/'
+    log = open(tmp / 'serve.log', 'w')
+    serve = subprocess.Popen([sys.executable, '-m', 'mkdocs', 'serve', '--dev-addr', f'127.0.0.1:{port}'],
+                             cwd=copy, env=dict(os.environ, NO_MKDOCS_2_WARNING='1'), stdout=log,
+                             stderr=subprocess.STDOUT)
+    try:
+        _wait_for(url, lambda page: 'id="run-it"' in page)
+        module = copy / 'labml_nn_norm' / 'rms_norm' / '__init__.py'
+        source = module.read_text(encoding='utf-8')
+        # A prose edit: one more comment line above the imports
+        time.sleep(1.5)
+        module.write_text(source.replace('\nimport torch\n', '\n# Prose edit PROSEMARK.\nimport torch\n', 1))
+        prose = _wait_for(url, lambda page: 'PROSEMARK' in page)
+        # A code edit: a module-level constant (and a comment to see it by)
+        time.sleep(1.5)
+        module.write_text(module.read_text(encoding='utf-8') + '\n# Code edit CODEMARK.\n_EDITED = 1\n')
+        shown = _wait_for(url, lambda page: 'CODEMARK' in page)
+        rerun = _wait_for(url, lambda page: 'CODEMARK' in page and 'lit-stale' not in page) + shown
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
+        log.close()
+    reran = re.findall(r're-running the checks of (.+)', (tmp / 'serve.log').read_text())
+    return {'prose': prose, 'code shown': shown, 'code checked': rerun, 'reran': reran[-1:] or ['?']}
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         shutil.rmtree(CACHE, ignore_errors=True)
@@ -68,6 +132,11 @@ def main():
         print(f'cores: {os.cpu_count()}   pages: {len(list(page_sources()))}')
         print(f'build, cold (every _test() runs): {cold:6.1f} s   (target <= 20 s)')
         print(f'build, warm (checks cached):      {warm:6.1f} s')
+        reload = edit_to_reload(Path(tmp))
+        print(f'serve, prose edit shown:          {reload["prose"]:6.1f} s   (target <= 3 s)')
+        print(f'serve, code edit shown (stale):   {reload["code shown"]:6.1f} s')
+        print(f'serve, code edit checked:         {reload["code checked"]:6.1f} s   '
+              f're-ran: {reload["reran"][0]}')
         print('\npage weight: HTML, CSS, JS, fonts and figures as loaded by Chromium, uncompressed')
         print(f'{"page":40} {"KB":>8} {"requests":>9}')
         for path, (size, count, index) in page_weights(Path(tmp) / 'warm').items():

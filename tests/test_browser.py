@@ -12,8 +12,8 @@ from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
-
 from conftest import ROOT
+
 from scripts.literate.hooks import page_sources
 
 CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'

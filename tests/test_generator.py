@@ -209,3 +209,63 @@ def test_rendering_is_deterministic():
         page = literate.render(m, literate.highlight(m), math, None, 'd.py', [])
         pages.append(literate.substitute_math(page, math.render()))
     assert pages[0] == pages[1]
+
+
+def _package(tmp_path, files):
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip('\n'))
+    return tmp_path
+
+
+def test_cache_key_ignores_prose_and_follows_imports(tmp_path):
+    # A page's key changes with the code of what it imports, never with prose
+    from scripts.literate.cache import dependencies, page_key
+    root = _package(tmp_path, {
+        'pkg/__init__.py': '',
+        'pkg/_helper.py': 'def helper():\n    return 1\n',
+        'pkg/base/__init__.py': '"""Base."""\nfrom pkg._helper import helper\n',
+        'pkg/page/__init__.py': '''
+            """A page."""
+            # prose
+            def _test():
+                from pkg.base import helper
+                return helper()
+            ''',
+        'pkg/other/__init__.py': 'X = 1\n',
+        'pkg/page/results/data.json': '{"a": 1}',
+    })
+    page = root / 'pkg/page/__init__.py'
+    deps = {p.relative_to(root).as_posix() for p in dependencies(root, page, 'pkg')}
+    assert deps == {'pkg/__init__.py', 'pkg/_helper.py', 'pkg/base/__init__.py', 'pkg/page/__init__.py'}
+    key = page_key(root, page, 'pkg')
+    # Prose: a docstring and comments edited, a comment line added
+    page.write_text(page.read_text().replace('A page.', 'A page, explained.').replace(
+        '# prose', '# more prose\n#\n# and more'))
+    (root / 'pkg/base/__init__.py').write_text('"""Base, reworded."""\nfrom pkg._helper import helper\n')
+    assert page_key(root, page, 'pkg') == key
+    # A module nobody imports
+    (root / 'pkg/other/__init__.py').write_text('X = 2\n')
+    assert page_key(root, page, 'pkg') == key
+    # Code two imports away, and the page's data
+    (root / 'pkg/_helper.py').write_text('def helper():\n    return 2\n')
+    changed = page_key(root, page, 'pkg')
+    assert changed != key
+    (root / 'pkg/page/results/data.json').write_text('{"a": 2}')
+    assert page_key(root, page, 'pkg') != changed
+
+
+def test_front_matter_values_wrap_and_unquote():
+    m = parse('''
+        """
+        ---
+        title: "Step 1: parse"
+        summary: A summary long enough
+          to need a second line.
+        ---
+
+        # T
+        """
+        ''')
+    assert m.meta == {'title': 'Step 1: parse', 'summary': 'A summary long enough to need a second line.'}

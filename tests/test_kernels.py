@@ -79,7 +79,9 @@ def test_inductor_cpu_forward_is_one_kernel_with_three_row_passes():
     one C++ kernel, parallel over rows, that makes three passes over each row (each loading x).
     """
     import re
+
     from torch._inductor.utils import run_and_get_code
+
     from labml_nn_norm.layer_norm import layer_norm
     compiled = torch.compile(layer_norm, dynamic=False)
     x, w, b = torch.randn(64, 96) + 3, torch.randn(96), torch.randn(96)

@@ -5,7 +5,8 @@ Property tests: `LayerNorm`, `layer_norm` and `BatchNorm` against PyTorch over r
 
 import torch
 import torch.nn.functional as F
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from labml_nn_norm.batch_norm import BatchNorm

@@ -70,3 +70,15 @@ def test_every_github_link_is_pinned_to_a_commit_and_lines(site_dir):
             if not pinned.fullmatch(url):
                 bad.append(f'{path.relative_to(site_dir)}: {url}')
     assert not bad, bad
+
+
+def test_readme_lists_every_page():
+    # The navigation and the home page come from the front matter; the README's table is checked
+    from scripts.literate.hooks import ROOT as root
+    from scripts.literate.hooks import pages_in_order
+    readme = (root / 'README.md').read_text(encoding='utf-8')
+    rows = [line for line in readme.splitlines() if line.startswith('| ')]
+    for path, _, meta in pages_in_order():
+        name, module = meta.get('nav', meta['title']), path.relative_to(root).as_posix()
+        assert any(f'| {name} |' in row and f'`{module}`' in row for row in rows), \
+            f'README.md has no row "| {name} | `{module}` |"'

@@ -28,6 +28,13 @@ from pathlib import Path
 from typing import Dict, Iterable, Optional, Set
 
 
+_fingerprints: Dict[str, str] = {}
+# What must outlive one build of `mkdocs serve`, which loads the hook module afresh at every
+# rebuild while this module stays imported: the background runner, and front matter by source
+SERVE_STATE: Dict[str, object] = {'serve': False, 'background': None}
+FRONT_MATTER: Dict[str, Dict[str, str]] = {}
+
+
 def code_fingerprint(source: str, path: str = '<module>') -> str:
     """
     ## A module's code, without its prose
@@ -36,6 +43,9 @@ def code_fingerprint(source: str, path: str = '<module>') -> str:
     Comments never reach the tree. Line numbers are left out of the dump, so adding a prose line
     above some code does not change the fingerprint of that code.
     """
+    # Remembered for the life of the process: `mkdocs serve` asks again at every rebuild
+    if source in _fingerprints:
+        return _fingerprints[source]
     tree = ast.parse(source, filename=path)
     for node in ast.walk(tree):
         body = getattr(node, 'body', None)
@@ -44,7 +54,8 @@ def code_fingerprint(source: str, path: str = '<module>') -> str:
                 and isinstance(body[0].value.value, str)):
             # Keep a placeholder so a body that was only a docstring stays valid
             body[0] = ast.Pass()
-    return ast.dump(tree, include_attributes=False)
+    _fingerprints[source] = ast.dump(tree, include_attributes=False)
+    return _fingerprints[source]
 
 
 def _module_file(root: Path, name: str) -> Optional[Path]:

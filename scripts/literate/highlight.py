@@ -21,6 +21,8 @@ from pygments.lexers import PythonLexer
 
 from scripts.literate.parse import Module
 
+_highlighted: Dict[str, Dict[int, str]] = {}
+
 
 def highlight(module: Module) -> Dict[int, str]:
     """
@@ -31,11 +33,15 @@ def highlight(module: Module) -> Dict[int, str]:
     formatter closes and reopens its `<span>`s at every newline, so the output can be cut into
     lines again: line $n$ of the output is line $n$ of the source, already HTML-escaped.
     """
+    # The same source gives the same lines: under `mkdocs serve` only edited modules are redone
+    if module.source in _highlighted:
+        return dict(_highlighted[module.source])
     formatter = HtmlFormatter(nowrap=True, classprefix='tok-')
     out = pygments_highlight(module.source, PythonLexer(stripnl=False, ensurenl=True), formatter)
     # Plain names, punctuation and spaces are not coloured: their spans are only weight
     out = re.sub(r'<span class="tok-(?:n|p|w)">([^<]*)</span>', r'\1', out)
-    return {n: line for n, line in enumerate(out.split('\n'), start=1)}
+    _highlighted[module.source] = {n: line for n, line in enumerate(out.split('\n'), start=1)}
+    return dict(_highlighted[module.source])
 
 # ## Sources
 #

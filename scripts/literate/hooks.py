@@ -28,7 +28,6 @@ page rebuilds and reloads by itself. A page with no previous output (and every p
 """
 
 import html
-import json
 import logging
 import os
 import re
@@ -41,7 +40,8 @@ from typing import Dict, List, Tuple
 from mkdocs.structure.files import File
 
 import scripts.literate as literate
-from scripts.literate.cache import page_key
+from scripts.literate.cache import FRONT_MATTER, SERVE_STATE, page_key
+from scripts.literate.parse import front_matter as front_matter_of
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -55,7 +55,7 @@ GENERATOR = ['__init__', 'parse', 'highlight', 'render', 'cache', 'hooks']
 log = logging.getLogger('mkdocs.hooks.literate')
 
 _rendered_math: List[str] = []
-_state = {'serve': False, 'background': None}
+_state = SERVE_STATE
 
 
 def page_sources():
@@ -84,9 +84,13 @@ def module_name(path: Path) -> str:
 
 
 def front_matter(path: Path) -> Dict[str, str]:
-    # Only the front matter: cheap enough to read for the navigation on every build
-    doc = literate.parse(str(path.relative_to(ROOT)), path.read_text(encoding='utf-8'))
-    return doc.meta
+    # The front matter of a module, read again only when its source changed
+    source = path.read_text(encoding='utf-8')
+    if source not in FRONT_MATTER:
+        # The opening docstring's front matter alone; the whole module is parsed later for its page
+        opening = re.match(r'\A[rR]?"""\n(---\n.*?\n---\n)', source, re.S)
+        FRONT_MATTER[source] = front_matter_of(opening.group(1))[0] if opening else {}
+    return FRONT_MATTER[source]
 
 
 def pages_in_order() -> List[Tuple[Path, Path, Dict[str, str]]]:

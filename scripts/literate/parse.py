@@ -97,7 +97,7 @@ def _comment_text(comment: str) -> str:
     return text[1:] if text.startswith(' ') else text
 
 
-def _front_matter(doc: str) -> Tuple[Dict[str, str], str]:
+def front_matter(doc: str) -> Tuple[Dict[str, str], str]:
     """
     The module docstring may start with `---`, `key: value` lines and `---`. An indented line
     continues the value above it, so a long summary can be wrapped; quotes around a value go.
@@ -135,7 +135,7 @@ def parse(path: str, source: str) -> Module:
     except tokenize.TokenError as e:
         raise GeneratorError(f'{path}:{e.args[1][0]}: {e.args[0]}') from e
     module_doc, def_docs = _docstring_lines(tree)
-    meta, intro = _front_matter(module_doc[2]) if module_doc else ({}, '')
+    meta, intro = front_matter(module_doc[2]) if module_doc else ({}, '')
     #
     # The lines that belong to a docstring are not code
     doc_lines = set()

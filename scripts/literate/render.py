@@ -25,6 +25,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from scripts.literate.parse import GeneratorError, Module
 
 HERE = Path(__file__).resolve().parent
+# KaTeX's HTML of every formula rendered so far in this process, by (TeX, display)
+_katex: Dict[Tuple[str, bool], str] = {}
 
 
 # Display math `$$…$$` first, then inline `$…$` (not `\$`, and not spanning a blank line)
@@ -54,19 +56,26 @@ class MathCollector:
         return ''.join(part if i % 2 else _MATH.sub(math, part) for i, part in enumerate(_CODE.split(text)))
 
     def render(self) -> List[str]:
-        if not self.formulas:
-            return []
-        request = json.dumps([{'tex': t, 'display': d} for t, d, _ in self.formulas])
+        # Formulas rendered by an earlier build of this process are reused (`mkdocs serve`)
+        todo = sorted({(t, d) for t, d, _ in self.formulas} - set(_katex))
+        if todo:
+            self._render(todo)
+        return [_katex[t, d] for t, d, _ in self.formulas]
+
+    def _render(self, todo: List[Tuple[str, bool]]):
+        request = json.dumps([{'tex': t, 'display': d} for t, d in todo])
         done = subprocess.run(['node', str(HERE / 'katex_render.js')], input=request, capture_output=True,
                               text=True, cwd=HERE.parents[1], check=False)
         if done.returncode != 0:
             raise GeneratorError(f'KaTeX failed: {done.stderr.strip()}')
         results = json.loads(done.stdout)
         # A formula KaTeX cannot parse fails the build, naming where it was written
-        for (tex, _, where), result in zip(self.formulas, results):
+        where = {(t, d): w for t, d, w in self.formulas}
+        for (tex, display), result in zip(todo, results):
             if 'error' in result:
-                raise GeneratorError(f'{where}: malformed math ${tex}$: {result["error"]}')
-        return [r['html'] for r in results]
+                raise GeneratorError(f'{where[tex, display]}: malformed math ${tex}$: {result["error"]}')
+        for formula, result in zip(todo, results):
+            _katex[formula] = result['html']
 
 
 def substitute_math(text: str, rendered: List[str]) -> str:
