@@ -1,14 +1,17 @@
 """
 Measures the site's budgets and prints them (a measurement, not a test):
 
-- the full build time, cold (page-check cache cleared, so every page's `_test()` runs), then warm;
-- edit-to-reload under `mkdocs serve`, in a scratch copy of the tree (your files are never edited):
-  seconds until a prose edit shows, and until a code edit shows (marked out of date) and until its
-  checks have re-run, with the pages that re-ran;
-- per page, the bytes the browser loads for it: HTML, CSS, JS, fonts, figures (sum of response sizes),
-  with the site-wide search index (data, fetched once and cached) reported apart.
+- the full build time, cold (page-check cache cleared, so every page's `_test()` runs), then
+  warm;
+- edit-to-reload under `mkdocs serve`, in a scratch copy of the tree (your files are never
+  edited): seconds until a prose edit shows, and until a code edit shows (marked out of date) and
+  until its checks have re-run, with the pages that re-ran;
+- per page, the bytes the browser loads for it: HTML, CSS, JS, fonts, figures (sum of response
+  sizes), with the site-wide search index (data, fetched once and cached) reported apart.
 
-    .venv/bin/python -m scripts.budget    # targets: build <= 20 s on 2 cores, reload <= 3 s, page <= 600 KB
+    .venv/bin/python -m scripts.budget
+
+Targets: build <= 20 s on 2 cores, reload <= 3 s, page <= 600 KB.
 """
 
 import functools
@@ -29,9 +32,11 @@ from scripts.literate.hooks import CACHE, ROOT, page_sources
 
 def timed_build(dest: Path) -> float:
     start = time.perf_counter()
-    # Not `-q`: it silences the warnings that `--strict` counts, so a failing page would build green
-    done = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '--strict', '-d', str(dest)], cwd=ROOT,
-                          env=dict(os.environ, NO_MKDOCS_2_WARNING='1'), capture_output=True, text=True)
+    # Not `-q`: it silences the warnings that `--strict` counts, so a failing page would
+    # build green
+    command = [sys.executable, '-m', 'mkdocs', 'build', '--strict', '-d', str(dest)]
+    done = subprocess.run(command, cwd=ROOT, env=dict(os.environ, NO_MKDOCS_2_WARNING='1'),
+                          capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f'mkdocs build --strict failed:\n{done.stderr[-4000:]}')
     return time.perf_counter() - start
@@ -43,7 +48,8 @@ def page_weights(site: Path):
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory=str(site)))
+    handler = functools.partial(Quiet, directory=str(site))
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     paths = [''] + [str(p.parent) + '/' if p.name == 'index.md' else str(p.with_suffix('')) + '/'
                     for _, p in page_sources()]
@@ -54,11 +60,14 @@ def page_weights(site: Path):
         for path in paths:
             page = browser.new_page(viewport={'width': 1280, 'height': 900})
             sizes = {}
-            page.on('requestfinished', lambda r: sizes.__setitem__(r.url, r.sizes()['responseBodySize']))
+            page.on('requestfinished',
+                    lambda r: sizes.__setitem__(r.url, r.sizes()['responseBodySize']))
             page.goto(f'http://127.0.0.1:{server.server_port}/{path}', wait_until='networkidle')
-            # The search index is data shared by the whole site (fetched once, cached), reported apart
+            # The search index is data shared by the whole site (fetched once, cached),
+            # reported apart
             index = sum(v for u, v in sizes.items() if u.endswith('search_index.json'))
-            weights[path or '(home)'] = (sum(sizes.values()) - index, len(sizes) - (index > 0), index)
+            weights[path or '(home)'] = (sum(sizes.values()) - index, len(sizes) - (index > 0),
+                                         index)
             page.close()
         browser.close()
     server.shutdown()
@@ -85,8 +94,9 @@ def _wait_for(url: str, done, limit: float = 300.0) -> float:
 
 def edit_to_reload(tmp: Path) -> dict:
     """
-    `mkdocs serve` in a copy of the tree (the files git knows, the page cache, node_modules linked);
-    a prose edit and then a code edit of the RMSNorm page, timed until the served page shows each.
+    `mkdocs serve` in a copy of the tree (the files git knows, the page cache, node_modules
+    linked); a prose edit and then a code edit of the RMSNorm page, timed until the served page
+    shows each.
     """
     copy = tmp / 'tree'
     files = subprocess.run(['git', 'ls-files', '-co', '--exclude-standard'], cwd=ROOT,
@@ -100,28 +110,32 @@ def edit_to_reload(tmp: Path) -> dict:
     port = 8700 + os.getpid() % 200
     url = f'http://127.0.0.1:{port}/labml_nn_norm/rms_norm/'
     log = open(tmp / 'serve.log', 'w')
-    serve = subprocess.Popen([sys.executable, '-m', 'mkdocs', 'serve', '--dev-addr', f'127.0.0.1:{port}'],
-                             cwd=copy, env=dict(os.environ, NO_MKDOCS_2_WARNING='1'), stdout=log,
-                             stderr=subprocess.STDOUT)
+    command = [sys.executable, '-m', 'mkdocs', 'serve', '--dev-addr', f'127.0.0.1:{port}']
+    serve = subprocess.Popen(command, cwd=copy, env=dict(os.environ, NO_MKDOCS_2_WARNING='1'),
+                             stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_for(url, lambda page: 'id="run-it"' in page)
         module = copy / 'labml_nn_norm' / 'rms_norm' / '__init__.py'
         source = module.read_text(encoding='utf-8')
         # A prose edit: one more comment line above the imports
         time.sleep(1.5)
-        module.write_text(source.replace('\nimport torch\n', '\n# Prose edit PROSEMARK.\nimport torch\n', 1))
+        edited = source.replace('\nimport torch\n', '\n# Prose edit PROSEMARK.\nimport torch\n', 1)
+        module.write_text(edited)
         prose = _wait_for(url, lambda page: 'PROSEMARK' in page)
         # A code edit: a module-level constant (and a comment to see it by)
         time.sleep(1.5)
-        module.write_text(module.read_text(encoding='utf-8') + '\n# Code edit CODEMARK.\n_EDITED = 1\n')
+        edited = module.read_text(encoding='utf-8') + '\n# Code edit CODEMARK.\n_EDITED = 1\n'
+        module.write_text(edited)
         shown = _wait_for(url, lambda page: 'CODEMARK' in page)
-        rerun = _wait_for(url, lambda page: 'CODEMARK' in page and 'lit-stale' not in page) + shown
+        checked = _wait_for(url, lambda page: 'CODEMARK' in page and 'lit-stale' not in page)
+        rerun = checked + shown
     finally:
         serve.terminate()
         serve.wait(timeout=30)
         log.close()
     reran = re.findall(r're-running the checks of (.+)', (tmp / 'serve.log').read_text())
-    return {'prose': prose, 'code shown': shown, 'code checked': rerun, 'reran': reran[-1:] or ['?']}
+    return {'prose': prose, 'code shown': shown, 'code checked': rerun,
+            'reran': reran[-1:] or ['?']}
 
 
 def main():

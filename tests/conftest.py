@@ -14,7 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def build_site(dest: Path) -> subprocess.CompletedProcess:
-    """`mkdocs build --strict` of the real site into `dest` (the page checks come from the cache if fresh)."""
+    """
+    `mkdocs build --strict` of the real site into `dest` (the page checks come from the cache if
+    fresh).
+    """
     env = dict(os.environ, NO_MKDOCS_2_WARNING='1')
     return subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '--strict', '-d', str(dest)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
@@ -24,7 +27,8 @@ def build_site(dest: Path) -> subprocess.CompletedProcess:
 def site_dir(tmp_path_factory) -> Path:
     dest = tmp_path_factory.mktemp('site')
     done = build_site(dest)
-    assert done.returncode == 0, f'mkdocs build --strict failed:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}'
+    assert done.returncode == 0, (f'mkdocs build --strict failed:\n'
+                                  f'{done.stdout[-3000:]}\n{done.stderr[-6000:]}')
     return dest
 
 
@@ -36,8 +40,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope='session')
 def site_url(site_dir):
     """The built site over HTTP on the loopback address (search needs HTTP), on a free port."""
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
-                                             functools.partial(_QuietHandler, directory=str(site_dir)))
+    handler = functools.partial(_QuietHandler, directory=str(site_dir))
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f'http://127.0.0.1:{server.server_port}'

@@ -17,19 +17,25 @@ from conftest import ROOT
 from scripts.literate.hooks import page_sources
 
 CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason='Debian chromium is not installed (scripts/setup.sh test installs it)')
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason='Debian chromium is not installed (scripts/setup.sh test installs it)')
 SCREENSHOTS = ROOT / 'build' / 'screenshots'
 AXE = ROOT / 'node_modules' / 'axe-core' / 'axe.min.js'
-FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync']
+FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+         '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+
+def _url_path(page: Path) -> str:
+    # The directory URL of a generated page
+    return str(page.parent) + '/' if page.name == 'index.md' else str(page.with_suffix('')) + '/'
 
 
 def page_urls():
     """URL path of every generated page (directory URLs), plus the landing page."""
     urls = ['']
     for _, page in page_sources():
-        urls.append(str(page.parent) + '/' if page.name == 'index.md' else str(page.with_suffix('')) + '/')
+        urls.append(_url_path(page))
     return urls
 
 
@@ -50,8 +56,8 @@ class Visit:
 
     def __init__(self, browser, url: str, width: int, scheme: str = 'default'):
         self.context = browser.new_context(viewport={'width': width, 'height': 900})
-        self.context.grant_permissions(['clipboard-read', 'clipboard-write'], origin=url.split('/', 3)[0] + '//' +
-                                       urlparse(url).netloc)
+        origin = url.split('/', 3)[0] + '//' + urlparse(url).netloc
+        self.context.grant_permissions(['clipboard-read', 'clipboard-write'], origin=origin)
         self.page = self.context.new_page()
         self.requests, self.errors = [], []
         self.page.on('request', lambda r: self.requests.append(r.url))
@@ -86,15 +92,22 @@ def test_page_in_the_browser(browser, site_url, path):
             assert rows, f'{path}: no side-by-side rows'
             for r in rows:
                 if r['cWidth'] > 0:
-                    assert r['pRight'] <= r['cLeft'] + 1 and abs(r['pTop'] - r['cTop']) < 2, (path, r)
-        # The prose, without code (where `$` and `\\frac` are just characters) and without rendered math
-        text = page.evaluate('''() => { const c = document.querySelector('.md-content').cloneNode(true);
-            c.querySelectorAll('pre, code, .katex, script, textarea').forEach(e => e.remove()); return c.textContent; }''')
-        assert '$$' not in text and '\\frac' not in text and 'KATEXMATH' not in text, f'{path}: raw math left'
+                    assert (r['pRight'] <= r['cLeft'] + 1
+                            and abs(r['pTop'] - r['cTop']) < 2), (path, r)
+        # The prose, without code (where `$` and `\\frac` are just characters)
+        # and without rendered math
+        text = page.evaluate('''() => {
+            const c = document.querySelector('.md-content').cloneNode(true);
+            c.querySelectorAll('pre, code, .katex, script, textarea').forEach(e => e.remove());
+            return c.textContent;
+        }''')
+        assert '$$' not in text and '\\frac' not in text and 'KATEXMATH' not in text, (
+            f'{path}: raw math left')
         assert page.locator('.katex-error').count() == 0
         page.screenshot(path=str(SCREENSHOTS / f'{_name(path)}-1280.png'), full_page=False)
         _assert_axe_clean(page, f'{path} light')
-        # The palette toggle, as a reader would use it (transitions off, so axe sees the final colours)
+        # The palette toggle, as a reader would use it
+        # (transitions off, so axe sees the final colours)
         page.add_style_tag(content='*, *::before, *::after { transition: none !important; }')
         page.locator('label.md-header__button[for^="__palette"]:visible').first.click()
         page.wait_for_timeout(100)
@@ -130,8 +143,10 @@ def test_page_in_the_browser(browser, site_url, path):
 def _assert_axe_clean(page, where: str):
     page.add_script_tag(content=AXE.read_text(encoding='utf-8'))
     result = page.evaluate('''async () => {
-        const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
-        return r.violations.map(v => ({id: v.id, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+        const r = await axe.run(document, {
+            runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+        return r.violations.map(v => ({
+            id: v.id, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
     }''')
     assert result == [], f'{where}: axe violations {result}'
 
@@ -142,16 +157,18 @@ def _assert_copy_button(page, path: str):
     button.click()
     page.wait_for_timeout(100)
     copied = page.evaluate('navigator.clipboard.readText()')
-    numbers = page.evaluate('''() => [...document.querySelector('.lit-code').querySelectorAll('.lit-ln')]
+    numbers = page.evaluate('''() => [...document.querySelector('.lit-code')
+                                           .querySelectorAll('.lit-ln')]
                                .map(e => +e.dataset.n)''')
-    source_file = [s for s, p in page_sources() if (str(p.parent) + '/' if p.name == 'index.md'
-                                                   else str(p.with_suffix('')) + '/') == path][0]
-    lines = source_file.read_text(encoding='utf-8').splitlines()
-    assert copied == '\n'.join(lines[n - 1] for n in numbers), f'{path}: copied text is not the code'
+    source_file = [s for s, p in page_sources() if _url_path(p) == path][0]
+    source = source_file.read_text(encoding='utf-8')
+    lines = source.splitlines()
+    code = '\n'.join(lines[n - 1] for n in numbers)
+    assert copied == code, f'{path}: copied text is not the code'
     # And the whole module
     page.locator('.lit-copy-all').click()
     page.wait_for_timeout(100)
-    assert page.evaluate('navigator.clipboard.readText()') == source_file.read_text(encoding='utf-8')
+    assert page.evaluate('navigator.clipboard.readText()') == source
 
 
 @pytest.mark.parametrize('query,expected', [('LayerNorm', 'Layer'),

@@ -1,4 +1,7 @@
-"""Unit tests of the generator's parse, highlight and render steps (the `scripts.literate` package)."""
+"""
+Unit tests of the generator's parse, highlight and render steps (the `scripts.literate`
+package).
+"""
 
 import textwrap
 
@@ -87,8 +90,8 @@ def test_nested_functions_and_classes():
                 return inner
         ''')
     assert [r.prose for r in m.rows] == [['Class A.'], ['The method.'], ['Inner.']]
-    assert code_of(m) == [['class A:'], ['    def method(self):'], ['        def inner():', '            return 1',
-                                                                     '        return inner']]
+    assert code_of(m) == [['class A:'], ['    def method(self):'],
+                          ['        def inner():', '            return 1', '        return inner']]
 
 
 def test_hash_inside_strings_is_not_a_comment():
@@ -122,14 +125,15 @@ def test_render_escapes_code_strings_comments_and_script_in_prose():
         a = "</script><b>&"
         ''')
     math = literate.MathCollector()
-    page = literate.render(m, literate.highlight(m), math, None, 'example.py', [('Home', 'index.md')])
+    crumbs = [('Home', 'index.md')]
+    page = literate.render(m, literate.highlight(m), math, None, 'example.py', crumbs)
     assert '</script>' not in page
     assert '&lt;/script&gt;' in page and '<b>&' not in page
 
 
 def test_script_tag_in_a_prose_code_span_shows_as_written():
-    # Markdown escapes a code span itself: `</script>` there must reach it unescaped, and come out of
-    # Markdown as `&lt;/script&gt;` (shown as `</script>`), never as a literal `&lt;`
+    # Markdown escapes a code span itself: `</script>` there must reach it unescaped, and come out
+    # of Markdown as `&lt;/script&gt;` (shown as `</script>`), never as a literal `&lt;`
     import markdown
     m = parse('''
         """
@@ -162,7 +166,8 @@ def test_sources_block_is_the_last_section_after_run_it():
 
 
 def test_prose_stays_markdown_for_mkdocs():
-    # Prose is handed to MkDocs as Markdown: `<=` in a code span must reach it as written, not as `&lt;=`
+    # Prose is handed to MkDocs as Markdown: `<=` in a code span must reach it as
+    # written, not as `&lt;=`
     m = parse('''
         """
         # T
@@ -187,10 +192,12 @@ def test_syntax_error_is_reported_with_file_and_line():
 
 def test_math_is_extracted_outside_code_spans_and_rendered_by_katex():
     math = literate.MathCollector()
-    text = math.extract('Inline $x^2$, display $$\\frac{a}{b}$$, code `$not math$`, price \\$5.', 'f.py:1')
+    source = 'Inline $x^2$, display $$\\frac{a}{b}$$, code `$not math$`, price \\$5.'
+    text = math.extract(source, 'f.py:1')
     assert 'KATEXMATH0X' in text and 'KATEXMATH1X' in text and '`$not math$`' in text
     html = literate.substitute_math(text, math.render())
-    assert 'class="katex"' in html and 'katex-display' in html and '\\frac' not in html.split('annotation')[0]
+    assert 'class="katex"' in html and 'katex-display' in html
+    assert '\\frac' not in html.split('annotation')[0]
 
 
 def test_malformed_math_fails_with_its_location():
@@ -238,12 +245,14 @@ def test_cache_key_ignores_prose_and_follows_imports(tmp_path):
     })
     page = root / 'pkg/page/__init__.py'
     deps = {p.relative_to(root).as_posix() for p in dependencies(root, page, 'pkg')}
-    assert deps == {'pkg/__init__.py', 'pkg/_helper.py', 'pkg/base/__init__.py', 'pkg/page/__init__.py'}
+    assert deps == {'pkg/__init__.py', 'pkg/_helper.py', 'pkg/base/__init__.py',
+                    'pkg/page/__init__.py'}
     key = page_key(root, page, 'pkg')
     # Prose: a docstring and comments edited, a comment line added
     page.write_text(page.read_text().replace('A page.', 'A page, explained.').replace(
         '# prose', '# more prose\n#\n# and more'))
-    (root / 'pkg/base/__init__.py').write_text('"""Base, reworded."""\nfrom pkg._helper import helper\n')
+    base = '"""Base, reworded."""\nfrom pkg._helper import helper\n'
+    (root / 'pkg/base/__init__.py').write_text(base)
     assert page_key(root, page, 'pkg') == key
     # A module nobody imports
     (root / 'pkg/other/__init__.py').write_text('X = 2\n')
@@ -268,4 +277,5 @@ def test_front_matter_values_wrap_and_unquote():
         # T
         """
         ''')
-    assert m.meta == {'title': 'Step 1: parse', 'summary': 'A summary long enough to need a second line.'}
+    assert m.meta == {'title': 'Step 1: parse',
+                      'summary': 'A summary long enough to need a second line.'}

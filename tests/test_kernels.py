@@ -10,7 +10,8 @@ import torch
 import torch.nn.functional as F
 
 HAS_TRITON = importlib.util.find_spec('triton') is not None
-needs_triton = pytest.mark.skipif(not HAS_TRITON, reason='triton is not installed (it is in the test extras)')
+needs_triton = pytest.mark.skipif(not HAS_TRITON,
+                                  reason='triton is not installed (it is in the test extras)')
 DEVICE = 'cuda' if torch.cuda.is_available() else 'cpu'
 
 CASES = [

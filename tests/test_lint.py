@@ -14,4 +14,5 @@ def test_ruff_is_clean():
     assert ruff, 'ruff is not installed (it is in the test extras: pip install -e .[test])'
     done = subprocess.run([ruff, 'check', '--output-format', 'concise', '.'], cwd=ROOT,
                           capture_output=True, text=True)
-    assert done.returncode == 0, f'ruff check found problems:\n{done.stdout[-6000:]}{done.stderr[-2000:]}'
+    assert done.returncode == 0, (f'ruff check found problems:\n'
+                                  f'{done.stdout[-6000:]}{done.stderr[-2000:]}')

@@ -51,20 +51,23 @@ def test_page_has_test_and_runs(path: Path, module: str):
     # `if __name__ == '__main__'` block), a module page through exactly one such block
     main_blocks = sum(isinstance(n, ast.If) and "__name__ == '__main__'" in ast.unparse(n.test)
                       for n in tree.body)
+    rel = path.relative_to(ROOT)
     if path.name == '__init__.py':
-        assert (path.parent / '__main__.py').exists(), f'{path.parent.relative_to(ROOT)} has no __main__.py'
-        assert main_blocks == 0, f"{path.relative_to(ROOT)}: __main__.py runs it; drop its if __name__ block"
+        assert (path.parent / '__main__.py').exists(), f'{rel.parent} has no __main__.py'
+        assert main_blocks == 0, f"{rel}: __main__.py runs it; drop its if __name__ block"
     else:
-        assert main_blocks == 1, f"{path.relative_to(ROOT)}: expected one if __name__ == '__main__' block"
+        assert main_blocks == 1, f"{rel}: expected one if __name__ == '__main__' block"
     # A literal `True` as the condition of `check()` asserts nothing: measured values go to `note()`
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and getattr(node.func, 'id', None) == 'check' and len(node.args) > 1
+        if (isinstance(node, ast.Call) and getattr(node.func, 'id', None) == 'check'
+                and len(node.args) > 1
                 and isinstance(node.args[1], ast.Constant) and node.args[1].value is True):
-            raise AssertionError(f'{path.relative_to(ROOT)}:{node.lineno}: check(..., True) asserts nothing; '
+            raise AssertionError(f'{rel}:{node.lineno}: check(..., True) asserts nothing; '
                                  f'use note() for a measured value')
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     result = subprocess.run([sys.executable, '-m', module], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f'python -m {module} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}'
+    assert result.returncode == 0, (f'python -m {module} failed:\n'
+                                    f'{result.stdout[-3000:]}\n{result.stderr[-5000:]}')
     # The page prints what it checked: at least one ✓ line from labml_nn_norm._check
     assert '✓' in result.stdout, f'python -m {module} printed no checks:\n{result.stdout[-2000:]}'

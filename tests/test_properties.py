@@ -20,7 +20,8 @@ SETTINGS = settings(max_examples=60, deadline=None, derandomize=True)
 
 def _tolerance(dtype):
     # PyTorch's own defaults for each dtype, plus one unit in the last place for half precision
-    return {torch.float16: dict(atol=2e-3, rtol=1e-3), torch.bfloat16: dict(atol=1.6e-2, rtol=1e-2)}.get(dtype, {})
+    return {torch.float16: dict(atol=2e-3, rtol=1e-3),
+            torch.bfloat16: dict(atol=1.6e-2, rtol=1e-2)}.get(dtype, {})
 
 
 def _input(shape, dtype, seed, offset):
@@ -31,7 +32,8 @@ def _input(shape, dtype, seed, offset):
 @SETTINGS
 @given(lead=st.lists(st.integers(0, 4), min_size=0, max_size=2),
        norm=st.lists(st.integers(1, 6), min_size=1, max_size=3),
-       as_int=st.booleans(), eps=EPS, flags=st.sampled_from([(True, True), (True, False), (False, False)]),
+       as_int=st.booleans(), eps=EPS,
+       flags=st.sampled_from([(True, True), (True, False), (False, False)]),
        dtype=DTYPES, seed=st.integers(0, 2 ** 16), offset=st.sampled_from([0.0, 10.0, -100.0]))
 def test_layer_norm_module_matches_torch(lead, norm, as_int, eps, flags, dtype, seed, offset):
     affine, bias = flags
@@ -47,13 +49,17 @@ def test_layer_norm_module_matches_torch(lead, norm, as_int, eps, flags, dtype, 
     x = _input(shape, dtype, seed, offset)
     x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
     y1, y2 = ours(x1), ref(x2)
-    # Both implementations round x - mean: an input near 100 carries errors of ulp(100) ~ 8e-6 in
-    # float32, which normalization divides by the row's spread; a row of 4 values can have a small one
+    # Both implementations round x - mean: an input near 100 carries errors of ulp(100) ~ 8e-6
+    # in float32, which normalization divides by the row's spread; a row of 4 values can have a
+    # small one
     dims = tuple(range(-len(ours.normalized_shape), 0))
-    spread = x.double().std(dim=dims, unbiased=False).add(eps ** 0.5).min().item() if x.numel() else 1.0
-    conditioning = 8 * torch.finfo(dtype).eps * (x.abs().max().item() if x.numel() else 0.0) / spread
+    spread = (x.double().std(dim=dims, unbiased=False).add(eps ** 0.5).min().item() if x.numel()
+              else 1.0)
+    peak = x.abs().max().item() if x.numel() else 0.0
+    conditioning = 8 * torch.finfo(dtype).eps * peak / spread
     tol = _tolerance(dtype)
-    torch.testing.assert_close(y1, y2, atol=max(tol.get('atol', 1e-5), conditioning), rtol=tol.get('rtol', 1.3e-6))
+    torch.testing.assert_close(y1, y2, atol=max(tol.get('atol', 1e-5), conditioning),
+                               rtol=tol.get('rtol', 1.3e-6))
     if dtype in (torch.float32, torch.float64) and y1.numel():
         dy = _input(y1.shape, dtype, seed + 2, 0.0)
         y1.backward(dy)
@@ -62,7 +68,8 @@ def test_layer_norm_module_matches_torch(lead, norm, as_int, eps, flags, dtype, 
         # real arithmetic, and rounding noise is amplified by 1/sqrt(eps) (PyTorch's backward
         # recomputes x_hat from the saved mean and gives weight.grad ~1e-3 there; ours gives 0)
         degenerate = torch.Size(norm[-1:] if as_int else norm).numel() == 1
-        noise = 4 * torch.finfo(dtype).eps * x.abs().max().item() / eps ** 0.5 * dy.abs().max().item()
+        noise = (4 * torch.finfo(dtype).eps * x.abs().max().item() / eps ** 0.5
+                 * dy.abs().max().item())
         atol = max(noise, 1e-4) if degenerate else 1e-4
         torch.testing.assert_close(x1.grad, x2.grad, atol=atol, rtol=1e-4)
         for p1, p2 in zip(ours.parameters(), ref.parameters()):
@@ -82,10 +89,12 @@ def test_layer_norm_function_matches_torch(rows, cols, eps, dtype, seed, with_we
 
 @SETTINGS
 @given(dims=st.integers(2, 5), n=st.integers(2, 5), c=st.integers(1, 5), spatial=st.integers(1, 3),
-       eps=EPS, momentum=st.sampled_from([0.1, 0.5, None]), affine=st.booleans(), bias=st.booleans(),
+       eps=EPS, momentum=st.sampled_from([0.1, 0.5, None]), affine=st.booleans(),
+       bias=st.booleans(),
        track=st.booleans(), dtype=st.sampled_from([torch.float32, torch.float64]),
        seed=st.integers(0, 2 ** 16), steps=st.integers(1, 3))
-def test_batch_norm_matches_torch(dims, n, c, spatial, eps, momentum, affine, bias, track, dtype, seed, steps):
+def test_batch_norm_matches_torch(dims, n, c, spatial, eps, momentum, affine, bias, track, dtype,
+                                  seed, steps):
     cls = {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}[dims]
     ours = BatchNorm(c, eps, momentum, affine, track, dtype=dtype, bias=bias)
     ref = cls(c, eps, momentum, affine, track, dtype=dtype, bias=bias)

@@ -11,11 +11,13 @@ def test_every_module_has_a_page(site_dir):
     for source, page in page_sources():
         html = site_dir / page.with_suffix('') / 'index.html' if page.name != 'index.md' \
             else site_dir / page.parent / 'index.html'
-        assert html.exists(), f'{source.relative_to(ROOT)} has no page at {html.relative_to(site_dir)}'
+        assert html.exists(), (f'{source.relative_to(ROOT)} has no page at '
+                               f'{html.relative_to(site_dir)}')
         text = html.read_text(encoding='utf-8')
         assert 'class="lit-row"' in text, f'{html} has no side-by-side rows'
         # Each page ships a copy of its source beside its Markdown, linked from the page
-        source_copy = site_dir / page.parent / ('index.py' if source.name == '__init__.py' else source.name)
+        copy_name = 'index.py' if source.name == '__init__.py' else source.name
+        source_copy = site_dir / page.parent / copy_name
         assert source_copy.read_text(encoding='utf-8') == source.read_text(encoding='utf-8')
 
 
@@ -66,7 +68,8 @@ def test_every_github_link_is_pinned_to_a_commit_and_lines(site_dir):
     pinned = re.compile(r'https://github\.com/[\w.-]+/[\w.-]+/blob/[0-9a-f]{40}/[^#\s"]+#L\d+(-L\d+)?')
     bad = []
     for path in _built_pages(site_dir):
-        for url in re.findall(r'href="(https?://(?:www\.)?github\.com[^"]*)"', path.read_text(encoding='utf-8')):
+        text = path.read_text(encoding='utf-8')
+        for url in re.findall(r'href="(https?://(?:www\.)?github\.com[^"]*)"', text):
             if not pinned.fullmatch(url):
                 bad.append(f'{path.relative_to(site_dir)}: {url}')
     assert not bad, bad

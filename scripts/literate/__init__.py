@@ -1,7 +1,8 @@
 r"""
 ---
 title: The page generator
-summary: How a Python module becomes a page of prose beside code - parse, highlight, render, write - in the literate style it produces.
+summary: How a Python module becomes a page of prose beside code - parse, highlight, render,
+  write - in the literate style it produces.
 section: How this site is made
 order: 41
 nav: The page generator
@@ -15,15 +16,17 @@ row. It is itself written in that style, so these pages are its own output.
 
 A module becomes a page in four named steps:
 
-1. [**parse**](parse.md): Python's own `ast` finds the docstrings and `tokenize` finds the comments
-   (a `#` inside a string is not a comment, and only the tokenizer knows that); every source
-   line is classified as prose or code and grouped into rows;
-2. [**highlight**](highlight.md): Pygments colours the whole file at once, so that multi-line strings are
-   coloured right, and the result is cut back into lines that keep their line numbers;
+1. [**parse**](parse.md): Python's own `ast` finds the docstrings and `tokenize` finds the
+   comments (a `#` inside a string is not a comment, and only the tokenizer knows that); every
+   source line is classified as prose or code and grouped into rows;
+2. [**highlight**](highlight.md): Pygments colours the whole file at once, so that multi-line
+   strings are coloured right, and the result is cut back into lines that keep their line
+   numbers;
 3. [**render**](render.md): prose goes through Markdown, math through KaTeX (at build time, by
    `katex_render.js`, so readers load no script and nothing from a CDN), and a Jinja template
    (`templates/page.html`) lays out the rows;
-4. [**write**](hooks.md): the MkDocs hook (`hooks.py`) hands the result to MkDocs as a generated page.
+4. [**write**](hooks.md): the MkDocs hook (`hooks.py`) hands the result to MkDocs as a
+   generated page.
 
 Between parse and write sits [the cache](cache.md): a page's checks run again only when the
 code they depend on changes, so a prose edit shows in a second.

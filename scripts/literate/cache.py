@@ -1,7 +1,8 @@
 r"""
 ---
 title: The cache of page checks
-summary: A page's checks run again only when code it depends on changes - its own module, the modules it imports, their data files - never for an edit of prose.
+summary: A page's checks run again only when code it depends on changes - its own module, the
+  modules it imports, their data files - never for an edit of prose.
 section: How this site is made
 order: 45
 ---
@@ -27,7 +28,6 @@ import hashlib
 from pathlib import Path
 from typing import Dict, Iterable, Optional, Set
 
-
 _fingerprints: Dict[str, str] = {}
 # What must outlive one build of `mkdocs serve`, which loads the hook module afresh at every
 # rebuild while this module stays imported: the background runner, and front matter by source
@@ -50,7 +50,8 @@ def code_fingerprint(source: str, path: str = '<module>') -> str:
     for node in ast.walk(tree):
         body = getattr(node, 'body', None)
         if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-                and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
                 and isinstance(body[0].value.value, str)):
             # Keep a placeholder so a body that was only a docstring stays valid
             body[0] = ast.Pass()
@@ -135,7 +136,8 @@ def page_key(root: Path, path: Path, package: str, extra: Iterable[Path] = ()) -
     data: Dict[str, bytes] = {}
     for dep in sorted(dependencies(root, path, package)):
         rel = dep.relative_to(root).as_posix()
-        h.update(rel.encode() + b'\0' + code_fingerprint(dep.read_text(encoding='utf-8'), rel).encode() + b'\0')
+        code = code_fingerprint(dep.read_text(encoding='utf-8'), rel)
+        h.update(rel.encode() + b'\0' + code.encode() + b'\0')
         # Data beside the module: the files of its own folder and of its `results/` folder
         beside = list(dep.parent.glob('*')) + list((dep.parent / 'results').rglob('*'))
         for file in sorted(beside):
@@ -153,5 +155,5 @@ def page_key(root: Path, path: Path, package: str, extra: Iterable[Path] = ()) -
 # * Python 3.11, [`ast`](https://docs.python.org/3.11/library/ast.html): `ast.dump(...,
 #   include_attributes=False)` leaves out line and column numbers; `ast.Import` and `ast.ImportFrom`
 #   (with `level` for relative imports).
-# * The [import system](https://docs.python.org/3.11/reference/import.html#regular-packages): importing
-#   `a.b` runs `a/__init__.py` first.
+# * The [import system](https://docs.python.org/3.11/reference/import.html#regular-packages):
+#   importing `a.b` runs `a/__init__.py` first.

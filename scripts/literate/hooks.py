@@ -1,7 +1,8 @@
 r"""
 ---
 title: "Step 4: write, inside MkDocs"
-summary: The MkDocs hook - the list of pages and the navigation from each module's front matter, the page checks run or taken from the cache, and the generated pages handed to MkDocs.
+summary: The MkDocs hook - the list of pages and the navigation from each module's front
+  matter, the page checks run or taken from the cache, and the generated pages handed to MkDocs.
 section: How this site is made
 order: 46
 ---
@@ -71,7 +72,8 @@ def page_sources():
         if path == PACKAGE / '__init__.py':
             continue
         rel = path.relative_to(ROOT)
-        yield path, (rel.parent / 'index.md' if path.name == '__init__.py' else rel.with_suffix('.md'))
+        index = path.name == '__init__.py'
+        yield path, (rel.parent / 'index.md' if index else rel.with_suffix('.md'))
     for name in GENERATOR:
         path = HERE / f'{name}.py'
         rel = path.relative_to(ROOT)
@@ -136,7 +138,10 @@ _STYLE = {'1': 'lit-bold', '4': 'lit-heading', '32': 'lit-ok', '36': 'lit-key', 
 
 
 def _terminal_to_html(text: str) -> str:
-    """labml's logger writes `\\r`, padding and ANSI colours: keep the last state of each line, colours as classes."""
+    """
+    labml's logger writes `\\r`, padding and ANSI colours: keep the last state of each line,
+    colours as classes.
+    """
     lines = [line.split('\r')[-1].rstrip() for line in text.split('\n')]
     out = []
     for line in lines:
@@ -158,9 +163,12 @@ def _terminal_to_html(text: str) -> str:
 
 def _read_result(out: Path, name: str) -> dict:
     # Bytes, not text: text mode would turn the logger's `\r` into line breaks
-    read = lambda file: (out / file).read_bytes().decode('utf-8', 'replace') if (out / file).exists() else ''  # noqa: E731
+    def read(file: str) -> str:
+        path = out / file
+        return path.read_bytes().decode('utf-8', 'replace') if path.exists() else ''
     ok = read('status').strip() == '0'
-    return {'module': name, 'ok': ok, 'output': _terminal_to_html(read('stdout') + ('' if ok else '\n' + read('stderr')))}
+    output = read('stdout') + ('' if ok else '\n' + read('stderr'))
+    return {'module': name, 'ok': ok, 'output': _terminal_to_html(output)}
 
 
 def _latest_result(name: str):
@@ -258,21 +266,26 @@ def on_files(files, config):
             raise SystemExit(f'Error: {e}') from e
         run = runs.get(path)
         if run is not None and not run['ok'] and not run['stale']:
-            # An error, not a warning: `mkdocs build -q` drops warnings before `--strict` counts them
+            # An error, not a warning: `mkdocs build -q` drops warnings before
+            # `--strict` counts them
             log.error(f'{rel}: python -m {run["module"]} failed; its page shows the error')
         if run is not None:
-            # A prose line `{{ name }}` becomes the Markdown the page computed; figures go beside the page
+            # A prose line `{{ name }}` becomes the Markdown the page computed;
+            # figures go beside the page
             for md in sorted(run['folder'].glob('*.md')):
                 text = md.read_text(encoding='utf-8')
-                module.intro = module.intro.replace('{{ %s }}' % md.stem, text)
+                placeholder = '{{ %s }}' % md.stem
+                module.intro = module.intro.replace(placeholder, text)
                 for row in module.rows:
-                    row.prose = [text if p.strip() == '{{ %s }}' % md.stem else p for p in row.prose]
+                    row.prose = [text if p.strip() == placeholder else p for p in row.prose]
             for svg in sorted(run['folder'].glob('*.svg')):
-                files.append(File.generated(config, str(page.parent / svg.name), content=svg.read_bytes()))
+                figure = str(page.parent / svg.name)
+                files.append(File.generated(config, figure, content=svg.read_bytes()))
         depth = len(page.parts) - 1
         crumbs = [('Home', '../' * depth + 'index.md')]
         source_name = 'index.py' if path.name == '__init__.py' else path.name
-        content = literate.render(module, literate.highlight(module), math, run, source_name, crumbs)
+        lines = literate.highlight(module)
+        content = literate.render(module, lines, math, run, source_name, crumbs)
         files.append(File.generated(config, str(page), content=content))
         files.append(File.generated(config, str(page.parent / source_name), content=source))
     #
@@ -292,7 +305,8 @@ def _add_katex_assets(files, config):
     css = re.sub(r',url\(fonts/[^)]+\.(woff|ttf)\) format\("(woff|truetype)"\)', '', css)
     files.append(File.generated(config, 'assets/katex/katex.min.css', content=css))
     for font in sorted((dist / 'fonts').glob('*.woff2')):
-        files.append(File.generated(config, f'assets/katex/fonts/{font.name}', content=font.read_bytes()))
+        name = f'assets/katex/fonts/{font.name}'
+        files.append(File.generated(config, name, content=font.read_bytes()))
 
 
 def on_page_markdown(markdown, page, config, files):
@@ -307,7 +321,8 @@ def on_page_content(html, page, config, files):
 
 
 def on_serve(server, config, builder):
-    # A background run of the checks touches this file when it ends: rebuild, and the browser reloads
+    # A background run of the checks touches this file when it ends:
+    # rebuild, and the browser reloads
     FINISHED.parent.mkdir(parents=True, exist_ok=True)
     FINISHED.touch()
     server.watch(str(FINISHED))

@@ -1,7 +1,8 @@
 r"""
 ---
 title: "Step 1: parse"
-summary: Python's ast and tokenize find the docstrings and comments of a module, and every line becomes prose or code of a row.
+summary: Python's ast and tokenize find the docstrings and comments of a module, and every line
+  becomes prose or code of a row.
 section: How this site is made
 order: 42
 ---
@@ -47,7 +48,8 @@ class Module:
     rows: List[Row]
 
 
-def _docstring_lines(tree: ast.Module) -> Tuple[Optional[Tuple[int, int, str]], Dict[int, Tuple[int, int, str]]]:
+def _docstring_lines(tree: ast.Module) -> Tuple[Optional[Tuple[int, int, str]],
+                                                Dict[int, Tuple[int, int, str]]]:
     """
     ## Where the docstrings are
 
@@ -113,7 +115,8 @@ def front_matter(doc: str) -> Tuple[Dict[str, str], str]:
             key, _, value = line.partition(':')
             key = key.strip()
             meta[key] = value.strip()
-        meta = {k: v[1:-1] if len(v) > 1 and v[0] == v[-1] and v[0] in '"\'' else v for k, v in meta.items()}
+        meta = {k: v[1:-1] if len(v) > 1 and v[0] == v[-1] and v[0] in '"\'' else v
+                for k, v in meta.items()}
         doc = doc[match.end():]
     return meta, doc.strip('\n')
 

@@ -1,7 +1,8 @@
 r"""
 ---
 title: "Step 3: render"
-summary: Math rendered by KaTeX at build time, prose left as Markdown for MkDocs, code as numbered lines, laid out by one Jinja template.
+summary: Math rendered by KaTeX at build time, prose left as Markdown for MkDocs, code as
+  numbered lines, laid out by one Jinja template.
 section: How this site is made
 order: 44
 ---
@@ -53,7 +54,8 @@ class MathCollector:
             self.formulas.append((m.group(1) if display else m.group(2), display, where))
             return f'KATEXMATH{len(self.formulas) - 1}X'
         # Only outside code spans
-        return ''.join(part if i % 2 else _MATH.sub(math, part) for i, part in enumerate(_CODE.split(text)))
+        parts = enumerate(_CODE.split(text))
+        return ''.join(part if i % 2 else _MATH.sub(math, part) for i, part in parts)
 
     def render(self) -> List[str]:
         # Formulas rendered by an earlier build of this process are reused (`mkdocs serve`)
@@ -64,8 +66,9 @@ class MathCollector:
 
     def _render(self, todo: List[Tuple[str, bool]]):
         request = json.dumps([{'tex': t, 'display': d} for t, d in todo])
-        done = subprocess.run(['node', str(HERE / 'katex_render.js')], input=request, capture_output=True,
-                              text=True, cwd=HERE.parents[1], check=False)
+        katex = ['node', str(HERE / 'katex_render.js')]
+        done = subprocess.run(katex, input=request, capture_output=True, text=True,
+                              cwd=HERE.parents[1], check=False)
         if done.returncode != 0:
             raise GeneratorError(f'KaTeX failed: {done.stderr.strip()}')
         results = json.loads(done.stdout)
@@ -73,7 +76,8 @@ class MathCollector:
         where = {(t, d): w for t, d, w in self.formulas}
         for (tex, display), result in zip(todo, results):
             if 'error' in result:
-                raise GeneratorError(f'{where[tex, display]}: malformed math ${tex}$: {result["error"]}')
+                raise GeneratorError(
+                    f'{where[tex, display]}: malformed math ${tex}$: {result["error"]}')
         for formula, result in zip(todo, results):
             _katex[formula] = result['html']
 
@@ -122,14 +126,16 @@ def render(module: Module, lines: Dict[int, str], math: MathCollector, run: Opti
     # (an empty `#` inside it only starts a new paragraph)
     body, sources = module.rows, ''
     for k, row in enumerate(module.rows):
-        if row.prose and row.prose[0].strip() == '## Sources' and not any(r.code for r in module.rows[k:]):
+        if (row.prose and row.prose[0].strip() == '## Sources'
+                and not any(r.code for r in module.rows[k:])):
             body = module.rows[:k]
             text = '\n\n'.join('\n'.join(r.prose) for r in module.rows[k:])
             sources = _escape_script(math.extract(text, f'{module.path}:{row.line}'))
             break
     rows = []
     for i, row in enumerate(body, start=1):
-        prose = math.extract('\n'.join(row.prose), f'{module.path}:{row.line or (row.code[0][0] if row.code else 1)}')
+        line = row.line or (row.code[0][0] if row.code else 1)
+        prose = math.extract('\n'.join(row.prose), f'{module.path}:{line}')
         rows.append({
             'id': f'row-{i}',
             'prose': _escape_script(prose),
@@ -146,5 +152,5 @@ def render(module: Module, lines: Dict[int, str], math: MathCollector, run: Opti
 # * [KaTeX 0.16 API](https://katex.org/docs/api.html) and [options](https://katex.org/docs/options.html):
 #   `renderToString` with `throwOnError`, run at build time by `katex_render.js`.
 # * [Jinja templates](https://jinja.palletsprojects.com/en/stable/templates/), with autoescape.
-# * Python-Markdown's [`md_in_html`](https://python-markdown.github.io/extensions/md_in_html/), which
-#   renders the prose inside the template's HTML rows.
+# * Python-Markdown's [`md_in_html`](https://python-markdown.github.io/extensions/md_in_html/),
+#   which renders the prose inside the template's HTML rows.
