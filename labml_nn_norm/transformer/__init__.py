@@ -1,7 +1,8 @@
 r"""
 ---
 title: Add & norm - LayerNorm inside the Transformer
-summary: Post-LN and Pre-LN Transformer blocks from scratch, LayerNorm as a per-token operation, and Xiong et al.'s gradient-norm measurements at initialization re-measured, panel by panel.
+summary: Post-LN and Pre-LN Transformer blocks from scratch, LayerNorm as a per-token operation,
+  and Xiong et al.'s gradient-norm measurements at initialization re-measured, panel by panel.
 section: LayerNorm in the Transformer
 order: 21
 nav: Add & norm, Post-LN vs Pre-LN
@@ -76,7 +77,8 @@ closer to the model they measured (4 heads, $d_{ff} = 2d$, random $W^Q, W^K$, po
 `analysis_model()` below says exactly where each differs from the paper. Lines are the mean over
 the ten initializations, bands span the smallest to the largest.
 
-![Per-layer expected gradient of W2 (6 layers) and the last layer's gradient against depth, Post-LN and Pre-LN, in the analysis and practical settings](grad_norm.svg)
+![Per-layer expected gradient of W2 (6 layers) and the last layer's gradient against depth,
+Post-LN and Pre-LN, in the analysis and practical settings](grad_norm.svg)
 
 **Figure 3, panel by panel** (a trend is a change of more than 15% from the first to the last
 point; the depth panels are read from $L = 6$, where the paper's start):
@@ -137,8 +139,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 from labml_nn_norm.layer_norm import LayerNorm
 
@@ -213,7 +215,8 @@ class Block(nn.Module):
     `d_model` channels, the attention and the FFN. No dropout, to keep the comparison exact.
     """
 
-    def __init__(self, d_model: int, n_heads: int, d_ff: int, norm_first: bool, causal: bool = False):
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, norm_first: bool,
+                 causal: bool = False):
         super().__init__()
         self.norm_first = norm_first
         self.self_attn = SelfAttention(d_model, n_heads, causal)
@@ -237,9 +240,9 @@ class Transformer(nn.Module):
     r"""
     ## A stack of blocks
 
-    Token embeddings plus sinusoidal positions, `n_layers` blocks, and a linear output layer over the
-    vocabulary. Pre-LN adds the final LayerNorm (`norm_final`); Post-LN's last block already ends
-    in a LayerNorm, so it needs none. `positions=False` leaves the positions out (the analysis
+    Token embeddings plus sinusoidal positions, `n_layers` blocks, and a linear output layer over
+    the vocabulary. Pre-LN adds the final LayerNorm (`norm_final`); Post-LN's last block already
+    ends in a LayerNorm, so it needs none. `positions=False` leaves the positions out (the analysis
     setting below feeds plain Gaussian vectors).
     """
 
@@ -247,7 +250,8 @@ class Transformer(nn.Module):
                  d_ff: int, norm_first: bool, causal: bool = False, positions: bool = True):
         super().__init__()
         self.tok_emb = nn.Embedding(vocab_size, d_model)
-        # Vaswani et al.'s fixed sinusoidal positions, $\sin(t / 10000^{2i/C})$ and $\cos$: not trained
+        # Vaswani et al.'s fixed sinusoidal positions, $\sin(t / 10000^{2i/C})$ and $\cos$:
+        # not trained
         t, i = torch.arange(max_len)[:, None], torch.arange(0, d_model, 2)
         pos = torch.zeros(max_len, d_model)
         if positions:
@@ -261,9 +265,10 @@ class Transformer(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        # Xavier (uniform) for every weight matrix and zero biases, as `torch.nn.MultiheadAttention`
-        # and common Transformer code do; token embeddings keep `nn.Embedding`'s $\mathcal{N}(0, 1)$;
-        # LayerNorms start as $\gamma = 1, \beta = 0$.
+        # Xavier (uniform) for every weight matrix and zero biases, as
+        # `torch.nn.MultiheadAttention` and common Transformer code do; token embeddings keep
+        # `nn.Embedding`'s $\mathcal{N}(0, 1)$; LayerNorms start as $\gamma = 1, \beta = 0$.
+
         for name, p in self.named_parameters():
             if p.dim() == 2 and 'emb' not in name:
                 nn.init.xavier_uniform_(p)
@@ -376,8 +381,10 @@ MEASURE = dict(d_model=64, vocab=16, seq_len=16, batch=16, batches=32, seeds=lis
 ARRANGEMENTS = {'Post-LN': False, 'Pre-LN': True}
 
 
-def measure_one(setting: str, norm_first: bool, n_layers: int, seed: int, c: dict = MEASURE) -> dict:
-    # One initialization (seeded) and its own stream of batches (seeded), so any entry can be re-run
+def measure_one(setting: str, norm_first: bool, n_layers: int, seed: int,
+                c: dict = MEASURE) -> dict:
+    # One initialization (seeded) and its own stream of batches (seeded), so any entry can be
+    # re-run
     torch.manual_seed(seed)
     model = analysis_model(norm_first, n_layers, setting, c['d_model'], c['vocab'], c['seq_len'])
     generator = torch.Generator().manual_seed(10_000 + seed)
@@ -393,7 +400,8 @@ def measure(c: dict = MEASURE) -> dict:
     writes it (about two minutes on one core).
     """
     start = time.time()
-    depth = {setting: {name: {str(n): [measure_one(setting, norm_first, n, s, c) for s in c['seeds']]
+    depth = {setting: {name: {str(n): [measure_one(setting, norm_first, n, s, c)
+                                       for s in c['seeds']]
                               for n in c['depths']}
                        for name, norm_first in ARRANGEMENTS.items()}
              for setting in SETTINGS}
@@ -434,23 +442,24 @@ def summarize(results: dict) -> dict:
         for name, by_depth in by_name.items():
             runs = by_depth[str(c['per_layer_depth'])]
             E = torch.tensor([r['expected'] for r in runs], dtype=torch.float64)
-            tops = torch.tensor([[r['per_batch'][-1] for r in by_depth[str(n)]] for n in c['depths']],
-                                dtype=torch.float64)
+            tops = torch.tensor([[r['per_batch'][-1] for r in by_depth[str(n)]]
+                                 for n in c['depths']], dtype=torch.float64)
             out[setting, name] = {
                 'layer_mean': E.mean(0).tolist(), 'layer_min': E.min(0).values.tolist(),
                 'layer_max': E.max(0).values.tolist(), 'top_bottom': (E[:, -1] / E[:, 0]).tolist(),
                 'depth_mean': tops.mean(1).tolist(), 'depth_min': tops.min(1).values.tolist(),
                 'depth_max': tops.max(1).values.tolist(),
                 'hidden': torch.tensor([r['hidden'] for r in runs]).mean(0).tolist(),
-                'final_hidden': [sum(r['hidden'][-1] for r in by_depth[str(n)]) / len(by_depth[str(n)])
-                                 for n in c['depths']]}
+                'final_hidden': [sum(r['hidden'][-1] for r in by_depth[str(n)])
+                                 / len(by_depth[str(n)]) for n in c['depths']]}
     return out
 
 
 # Figure 3 of the paper, panel by panel, as §3.4 describes it
 PAPER = [('3(a)', 'Post-LN', 'layer', 'grows', 'grows with the layer index'),
          ('3(b)', 'Pre-LN', 'layer', 'about flat', 'almost the same for every layer'),
-         ('3(c)', 'Post-LN', 'depth', 'about flat', 'stays about the same as the model deepens (about 1.6)'),
+         ('3(c)', 'Post-LN', 'depth', 'about flat',
+          'stays about the same as the model deepens (about 1.6)'),
          ('3(d)', 'Pre-LN', 'depth', 'decreases', 'decreases as the model deepens')]
 
 
@@ -470,9 +479,12 @@ def reproduction_rows(results: dict) -> list:
             else:
                 # The paper's depth panels start at a 6-6 model, so the trend is read from
                 # `per_layer_depth` layers up; the whole range is shown beside it
-                values = [v for n, v in zip(c['depths'], s['depth_mean']) if n >= c['per_layer_depth']]
-                numbers = (f"L = {c['per_layer_depth']} → {c['depths'][-1]}: {values[0]:.2f} → {values[-1]:.2f}; "
+                values = [v for n, v in zip(c['depths'], s['depth_mean'])
+                          if n >= c['per_layer_depth']]
+                numbers = (f"L = {c['per_layer_depth']} → {c['depths'][-1]}: "
+                           f"{values[0]:.2f} → {values[-1]:.2f}; "
                            f"L = {c['depths'][0]} → {c['depths'][-1]}: "
+
                            f"{s['depth_mean'][0]:.2f} → {s['depth_mean'][-1]:.2f}")
             ours[setting] = (trend(values[0], values[-1]), numbers)
         rows.append((panel, name, paper_trend, paper_text, ours))
@@ -496,58 +508,74 @@ def _artifacts():
             s = summary[setting, name]
             layers = range(1, len(s['layer_mean']) + 1)
             line, = axes[row, 0].plot(layers, s['layer_mean'], marker=marker, label=name)
-            axes[row, 0].fill_between(layers, s['layer_min'], s['layer_max'], color=line.get_color(), alpha=0.15)
+            axes[row, 0].fill_between(layers, s['layer_min'], s['layer_max'],
+                                      color=line.get_color(), alpha=0.15)
             axes[row, 1].plot(c['depths'], s['depth_mean'], marker=marker, label=name)
-            axes[row, 1].fill_between(c['depths'], s['depth_min'], s['depth_max'], color=line.get_color(), alpha=0.15)
+            axes[row, 1].fill_between(c['depths'], s['depth_min'], s['depth_max'],
+                                      color=line.get_color(), alpha=0.15)
         axes[row, 0].set_ylabel(f'{setting} setting\n‖∂L/∂W2‖ at initialization', fontsize=9)
         for ax in axes[row]:
             ax.set_ylim(bottom=0)
             ax.grid(alpha=0.3)
-    axes[0, 0].set_title(f"each layer's expected gradient, {c['per_layer_depth']} layers\n(as Fig. 3(a), 3(b))", fontsize=9)
-    axes[0, 1].set_title('last layer, per-batch gradient, vs depth\n(as Fig. 3(c), 3(d))', fontsize=9)
+    axes[0, 0].set_title(f"each layer's expected gradient, {c['per_layer_depth']} layers\n"
+                         "(as Fig. 3(a), 3(b))", fontsize=9)
+    axes[0, 1].set_title('last layer, per-batch gradient, vs depth\n(as Fig. 3(c), 3(d))',
+                         fontsize=9)
     axes[1, 0].set_xlabel('layer l (1 = next to the input)')
     axes[1, 1].set_xlabel('number of layers L')
     axes[0, 1].legend(fontsize=8)
-    fig.suptitle(f"Mean of {len(c['seeds'])} initializations; bands: smallest to largest", fontsize=9)
+    fig.suptitle(f"Mean of {len(c['seeds'])} initializations; bands: smallest to largest",
+                 fontsize=9)
     fig.tight_layout()
     #
     # The numbers behind the panels, as Markdown tables for the page
     L = c['per_layer_depth']
-    layer_rows = ['| setting, arrangement | ' + ' | '.join(f'layer {l}' for l in range(1, L + 1)) + ' | top / bottom, each initialization |',
+    layer_rows = ['| setting, arrangement | '
+                  + ' | '.join(f'layer {layer}' for layer in range(1, L + 1))
+                  + ' | top / bottom, each initialization |',
                   '| --- ' * (L + 2) + '|']
     depth_rows = ['| setting, arrangement | ' + ' | '.join(f'L = {n}' for n in c['depths']) + ' |',
                   '| --- ' * (len(c['depths']) + 1) + '|']
     for (setting, name), s in summary.items():
-        layer_rows.append(f'| {setting}, {name} | ' + ' | '.join(f'{v:.2f}' for v in s['layer_mean']) +
-                          ' | ' + ' '.join(f'{r:.2f}' for r in s['top_bottom']) + ' |')
-        depth_rows.append(f'| {setting}, {name} | ' + ' | '.join(
-            f'{m:.2f} ({lo:.2f}–{hi:.2f})' for m, lo, hi in zip(s['depth_mean'], s['depth_min'], s['depth_max'])) + ' |')
+        layer_means = ' | '.join(f'{v:.2f}' for v in s['layer_mean'])
+        top_bottom = ' '.join(f'{r:.2f}' for r in s['top_bottom'])
+        layer_rows.append(f'| {setting}, {name} | {layer_means} | {top_bottom} |')
+        spans = zip(s['depth_mean'], s['depth_min'], s['depth_max'])
+        depth_cells = ' | '.join(f'{m:.2f} ({lo:.2f}–{hi:.2f})' for m, lo, hi in spans)
+        depth_rows.append(f'| {setting}, {name} | {depth_cells} |')
     #
     # Figure 3, panel by panel: what §3.4 says, what we measure, and whether it matches
     repro = ['| Figure 3 | paper (§3.4) | ' + ' | '.join(f'{s} setting' for s in SETTINGS) + ' |',
              '| --- ' * (2 + len(SETTINGS)) + '|']
     for panel, name, paper_trend, paper_text, ours in reproduction_rows(results):
-        cells = [f"**{'reproduces' if t == paper_trend else 'does not reproduce'}**: {t} ({numbers})"
-                 for t, numbers in ours.values()]
+        cells = [f"**{'reproduces' if t == paper_trend else 'does not reproduce'}**: "
+                 f"{t} ({numbers})" for t, numbers in ours.values()]
         repro.append(f'| {panel}, {name} | {paper_text} | ' + ' | '.join(cells) + ' |')
     #
     # Lemma 2 in the analysis setting: $\mathbb{E}\lVert x \rVert^2 / d$ against the paper's values
     post, pre = summary['analysis', 'Post-LN'], summary['analysis', 'Pre-LN']
+    post_cells = ' | '.join(f'{v:.2f}' for v in post['hidden'])
+    pre_cells = ' | '.join(f'{v:.2f} ({1 + k / 2:g}–{1 + 3 * k / 2:g})'
+                           for k, v in enumerate(pre['hidden']))
     lemma = ['| | ' + ' | '.join(str(k) for k in range(L + 1)) + ' |', '| --- ' * (L + 2) + '|',
-             '| Post-LN, $x^{post,5}_l$ (Lemma 2: 1.5) | – | ' + ' | '.join(f'{v:.2f}' for v in post['hidden']) + ' |',
-             '| Pre-LN, $x^{pre}_k$ (Lemma 2: between $1 + k/2$ and $1 + 3k/2$) | ' +
-             ' | '.join(f'{v:.2f} ({1 + k / 2:g}–{1 + 3 * k / 2:g})' for k, v in enumerate(pre['hidden'])) + ' |']
-    final = ['| L | ' + ' | '.join(str(n) for n in c['depths']) + ' |', '| --- ' * (len(c['depths']) + 1) + '|',
-             '| $\\mathbb{E}\\lVert x^{pre}_{L+1} \\rVert^2 / d$, input of the final LayerNorm | ' +
-             ' | '.join(f'{v:.2f}' for v in pre['final_hidden']) + ' |',
-             '| last-layer gradient $\\times \\sqrt{\\mathbb{E}\\lVert x \\rVert^2 / d}$ | ' +
-             ' | '.join(f'{g * h ** 0.5:.2f}' for g, h in zip(pre['depth_mean'], pre['final_hidden'])) + ' |']
-    meta = (f"Measured on {results['date'][:10]} with PyTorch {results['torch']}, {results['threads']} "
-            f"thread(s), in {results['wall_time_s']} s: `{results['command']}`.")
-    return {'grad_norm': fig, 'layer_table': '\n'.join(layer_rows), 'depth_table': '\n'.join(depth_rows),
-            'reproduction_table': '\n'.join(repro), 'lemma2_table': '\n'.join(lemma),
-            'final_ln_table': '\n'.join(final), 'measurement_meta': meta}
-
+             f'| Post-LN, $x^{{post,5}}_l$ (Lemma 2: 1.5) | – | {post_cells} |',
+             f'| Pre-LN, $x^{{pre}}_k$ (Lemma 2: between $1 + k/2$ and $1 + 3k/2$) | {pre_cells} |']
+    final_hidden = ' | '.join(f'{v:.2f}' for v in pre['final_hidden'])
+    products = ' | '.join(f'{g * h ** 0.5:.2f}'
+                          for g, h in zip(pre['depth_mean'], pre['final_hidden']))
+    final = ['| L | ' + ' | '.join(str(n) for n in c['depths']) + ' |',
+             '| --- ' * (len(c['depths']) + 1) + '|',
+             '| $\\mathbb{E}\\lVert x^{pre}_{L+1} \\rVert^2 / d$, input of the final LayerNorm | '
+             + final_hidden + ' |',
+             '| last-layer gradient $\\times \\sqrt{\\mathbb{E}\\lVert x \\rVert^2 / d}$ | '
+             + products + ' |']
+    meta = (f"Measured on {results['date'][:10]} with PyTorch {results['torch']}, "
+            f"{results['threads']} thread(s), in {results['wall_time_s']} s: "
+            f"`{results['command']}`.")
+    return {'grad_norm': fig, 'layer_table': '\n'.join(layer_rows),
+            'depth_table': '\n'.join(depth_rows), 'reproduction_table': '\n'.join(repro),
+            'lemma2_table': '\n'.join(lemma), 'final_ln_table': '\n'.join(final),
+            'measurement_meta': meta}
 
 # What the page's prose says about each panel (checked against the record in `_test()`)
 STATED = {('3(a)', 'analysis'): 'grows', ('3(a)', 'practical'): 'grows',
@@ -556,13 +584,15 @@ STATED = {('3(a)', 'analysis'): 'grows', ('3(a)', 'practical'): 'grows',
           ('3(d)', 'analysis'): 'about flat', ('3(d)', 'practical'): 'decreases'}
 
 
-def _test():
-    """
-    ## Checks
+def _check_per_token():
+    r"""
+    ## LayerNorm normalizes each token on its own
+
+    On the $(2, 3, 4)$ embedding of the introduction, against the hand computation, and by
+    changing the other tokens of the sequence.
     """
     from labml_nn_norm._check import check, check_close, section
 
-    torch.manual_seed(0)
     section('LayerNorm normalizes each token on its own')
     #
     # The $(2, 3, 4)$ embedding: `torch.nn.LayerNorm(4, elementwise_affine=False)` equals the
@@ -578,15 +608,27 @@ def _test():
                 LayerNorm(dim, elementwise_affine=False)(embedding), by_hand)
     check('6 tokens, 6 means', mean.shape == (2, 3, 1), str(tuple(mean.shape)))
     #
-    # A token's output does not change when the *other* tokens change, or when the sequence is longer
+    # A token's output does not change when the *other* tokens change, or when the sequence is
+    # longer
     ln = LayerNorm(16)
     x = torch.randn(2, 5, 16)
     other = x.clone()
     other[:, 1:] = torch.randn(2, 4, 16) * 10 + 3
     longer = torch.cat([x, torch.randn(2, 20, 16)], dim=1)
     check('token 0 unchanged when tokens 1..4 change', torch.equal(ln(x)[:, 0], ln(other)[:, 0]))
-    check('tokens 0..4 unchanged when 20 tokens are appended', torch.equal(ln(x), ln(longer)[:, :5]))
-    #
+    check('tokens 0..4 unchanged when 20 tokens are appended',
+          torch.equal(ln(x), ln(longer)[:, :5]))
+
+
+def _check_attention():
+    """
+    ## Attention against PyTorch's
+
+    `SelfAttention` with and without the causal mask, against
+    `F.scaled_dot_product_attention` on the same projections.
+    """
+    from labml_nn_norm._check import check, check_close, section
+
     section('Attention against F.scaled_dot_product_attention')
     for causal in (False, True):
         attn = SelfAttention(32, n_heads=4, causal=causal)
@@ -595,35 +637,49 @@ def _test():
         B, T, C = x.shape
         q, k, v = F.linear(x, attn.in_proj_weight, attn.in_proj_bias).split(C, dim=2)
         q, k, v = (t.view(B, T, 4, C // 4).transpose(1, 2) for t in (q, k, v))
-        ref = F.scaled_dot_product_attention(q, k, v, is_causal=causal).transpose(1, 2).reshape(B, T, C)
+        ref = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+        ref = ref.transpose(1, 2).reshape(B, T, C)
         check_close(f'causal={causal}', attn(x), attn.out_proj(ref))
     #
     # Causal: token $t$'s output does not change when later tokens change
     attn = SelfAttention(32, n_heads=4, causal=True)
     x2 = x.clone()
     x2[:, 4:] = torch.randn(3, 3, 32)
-    check('causal: tokens 0..3 unchanged when tokens 4..6 change', torch.allclose(attn(x)[:, :4], attn(x2)[:, :4]))
-    #
-    # Both arrangements against `torch.nn.TransformerEncoderLayer` (same weights, no dropout):
-    # `norm_first=False` is Post-LN, `norm_first=True` is Pre-LN
+    check('causal: tokens 0..3 unchanged when tokens 4..6 change',
+          torch.allclose(attn(x)[:, :4], attn(x2)[:, :4]))
+
+
+# `torch.nn.TransformerEncoderLayer`'s parameter names, and ours: the attention's are the same
+_TORCH_TO_OURS = {name: name for name in ('self_attn.in_proj_weight', 'self_attn.in_proj_bias',
+                                          'self_attn.out_proj.weight', 'self_attn.out_proj.bias',
+                                          'norm1.weight', 'norm1.bias',
+                                          'norm2.weight', 'norm2.bias')}
+_TORCH_TO_OURS.update({f'{linear}.{p}': f'ffn.{linear}.{p}'
+                       for linear in ('linear1', 'linear2') for p in ('weight', 'bias')})
+
+
+def _check_blocks():
+    """
+    ## Both arrangements against `torch.nn.TransformerEncoderLayer`
+
+    Same weights, no dropout: `norm_first=False` is Post-LN, `norm_first=True` is Pre-LN. Then
+    what the arrangement does to the residual stream of a 6-block stack.
+    """
+    from labml_nn_norm._check import check, check_close, section
+
     section('Blocks against torch.nn.TransformerEncoderLayer')
     for norm_first in (False, True):
         ref = nn.TransformerEncoderLayer(32, 4, dim_feedforward=64, dropout=0.0, batch_first=True,
                                          norm_first=norm_first)
         ours = Block(32, 4, 64, norm_first=norm_first)
-        mapping = {'self_attn.in_proj_weight': 'self_attn.in_proj_weight', 'self_attn.in_proj_bias': 'self_attn.in_proj_bias',
-                   'self_attn.out_proj.weight': 'self_attn.out_proj.weight', 'self_attn.out_proj.bias': 'self_attn.out_proj.bias',
-                   'linear1.weight': 'ffn.linear1.weight', 'linear1.bias': 'ffn.linear1.bias',
-                   'linear2.weight': 'ffn.linear2.weight', 'linear2.bias': 'ffn.linear2.bias',
-                   'norm1.weight': 'norm1.weight', 'norm1.bias': 'norm1.bias',
-                   'norm2.weight': 'norm2.weight', 'norm2.bias': 'norm2.bias'}
         with torch.no_grad():
             for p in ref.parameters():
                 p.normal_(std=0.2)
-        ours.load_state_dict({mapping[k]: v for k, v in ref.state_dict().items()})
+        ours.load_state_dict({_TORCH_TO_OURS[k]: v for k, v in ref.state_dict().items()})
         x = torch.randn(2, 9, 32) * 2 + 1
         # (the reference in training mode: its inference fast path is a different kernel)
-        check_close(f'{"Pre" if norm_first else "Post"}-LN block == TransformerEncoderLayer(norm_first={norm_first})',
+        arrangement = 'Pre' if norm_first else 'Post'
+        check_close(f'{arrangement}-LN block == TransformerEncoderLayer(norm_first={norm_first})',
                     ours(x), ref.train()(x))
     #
     # Post-LN ends every block in a LayerNorm, so its output has zero mean and unit variance
@@ -634,35 +690,65 @@ def _test():
     h_post, h_pre = model_post.tok_emb(tokens), model_pre.tok_emb(tokens)
     for b_post, b_pre in zip(model_post.blocks, model_pre.blocks):
         h_post, h_pre = b_post(h_post), b_pre(h_pre)
-    check('Post-LN: last block output has per-token std ≈ 1', abs(h_post.std(-1, unbiased=False).mean().item() - 1) < 1e-3)
+    check('Post-LN: last block output has per-token std ≈ 1',
+          abs(h_post.std(-1, unbiased=False).mean().item() - 1) < 1e-3)
     check('Pre-LN: residual stream std > 1 before norm_final, hence the final LayerNorm',
           h_pre.std(-1).mean().item() > 1.2, f'std {h_pre.std(-1).mean().item():.2f}')
-    #
+
+
+def _check_analysis_setting():
+    r"""
+    ## Xiong et al. §3.3's setting
+
+    Single head, every matrix $d \times d$, $W^Q = W^K = 0$: attention is uniform, so every token
+    of a sequence gets the same attention output.
+    """
+    from labml_nn_norm._check import check, section
+
     section("Xiong et al. §3.3's setting")
-    # Single head, every matrix $d \times d$, $W^Q = W^K = 0$: attention is uniform, so every token
-    # of a sequence gets the same attention output
     torch.manual_seed(0)
     model = analysis_model(norm_first=False, n_layers=2, d_model=64)
     attn = model.blocks[0].self_attn
     out = attn(torch.randn(3, 16, 64))
     check('W^Q = W^K = 0: every token gets the same attention output',
           torch.allclose(out, out[:, :1].expand_as(out), atol=1e-6))
+    ffn = model.blocks[0].ffn
     check('single head, W1 and W2 are d × d', attn.n_heads == 1 and
-          model.blocks[0].ffn.linear1.weight.shape == model.blocks[0].ffn.linear2.weight.shape == (64, 64))
+          ffn.linear1.weight.shape == ffn.linear2.weight.shape == (64, 64))
     std = torch.cat([b.ffn.linear2.weight.flatten() for b in model.blocks]).std().item()
-    check('Xavier Gaussian: std of W2 ≈ sqrt(2 / (d + d)) = 0.125', abs(std - 0.125) < 0.01, f'{std:.4f}')
-    #
-    # The record the page draws from is what this code measures: one initialization re-run
+    check('Xavier Gaussian: std of W2 ≈ sqrt(2 / (d + d)) = 0.125', abs(std - 0.125) < 0.01,
+          f'{std:.4f}')
+
+
+def _check_rerun(results: dict):
+    """
+    ## The record is what this code measures
+
+    One initialization of the record, re-run: the first seed of the `per_layer_depth` stack, in
+    both settings and both arrangements.
+    """
+    from labml_nn_norm._check import check_close, section
+
     section('The measurement, re-run for one initialization of the record')
-    results = load_measurement()
     c = results['config']
     for setting in SETTINGS:
         for name, norm_first in ARRANGEMENTS.items():
             again = measure_one(setting, norm_first, c['per_layer_depth'], c['seeds'][0], c)
             saved = results['depth'][setting][name][str(c['per_layer_depth'])][0]
-            check_close(f'{setting}, {name}: ‖E g‖ of every layer == record', torch.tensor(again['expected']),
-                        torch.tensor(saved['expected']), rtol=1e-4, atol=1e-6)
-    #
+            check_close(f'{setting}, {name}: ‖E g‖ of every layer == record',
+                        torch.tensor(again['expected']), torch.tensor(saved['expected']),
+                        rtol=1e-4, atol=1e-6)
+
+
+def _check_lemma2(results: dict):
+    r"""
+    ## Lemma 2 on the record
+
+    $\mathbb{E}\lVert x \rVert^2 / d$ in the analysis setting, against the paper's value
+    (Post-LN) and bounds (Pre-LN).
+    """
+    from labml_nn_norm._check import check, section
+
     section("Lemma 2, analysis setting: E‖x‖²/d")
     summary = summarize(results)
     post, pre = summary['analysis', 'Post-LN']['hidden'], summary['analysis', 'Pre-LN']['hidden']
@@ -674,8 +760,17 @@ def _test():
     final = summary['analysis', 'Pre-LN']['final_hidden']
     check('Pre-LN: the input of the final LayerNorm grows with depth (every step)',
           all(b > a for a, b in zip(final, final[1:])), ' '.join(f'{v:.2f}' for v in final))
-    #
-    # What the page's prose says about each panel of Figure 3, checked against the record
+
+
+def _check_figure3(results: dict):
+    """
+    ## What the page says about Figure 3
+
+    Each panel's trend as `STATED` above, and the other sentences of the summary, checked
+    against the record.
+    """
+    from labml_nn_norm._check import check, section
+
     section('Figure 3 of the paper, panel by panel, as the page states it')
     for panel, name, paper_trend, _, ours in reproduction_rows(results):
         for setting, (measured, numbers) in ours.items():
@@ -683,25 +778,45 @@ def _test():
             check(f'{panel} {name}, {setting}: {stated}', measured == stated, numbers)
     #
     # The other sentences of the summary
+    summary, c = summarize(results), results['config']
     depths, start = c['depths'], c['depths'].index(c['per_layer_depth'])
     for setting in SETTINGS:
         post, pre = summary[setting, 'Post-LN'], summary[setting, 'Pre-LN']
         gap = [a / b for a, b in zip(post['depth_mean'], pre['depth_mean'])]
-        check(f'{setting}: Post-LN last layer > Pre-LN at every depth, gap at L = {depths[-1]} > 2x at L = {depths[0]}',
+        check(f'{setting}: Post-LN last layer > Pre-LN at every depth, '
+              f'gap at L = {depths[-1]} > 2x at L = {depths[0]}',
               min(gap) > 1 and gap[-1] > 2 * gap[0], ' '.join(f'{g:.2f}' for g in gap))
         check(f"{setting}: Pre-LN's top layer below its bottom layer in every initialization",
               max(pre['top_bottom']) < 1, ' '.join(f'{r:.2f}' for r in pre['top_bottom']))
     practical = summary['practical', 'Post-LN']['depth_mean']
     check('practical, Post-LN: last-layer gradient grows from L = 2 to 6',
-          trend(practical[0], practical[start]) == 'grows', f'{practical[0]:.2f} -> {practical[start]:.2f}')
+          trend(practical[0], practical[start]) == 'grows',
+          f'{practical[0]:.2f} -> {practical[start]:.2f}')
     analysis = summary['analysis', 'Pre-LN']
     slower = analysis['depth_mean'][-1] / analysis['depth_mean'][start]
+    sqrt_ratio = (depths[start] / depths[-1]) ** 0.5
     check(f'analysis, Pre-LN: from L = 6 to {depths[-1]} it shrinks less than 1/sqrt(L) would',
-          slower > (depths[start] / depths[-1]) ** 0.5, f'{slower:.2f} vs {(depths[start] / depths[-1]) ** 0.5:.2f}')
+          slower > sqrt_ratio, f'{slower:.2f} vs {sqrt_ratio:.2f}')
     product = [g * h ** 0.5 for g, h in zip(analysis['depth_mean'], analysis['final_hidden'])]
-    check('analysis, Pre-LN: gradient x sqrt(E|x|^2/d) not constant (grows by > 30%)', product[-1] > 1.3 * product[0],
-          ' '.join(f'{p:.2f}' for p in product))
+    check('analysis, Pre-LN: gradient x sqrt(E|x|^2/d) not constant (grows by > 30%)',
+          product[-1] > 1.3 * product[0], ' '.join(f'{p:.2f}' for p in product))
 
+
+def _test():
+    """
+    ## Run all the checks
+
+    The last three groups read the saved measurement, `results/grad_norms.json`.
+    """
+    torch.manual_seed(0)
+    _check_per_token()
+    _check_attention()
+    _check_blocks()
+    _check_analysis_setting()
+    results = load_measurement()
+    _check_rerun(results)
+    _check_lemma2(results)
+    _check_figure3(results)
 
 def _main():
     # `--measure`: the full measurement (minutes), written to results/; otherwise the checks
@@ -717,12 +832,13 @@ def _main():
 # ## Sources
 #
 # * Xiong, Yang, He, Zheng, Zheng, Xing, Zhang, Lan, Wang, Liu,
-#   [On Layer Normalization in the Transformer Architecture](https://arxiv.org/abs/2002.04745), ICML 2020:
-#   §3.3 (the simplified setting: single head, $d \times d$ matrices, $W^Q = W^K = 0$, Gaussian Xavier;
-#   Theorem 1; Lemmas 2 and 3 and the "normalized by $\sqrt{L}$" idea of the proof), §3.4 (ten seeds;
-#   the expected gradient, Frobenius norm of the per-element mean over mini-batches; Figure 3 (a)-(d)
-#   as described in its text; "we hypothesize that the gradient scale is one of the reasons"),
-#   §4.2 (RAdam trains Post-LN without warm-up), appendix A.1 (the 6-6 model: 512, 1024, 4 heads).
+#   [On Layer Normalization in the Transformer Architecture](https://arxiv.org/abs/2002.04745),
+#   ICML 2020: §3.3 (the simplified setting: single head, $d \times d$ matrices,
+#   $W^Q = W^K = 0$, Gaussian Xavier; Theorem 1; Lemmas 2 and 3 and the "normalized by
+#   $\sqrt{L}$" idea of the proof), §3.4 (ten seeds; the expected gradient, Frobenius norm of the
+#   per-element mean over mini-batches; Figure 3 (a)-(d) as described in its text; "we
+#   hypothesize that the gradient scale is one of the reasons"), §4.2 (RAdam trains Post-LN
+#   without warm-up), appendix A.1 (the 6-6 model: 512, 1024, 4 heads).
 # * Vaswani et al., [Attention Is All You Need](https://arxiv.org/abs/1706.03762), 2017, §3.1: the
 #   output of each sub-layer is LayerNorm(x + Sublayer(x)); §3.3 the FFN; §3.5 sinusoidal positions.
 # * GPT-2's code, [`src/model.py`](https://github.com/openai/gpt-2/blob/9b63575ef42771a015060c964af2c3da4cf7c8ab/src/model.py#L123-L130):
@@ -730,5 +846,6 @@ def _main():
 #   [line 167](https://github.com/openai/gpt-2/blob/9b63575ef42771a015060c964af2c3da4cf7c8ab/src/model.py#L167)
 #   adds the final `ln_f`.
 # * PyTorch 2.13.0, [`torch/nn/modules/transformer.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/transformer.py#L940-L954):
-#   `TransformerEncoderLayer.forward`, the two arrangements behind `norm_first`, which `_test()` compares
-#   our blocks with.
+#   `TransformerEncoderLayer.forward`, the two arrangements behind `norm_first`, which `_test()`
+#   compares our blocks with.
+
