@@ -1,7 +1,9 @@
 r"""
 ---
 title: Post-LN vs Pre-LN, trained
-summary: A synthetic sequence task trained three ways - Post-LN without warm-up, Post-LN with warm-up, Pre-LN without warm-up - at two learning rates, on a CPU in minutes, with what the saved loss curves show run by run.
+summary: A synthetic sequence task trained three ways - Post-LN without warm-up, Post-LN with
+  warm-up, Pre-LN without warm-up - at two learning rates, on a CPU in minutes, with what the
+  saved loss curves show run by run.
 section: LayerNorm in the Transformer
 order: 22
 ---
@@ -46,9 +48,9 @@ task, Pre-LN still first: without warm-up, Post-LN's failure here depends on the
 That matches the *direction* of Xiong et al.'s findings; with two seeds and one toy task it is an
 illustration, not evidence of the cause.
 
-`python -m labml_nn_norm.transformer.experiment --run` trains all twelve runs on one CPU core (the
-time it took is under the table) and writes `results/reverse.json` with the command, date, PyTorch version and
-wall time; the figure above is drawn from that file when the site is built.
+`python -m labml_nn_norm.transformer.experiment --run` trains all twelve runs on one CPU core
+(the time it took is under the table) and writes `results/reverse.json` with the command, date,
+PyTorch version and wall time; the figure above is drawn from that file when the site is built.
 `python -m labml_nn_norm.transformer.experiment` runs the tiny version in `_test()`.
 """
 
@@ -82,7 +84,8 @@ def reverse_batch(generator: torch.Generator, batch: int, seq_len: int, vocab: i
     """
     ## The data
 
-    Random tokens and their reversal, drawn from a seeded generator so every run sees the same batches.
+    Random tokens and their reversal, drawn from a seeded generator so every run sees the same
+    batches.
     """
     tokens = torch.randint(vocab, (batch, seq_len), generator=generator)
     return tokens, tokens.flip(1)
@@ -109,8 +112,8 @@ def train(norm_first: bool, warmup: bool, config: Dict, lr: float, seed: int,
 
     c = config
     torch.manual_seed(seed)
-    model = Transformer(c['vocab'], c['seq_len'], c['n_layers'], c['d_model'], c['n_heads'], c['d_ff'],
-                        norm_first=norm_first)
+    model = Transformer(c['vocab'], c['seq_len'], c['n_layers'], c['d_model'], c['n_heads'],
+                        c['d_ff'], norm_first=norm_first)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.98))
     generator = torch.Generator().manual_seed(seed)
     losses = []
@@ -144,8 +147,8 @@ def run_all(config: Dict, log=None) -> Dict:
             curves[str(lr)][name] = []
             for seed in config['seeds']:
                 t = time.time()
-                curves[str(lr)][name].append(train(run['norm_first'], run['warmup'], config, lr, seed,
-                                                   verbose=log is not None))
+                curves[str(lr)][name].append(train(run['norm_first'], run['warmup'], config, lr,
+                                                   seed, verbose=log is not None))
                 if log:
                     log(f'lr {lr}, {name}, seed {seed}', curves[str(lr)][name][-1], time.time() - t)
     return {'command': 'python -m labml_nn_norm.transformer.experiment --run',
@@ -191,7 +194,8 @@ def describe(losses: List[float], width: int = 20) -> dict:
     means = [window_mean(losses, t, width) for t in range(len(losses) - width + 1)]
     learns = next((t for t, m in enumerate(means) if m < 1.0), None)
     solved = next((t for t, m in enumerate(means) if m < 0.1), None)
-    relapse = None if learns is None else next((t for t, m in enumerate(means) if t > learns and m > 2.0), None)
+    relapse = None if learns is None else next(
+        (t for t, m in enumerate(means) if t > learns and m > 2.0), None)
     return {'learns': learns, 'solved': solved, 'relapse': relapse, 'final': final_loss(losses)}
 
 
@@ -207,8 +211,9 @@ def _artifacts():
     for ax, (lr, runs) in zip(axes, results['losses'].items()):
         for (name, per_seed), color in zip(runs.items(), ('#d62728', '#ff7f0e', '#1f77b4')):
             for i, losses in enumerate(per_seed):
-                ax.plot(range(1, len(losses) + 1), losses, color=color, lw=1.0, alpha=0.9 if i == 0 else 0.5,
-                        ls='-' if i == 0 else '--', label=name if i == 0 else None)
+                ax.plot(range(1, len(losses) + 1), losses, color=color, lw=1.0,
+                        alpha=0.9 if i == 0 else 0.5, ls='-' if i == 0 else '--',
+                        label=name if i == 0 else None)
         ax.axhline(math.log(c['vocab']), color='gray', ls=':', lw=1, label='chance, ln(vocab)')
         ax.set_title(f'Adam, peak lr = {float(lr):g}', fontsize=9)
         ax.set_xlabel('step')
@@ -216,18 +221,21 @@ def _artifacts():
         ax.grid(alpha=0.3)
     axes[0].set_ylabel('training loss (cross-entropy)')
     axes[0].legend(fontsize=7)
-    fig.suptitle(f"Reverse {c['seq_len']} tokens, {c['n_layers']} layers, warm-up {c['warmup']} steps; "
-                 f"seeds {c['seeds']} (solid, dashed)", fontsize=9)
+    fig.suptitle(f"Reverse {c['seq_len']} tokens, {c['n_layers']} layers, "
+                 f"warm-up {c['warmup']} steps; seeds {c['seeds']} (solid, dashed)", fontsize=9)
     fig.tight_layout()
     #
     seeds = c['seeds']
-    rows = ['| peak lr | run | ' + ' | '.join(f'seed {s}: loss at step 100 / 200 / last 50 steps' for s in seeds) + ' |',
+    rows = ['| peak lr | run | '
+            + ' | '.join(f'seed {s}: loss at step 100 / 200 / last 50 steps' for s in seeds)
+            + ' |',
             '| --- ' * (len(seeds) + 2) + '|']
     findings = []
     for lr, runs in results['losses'].items():
         for name, per_seed in runs.items():
-            rows.append(f'| {float(lr):g} | {name} | ' + ' | '.join(
-                f'{window_mean(l, 90):.2f} / {window_mean(l, 190):.2f} / {final_loss(l):.3f}' for l in per_seed) + ' |')
+            cells = ' | '.join(f'{window_mean(losses, 90):.2f} / {window_mean(losses, 190):.2f} / '
+                               f'{final_loss(losses):.3f}' for losses in per_seed)
+            rows.append(f'| {float(lr):g} | {name} | {cells} |')
             said = []
             for seed, losses in zip(seeds, per_seed):
                 d = describe(losses)
@@ -235,28 +243,33 @@ def _artifacts():
                     text = f"never learns (last 50 steps: {d['final']:.2f})"
                 else:
                     text = f"learns at step {d['learns']}"
-                    text += f", solved at step {d['solved']}" if d['solved'] is not None else ''
-                    text += f", **back at chance at step {d['relapse']}**" if d['relapse'] is not None else ''
+                    if d['solved'] is not None:
+                        text += f", solved at step {d['solved']}"
+
+                    if d['relapse'] is not None:
+                        text += f", **back at chance at step {d['relapse']}**"
                     text += f" (last 50 steps: {d['final']:.3f})"
                 said.append(f'seed {seed} {text}')
             findings.append(f'* lr {float(lr):g}, {name}: ' + '; '.join(said) + '.')
+    n_runs = sum(len(v) for runs in results['losses'].values() for v in runs.values())
     rows.append(f"\nMeasured on {results['date'][:10]} with PyTorch {results['torch']}, "
                 f"{results['threads']} thread(s): {results['wall_time_s']} s for all "
-                f"{sum(len(v) for runs in results['losses'].values() for v in runs.values())} runs.")
+                f"{n_runs} runs.")
     return {'loss': fig, 'results_table': '\n'.join(rows), 'findings': '\n'.join(findings)}
 
 
-def _test():
+def _check_tiny_run():
     """
-    ## A tiny version, and the page's claims on the saved runs
+    ## A tiny version
 
-    Three runs of 30 steps on a 2-layer model: the loss must go down. Then the saved results of
-    the full run must load, and every sentence of the page's summary must hold on them.
+    Three runs of 30 steps on a 2-layer model: the loss must go down. Then the schedule, the
+    targets and `describe()` on curves worked out by hand.
     """
-    from labml_nn_norm._check import check, note, section
+    from labml_nn_norm._check import check, section
 
     section('Tiny training run: 2 layers, 30 steps')
-    tiny = dict(CONFIG, n_layers=2, d_model=32, d_ff=64, batch=32, steps=30, warmup=10, seeds=[0], lrs=[3e-3])
+    tiny = dict(CONFIG, n_layers=2, d_model=32, d_ff=64, batch=32, steps=30, warmup=10,
+                seeds=[0], lrs=[3e-3])
     results = run_all(tiny)
     for name, (losses,) in results['losses']['0.003'].items():
         first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
@@ -264,24 +277,38 @@ def _test():
     check('warm-up: learning rate rises linearly, then stays',
           [learning_rate(s, 1.0, 4, True) for s in range(6)] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0])
     tokens, targets = reverse_batch(torch.Generator().manual_seed(0), 2, 5, 9)
-    check('reversal targets: target t is input T-1-t', torch.equal(targets, tokens[:, [4, 3, 2, 1, 0]]))
+    check('reversal targets: target t is input T-1-t',
+          torch.equal(targets, tokens[:, [4, 3, 2, 1, 0]]))
     # 30 steps at 3.0, 30 at 0.05, 30 at 2.5, read in windows of 20 steps (worked out by hand:
-    # a window starting at 24 holds six 3.0s and has mean 0.94; at 30, only 0.05s; at 56, sixteen 2.5s)
+    # a window starting at 24 holds six 3.0s and has mean 0.94; at 30, only 0.05s; at 56,
+    # sixteen 2.5s)
     d = describe([3.0] * 30 + [0.05] * 30 + [2.5] * 30)
     check('describe(): learns at 24, solved at 30, back at chance at 56',
           (d['learns'], d['solved'], d['relapse']) == (24, 30, 56) and
           abs(d['final'] - (20 * 0.05 + 30 * 2.5) / 50) < 1e-12, str(d))
-    #
+
+
+def _check_saved_runs():
+    """
+    ## The page's claims on the saved runs
+
+    The saved results of the full run must load, and every sentence of the page's summary must
+    hold on them.
+    """
+    from labml_nn_norm._check import check, note, section
+
     section('Saved results of the full run')
     cached = load_results()
-    note('results/reverse.json', f"{cached['date'][:10]}, torch {cached['torch']}, {cached['wall_time_s']} s")
+    note('results/reverse.json',
+         f"{cached['date'][:10]}, torch {cached['torch']}, {cached['wall_time_s']} s")
     c = cached['config']
     check('every run has one loss per step, one curve per seed',
-          all(len(per_seed) == len(c['seeds']) and all(len(l) == c['steps'] for l in per_seed)
+          all(len(per_seed) == len(c['seeds']) and all(len(ls) == c['steps'] for ls in per_seed)
               for runs in cached['losses'].values() for per_seed in runs.values()))
     high, low = (cached['losses'][str(lr)] for lr in c['lrs'])
-    d_high = {name: [describe(l) for l in per_seed] for name, per_seed in high.items()}
-    d_low = {name: [describe(l) for l in per_seed] for name, per_seed in low.items()}
+    d_high = {name: [describe(ls) for ls in per_seed] for name, per_seed in high.items()}
+    d_low = {name: [describe(ls) for ls in per_seed] for name, per_seed in low.items()}
+    #
     # The summary, sentence by sentence
     check('high lr, Post-LN without warm-up never learns (every seed)',
           all(d['learns'] is None for d in d_high['Post-LN, no warm-up']))
@@ -292,15 +319,26 @@ def _test():
           str([d['relapse'] for d in d_high['Post-LN, warm-up']]))
     check('high lr, Pre-LN learns first and stays solved (every seed)',
           all(p['learns'] is not None and p['relapse'] is None and p['final'] < 0.1 and
-              all(q['learns'] is None or p['learns'] < q['learns'] for q in d_high['Post-LN, warm-up'])
+              all(q['learns'] is None or p['learns'] < q['learns']
+                  for q in d_high['Post-LN, warm-up'])
               for p in d_high['Pre-LN, no warm-up']),
           str([d['learns'] for d in d_high['Pre-LN, no warm-up']]))
-    check('the lower learning rate is 3x lower', abs(c['lrs'][0] / c['lrs'][1] - 3) < 1e-9, str(c['lrs']))
+    check('the lower learning rate is 3x lower', abs(c['lrs'][0] / c['lrs'][1] - 3) < 1e-9,
+          str(c['lrs']))
     check('low lr: all six runs solved (< 0.1 over the last 50 steps)',
           all(d['final'] < 0.1 for ds in d_low.values() for d in ds))
+    post_ln = ('Post-LN, no warm-up', 'Post-LN, warm-up')
     check('low lr: Pre-LN learns first (every seed)',
           max(d['learns'] for d in d_low['Pre-LN, no warm-up']) <
-          min(d['learns'] for name in ('Post-LN, no warm-up', 'Post-LN, warm-up') for d in d_low[name]))
+          min(d['learns'] for name in post_ln for d in d_low[name]))
+
+
+def _test():
+    """
+    ## Run all the checks
+    """
+    _check_tiny_run()
+    _check_saved_runs()
 
 
 def _main():
@@ -327,9 +365,11 @@ if __name__ == '__main__':
 
 # ## Sources
 #
-# * Xiong et al., [On Layer Normalization in the Transformer Architecture](https://arxiv.org/abs/2002.04745),
-#   ICML 2020: §3.2 and Figure 2 (IWSLT14 De-En, Adam with $\beta = (0.9, 0.98)$: BLEU 8.45 without
-#   warm-up against about 34 with it; with a 500-step warm-up, 31.16 at $5 \cdot 10^{-4}$ and 2.77 at
-#   $10^{-3}$), §3.4 (the hypothesis, and the small fixed learning rate that trains slowly), §4.2
-#   (Pre-LN without warm-up, comparable and faster; RAdam).
+# * Xiong et al.,
+#   [On Layer Normalization in the Transformer Architecture](https://arxiv.org/abs/2002.04745),
+#   ICML 2020: §3.2 and Figure 2 (IWSLT14 De-En, Adam with $\beta = (0.9, 0.98)$: BLEU 8.45
+#   without warm-up against about 34 with it; with a 500-step warm-up, 31.16 at
+#   $5 \cdot 10^{-4}$ and 2.77 at $10^{-3}$), §3.4 (the hypothesis, and the small fixed learning
+#   rate that trains slowly), §4.2 (Pre-LN without warm-up, comparable and faster; RAdam).
+
 # * The model and the arrangements: [Add & norm](index.md) and its sources.
