@@ -1,7 +1,8 @@
 r"""
 ---
 title: RMSNorm
-summary: Root mean square normalization - LayerNorm without re-centring - from scratch, a drop-in for torch.nn.RMSNorm, checked against PyTorch.
+summary: Root mean square normalization - LayerNorm without re-centring - from scratch, a drop-in
+  for torch.nn.RMSNorm, checked against PyTorch.
 section: LayerNorm in the Transformer
 order: 23
 ---
@@ -18,13 +19,14 @@ $$\mathrm{RMS}(x) = \sqrt{\frac{1}{H}\sum_{i=1}^{H} x_i^2 + \epsilon} \qquad
 y_i = \frac{x_i}{\mathrm{RMS}(x)}\,\gamma_i$$
 
 The authors write $\mathrm{RMS}$ without $\epsilon$
-([their README, L29](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L29)); where $\epsilon$ goes is an implementation choice, and
-implementations differ (below).
+([their README, L29](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L29));
+where $\epsilon$ goes is an implementation choice, and implementations differ (below).
 
 Compare LayerNorm, $y_i = \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}}\gamma_i + \beta_i$ with
 $\sigma^2 = \frac{1}{H}\sum_i (x_i - \mu)^2$. If the input already has zero mean, $\mu = 0$,
 $\sigma^2$ *is* the mean square, and the two are the same function (the authors say so too,
-[README L34](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L34); `_test()` checks it).
+[README L34](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L34);
+`_test()` checks it).
 
 ### RMSNorm is a scaled `F.normalize`
 
@@ -40,8 +42,9 @@ $\sqrt{H}$, and $\gamma$ then stretches the axes. `_test()` asserts
 
 * `F.normalize` divides by $\max(\lVert x \rVert_2, \epsilon)$, default $\epsilon = 10^{-12}$: it
   *clamps* the norm, so it is exact for every row whose norm is above $\epsilon$
-  ([`functional.py` L6070-L6104](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L6070-L6104), the clamp at
-  [L6100](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L6100));
+  ([`functional.py` L6070-L6104](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L6070-L6104),
+  the clamp at [L6100]
+(https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L6100));
 * RMSNorm *adds* $\epsilon$ inside the mean of squares, so it pulls every row towards zero, a
   little for large rows and a lot for rows whose mean square is near $\epsilon$: with the
   default $\epsilon$ of `float32` ($1.19 \times 10^{-7}$), a row of $10^{-4}$s comes out as
@@ -50,8 +53,9 @@ $\sqrt{H}$, and $\gamma$ then stretches the axes. `_test()` asserts
   `sqrt(H) * F.normalize` (asserted, $H = 4$).
 * The authors' own PyTorch code does a third thing: it adds $\epsilon = 10^{-8}$ to the RMS
   itself, $x / (\mathrm{RMS}(x) + \epsilon)$
-  ([`rmsnorm_torch.py` L47-L48](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/rmsnorm_torch.py#L47-L48)); the TensorFlow snippet in their
-  README puts it inside the root ([L107-L110](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L107-L110)).
+  ([`rmsnorm_torch.py` L47-L48](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/rmsnorm_torch.py#L47-L48));
+  the TensorFlow snippet in their README puts it inside the root
+  ([L107-L110](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L107-L110)).
 
 ### Why drop the mean
 
@@ -66,12 +70,15 @@ learning rate adaptation". Dropping the re-centering saves work:
 
 The abstract reports "comparable performance against LayerNorm" with running time reduced
 "by 7%∼64% on different models"; per the authors' README the experiments cover machine
-translation (RNNSearch in Nematus; a Transformer in their `zero` toolkit), reading comprehension, image-caption retrieval and
-CIFAR-10 ([README L74-L186](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L74-L186)). We have not read the paper's per-model timing
-tables, so we do not say which model got which speed-up, and we have not reproduced them. The
-abstract also proposes *partial* RMSNorm (pRMSNorm), which estimates the RMS from $p\%$ of the
-summed inputs; in the authors' code that is the first $\lfloor pH \rfloor$ elements
-([`rmsnorm_torch.py` L41-L45](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/rmsnorm_torch.py#L41-L45)). This page does not implement it.
+translation (RNNSearch in Nematus; a Transformer in their `zero` toolkit), reading
+comprehension, image-caption retrieval and CIFAR-10
+([README L74-L186](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L74-L186)).
+We have not read the paper's per-model timing tables, so we do not say which model got which
+speed-up, and we have not reproduced them. The abstract also proposes *partial* RMSNorm
+(pRMSNorm), which estimates the RMS from $p\%$ of the summed inputs; in the authors' code that is
+the first $\lfloor pH \rfloor$ elements
+([`rmsnorm_torch.py` L41-L45](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/rmsnorm_torch.py#L41-L45)).
+This page does not implement it.
 
 RMSNorm is *not* LayerNorm on inputs with a large common offset: the offset $\mu$ inflates the
 RMS to $\sqrt{\sigma^2 + \mu^2}$ and shrinks the rest of the signal by
@@ -79,22 +86,25 @@ $\sigma / \sqrt{\sigma^2 + \mu^2}$ (for $\mu = 5$, $\sigma = 2$: 0.37, asserted 
 where LayerNorm gives 1). Whether that matters depends on whether the surrounding layers can
 absorb a shift; we have not measured that here.
 
-Among models: Meta's Llama 2 reference code defines its own `RMSNorm` (mean of squares, $\epsilon$
-inside the root, computed in `float32`, rounded to the input's dtype *before* the multiplication
-by the weight: [`model.py` L34-L77](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L34-L77)) and applies it to the *input* of each
-attention and feed-forward sub-layer, i.e. in the
-[Pre-LN](../transformer/index.md) arrangement ([L406-L409](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L406-L409)).
+Among models: Meta's Llama 2 reference code defines its own `RMSNorm` (mean of squares,
+$\epsilon$ inside the root, computed in `float32`, rounded to the input's dtype *before* the
+multiplication by the weight:
+[`model.py` L34-L77](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L34-L77))
+and applies it to the *input* of each attention and feed-forward sub-layer, i.e. in the
+[Pre-LN](../transformer/index.md) arrangement
+([L406-L409](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L406-L409)).
 
 ### PyTorch's details
 
 PyTorch 2.13.0's `torch.nn.RMSNorm` takes `normalized_shape`, `eps=None`, `elementwise_affine`,
 `device` and `dtype`, and names the gain `weight`
-([`normalization.py` L392-L421](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/normalization.py#L392-L421)); its `forward` calls
-`F.rms_norm`, which calls `torch.rms_norm`
+([`normalization.py` L392-L421](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/normalization.py#L392-L421));
+its `forward` calls `F.rms_norm`, which calls `torch.rms_norm`
 ([L423-L427](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/normalization.py#L423-L427),
-[`functional.py` L2992-L3006](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L2992-L3006)). Its docstring says what
-`eps=None` means ([L368-L371](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/normalization.py#L368-L371)); the rest we
-measured (asserted in `_test()`):
+[`functional.py` L2992-L3006](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L2992-L3006)).
+Its docstring says what `eps=None` means
+([L368-L371](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/normalization.py#L368-L371));
+the rest we measured (asserted in `_test()`):
 
 * `eps=None` means the machine epsilon of the *computation* dtype: `torch.finfo(float32).eps`
   ($1.19 \times 10^{-7}$) for `float32`, `float16` and `bfloat16` inputs,
@@ -110,12 +120,16 @@ from typing import Optional
 import torch
 from torch import nn
 
-from labml_nn_norm.layer_norm import (_shape_t, check_normalized_shape, normalized_shape_tuple,
-                                      statistics_dtype)
+from labml_nn_norm.layer_norm import (
+    _shape_t,
+    check_normalized_shape,
+    normalized_shape_tuple,
+    statistics_dtype,
+)
 
 
-def rms_norm(input: torch.Tensor, normalized_shape: _shape_t, weight: Optional[torch.Tensor] = None,
-             eps: Optional[float] = None) -> torch.Tensor:
+def rms_norm(input: torch.Tensor, normalized_shape: _shape_t,
+             weight: Optional[torch.Tensor] = None, eps: Optional[float] = None) -> torch.Tensor:
     r"""
     ## The functional form
 
@@ -159,15 +173,16 @@ class RMSNorm(nn.Module):
 
     __constants__ = ['normalized_shape', 'eps', 'elementwise_affine']
 
-    def __init__(self, normalized_shape: _shape_t, eps: Optional[float] = None, elementwise_affine: bool = True,
-                 device=None, dtype=None):
+    def __init__(self, normalized_shape: _shape_t, eps: Optional[float] = None,
+                 elementwise_affine: bool = True, device=None, dtype=None):
         super().__init__()
         self.normalized_shape = normalized_shape_tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         # $\gamma$, one per normalized element; `None` without affine, as in PyTorch
         if elementwise_affine:
-            self.weight = nn.Parameter(torch.empty(self.normalized_shape, device=device, dtype=dtype))
+            self.weight = nn.Parameter(torch.empty(self.normalized_shape, device=device,
+                                                   dtype=dtype))
         else:
             self.register_parameter('weight', None)
         self.reset_parameters()
@@ -182,44 +197,60 @@ class RMSNorm(nn.Module):
 
     def extra_repr(self) -> str:
         # PyTorch's text, `eps=None` included
-        return '{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}'.format(**self.__dict__)
+        return ('{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}'
+                .format(**self.__dict__))
 
 
-def _test():
+def _check_against_torch():
     """
-    ## Checks against PyTorch
-    """
-    import warnings
-    import torch.nn.functional as F
-    from labml_nn_norm._check import check, check_close, check_raises, run_side_by_side, section
-    from labml_nn_norm.layer_norm import LayerNorm
+    ## Against `torch.nn.RMSNorm`
 
-    torch.manual_seed(0)
+    Outputs, input gradients and weight gradients, for every input shape and `normalized_shape`
+    form, three values of `eps` and with or without the weight.
+    """
+    from labml_nn_norm._check import check_close, run_side_by_side, section
+
     section('Against torch.nn.RMSNorm: outputs, input and weight gradients')
-    cases = [((4, 16), 16), ((2, 7, 32), 32), ((2, 3, 4, 5), (4, 5)), ((3, 2, 3, 4), torch.Size([2, 3, 4])),
-             ((0, 8), 8), ((5,), [5])]
+    cases = [((4, 16), 16), ((2, 7, 32), 32), ((2, 3, 4, 5), (4, 5)),
+             ((3, 2, 3, 4), torch.Size([2, 3, 4])), ((0, 8), 8), ((5,), [5])]
     for shape, ns in cases:
         for eps in (None, 1e-6, 0.1):
             for affine in (True, False):
-                ours, ref = RMSNorm(ns, eps=eps, elementwise_affine=affine), nn.RMSNorm(ns, eps=eps, elementwise_affine=affine)
+                ours = RMSNorm(ns, eps=eps, elementwise_affine=affine)
+                ref = nn.RMSNorm(ns, eps=eps, elementwise_affine=affine)
                 if affine:
                     with torch.no_grad():
                         ref.weight.normal_()
                 ours.load_state_dict(ref.state_dict())
                 # Shifted, scaled inputs: the mean is not removed, so it matters
                 y, y_ref = run_side_by_side(ours, ref, torch.randn(shape) * 3 + 2)
-        check_close(f'input {tuple(shape)}, normalized_shape={ns}, eps None/1e-6/0.1, affine on/off', y, y_ref)
-    #
-    # `eps=None`: on a tiny input the choice of epsilon decides the output, so only the right one matches
+        check_close(f'input {tuple(shape)}, normalized_shape={ns}, eps None/1e-6/0.1, '
+                    'affine on/off', y, y_ref)
+
+
+def _check_eps_and_half():
+    """
+    ## `eps=None` and half precision
+
+    On a tiny input the choice of epsilon decides the output, so only the right one matches.
+    """
+    import warnings
+
+    import torch.nn.functional as F
+
+    from labml_nn_norm._check import check, check_close, section
+
     section('eps=None and half precision')
     for dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
         x = torch.full((2, 4), 1e-3 if dtype == torch.float16 else 1e-4, dtype=dtype)
         check_close(f'{dtype}: eps=None', rms_norm(x, 4), F.rms_norm(x, (4,)), rtol=0, atol=0)
     check('torch.finfo(float32).eps is 1.19e-7 (as quoted above)',
-          abs(torch.finfo(torch.float32).eps - 1.19e-7) < 5e-10, f'{torch.finfo(torch.float32).eps:.3g}')
+          abs(torch.finfo(torch.float32).eps - 1.19e-7) < 5e-10,
+          f'{torch.finfo(torch.float32).eps:.3g}')
     x32 = torch.full((1, 4), 1e-4)
     check('eps=None is finfo(float32).eps, not 0: a 1e-4 input maps to 0.278, not 1',
-          abs(rms_norm(x32, 4)[0, 0].item() - 0.2782) < 1e-3, f'{rms_norm(x32, 4)[0, 0].item():.4f}')
+          abs(rms_norm(x32, 4)[0, 0].item() - 0.2782) < 1e-3,
+          f'{rms_norm(x32, 4)[0, 0].item():.4f}')
     #
     # Half precision: `float32` inside, the input's dtype out, bit for bit PyTorch's, even with a
     # `float32` weight (mixed precision) or an input whose square overflows `float16`
@@ -228,13 +259,25 @@ def _test():
             x = (torch.randn(16, 256) * 3 + 1).to(dtype)
             w = torch.randn(256).to(w_dtype)
             with warnings.catch_warnings():
-                warnings.simplefilter('ignore')  # PyTorch warns that mixed dtypes skip its fused kernel
+                # PyTorch warns that mixed dtypes skip its fused kernel
+                warnings.simplefilter('ignore')
                 expected = F.rms_norm(x, (256,), w)
             y = rms_norm(x, 256, w)
-            check_close(f'{dtype} input, {w_dtype} weight: {y.dtype} out, bitwise', y, expected, rtol=0, atol=0)
+            check_close(f'{dtype} input, {w_dtype} weight: {y.dtype} out, bitwise', y, expected,
+                        rtol=0, atol=0)
     big = torch.full((2, 16), 300.0, dtype=torch.float16)
-    check_close('float16 input of 300 (300² overflows float16) -> 1', rms_norm(big, 16), torch.ones_like(big))
-    #
+    check_close('float16 input of 300 (300² overflows float16) -> 1', rms_norm(big, 16),
+                torch.ones_like(big))
+
+
+def _check_drop_in():
+    """
+    ## A drop-in for `torch.nn.RMSNorm`
+
+    The same `state_dict` in both directions, the same `repr`, and the same arguments.
+    """
+    from labml_nn_norm._check import check, check_close, section
+
     section('Drop-in')
     ours, ref = RMSNorm([2, 3]), nn.RMSNorm([2, 3])
     check('state_dict keys match', list(ours.state_dict()) == list(ref.state_dict()) == ['weight'])
@@ -246,14 +289,25 @@ def _test():
     check_close('state_dict -> torch.nn.RMSNorm -> ours, same weight', back.weight, ours.weight,
                 rtol=0, atol=0)
     for args, kwargs in (((4,), {}), (([2, 3],), dict(eps=1e-6, elementwise_affine=False))):
-        check('repr matches torch', repr(RMSNorm(*args, **kwargs)) == repr(nn.RMSNorm(*args, **kwargs)),
+        check('repr matches torch',
+              repr(RMSNorm(*args, **kwargs)) == repr(nn.RMSNorm(*args, **kwargs)),
               repr(RMSNorm(*args, **kwargs)))
-    check('no affine -> weight is None, no parameters', RMSNorm(4, elementwise_affine=False).weight is None
+    check('no affine -> weight is None, no parameters',
+          RMSNorm(4, elementwise_affine=False).weight is None
           and list(RMSNorm(4, elementwise_affine=False).parameters()) == [])
     check('dtype argument', RMSNorm(4, dtype=torch.float64).weight.dtype == torch.float64)
-    #
-    # The one-line difference from LayerNorm: no $-\mu$. On a centred input the two agree
-    # (LayerNorm's eps is $10^{-5}$, so we give RMSNorm the same); on a shifted input they do not.
+
+
+def _check_vs_layer_norm():
+    r"""
+    ## RMSNorm vs LayerNorm
+
+    The one-line difference from LayerNorm: no $-\mu$. On a centred input the two agree
+    (LayerNorm's eps is $10^{-5}$, so we give RMSNorm the same); on a shifted input they do not.
+    """
+    from labml_nn_norm._check import check, check_close, section
+    from labml_nn_norm.layer_norm import LayerNorm
+
     section('RMSNorm vs LayerNorm')
     x = torch.randn(8, 64) * 2 + 5
     centred = x - x.mean(-1, keepdim=True)
@@ -263,9 +317,11 @@ def _test():
     gap = (RMSNorm(64, eps=1e-5)(x) - LayerNorm(64)(x)).abs().max().item()
     check('but on x with mean 5 they differ', gap > 0.5, f'max |Δ| = {gap:.2f}')
     # Both are invariant to re-scaling; only LayerNorm is invariant to a shift
-    rms, ln = RMSNorm(64, eps=1e-5, elementwise_affine=False), LayerNorm(64, elementwise_affine=False)
+    rms = RMSNorm(64, eps=1e-5, elementwise_affine=False)
+    ln = LayerNorm(64, elementwise_affine=False)
     check_close('RMSNorm(10 x) == RMSNorm(x): re-scaling invariance', rms(10 * x), rms(x))
-    check('RMSNorm(x + 3) != RMSNorm(x): no re-centring', (rms(x + 3) - rms(x)).abs().max().item() > 0.1)
+    check('RMSNorm(x + 3) != RMSNorm(x): no re-centring',
+          (rms(x + 3) - rms(x)).abs().max().item() > 0.1)
     check_close('LayerNorm(x + 3) == LayerNorm(x)', ln(x + 3), ln(x), atol=1e-5, rtol=1e-5)
     #
     # The gap between RMSNorm and LayerNorm on a shifted input: the shift inflates the RMS
@@ -278,8 +334,21 @@ def _test():
     check('mean 5, spread 2: RMSNorm leaves a signal of spread 2 / sqrt(29) = 0.37, LayerNorm 1',
           abs(spread - 2 / 29 ** 0.5) < 0.02 and abs(spread_ln - 1) < 0.01,
           f'RMSNorm {spread:.3f}, LayerNorm {spread_ln:.3f}')
-    #
-    # $\mathrm{RMSNorm}(x) = \sqrt{H}\, x / \lVert x \rVert_2$ without $\epsilon$ and $\gamma$
+
+
+def _check_normalize():
+    r"""
+    ## RMSNorm and `F.normalize`
+
+    $\mathrm{RMSNorm}(x) = \sqrt{H}\, x / \lVert x \rVert_2$ without $\epsilon$ and $\gamma$;
+    with them, the two differ in where $\epsilon$ enters.
+    """
+    import inspect
+
+    import torch.nn.functional as F
+
+    from labml_nn_norm._check import check, check_close, section
+
     section('RMSNorm and F.normalize')
     x = torch.randn(8, 64) * 3 + 2
     check_close('rms_norm(x, eps=0) == sqrt(64) * F.normalize(x, dim=-1)',
@@ -289,24 +358,49 @@ def _test():
                 rms_norm(x4, (4, 5), eps=0.0), 20 ** 0.5 * F.normalize(x4, dim=(-2, -1)))
     check_close('every output row has norm sqrt(64) = 8', rms_norm(x, 64, eps=0.0).norm(dim=-1),
                 torch.full((8,), 8.0))
-    # Where $\epsilon$ enters: added to the mean square (RMSNorm) vs a floor on the norm (normalize)
+    #
+    # Where $\epsilon$ enters: added to the mean square (RMSNorm) vs a floor on the norm
+    # (normalize)
     small = torch.full((1, 4), 1e-4)
-    y_rms, y_nrm = rms_norm(small, 4)[0, 0].item(), (2 * F.normalize(small, dim=-1))[0, 0].item()
+    y_rms = rms_norm(small, 4)[0, 0].item()
+    y_nrm = (2 * F.normalize(small, dim=-1))[0, 0].item()
     check('row of 1e-4s, default eps: RMSNorm 0.278, sqrt(H) * F.normalize 1',
           abs(y_rms - 0.2782) < 1e-3 and abs(y_nrm - 1) < 1e-6, f'{y_rms:.4f}, {y_nrm:.4f}')
-    import inspect
     default_eps = inspect.signature(F.normalize).parameters['eps'].default
     check('F.normalize default eps is 1e-12', default_eps == 1e-12, f'{default_eps}')
     tiny = torch.full((1, 4), 1e-14)
     y_nrm = (2 * F.normalize(tiny, dim=-1))[0, 0].item()
     check('row of 1e-14s (norm 2e-14 < 1e-12): sqrt(H) * F.normalize gives 0.02, not 1',
           abs(y_nrm - 0.02) < 1e-6, f'{y_nrm:.4f}')
-    #
+
+
+def _check_errors():
+    """
+    ## Errors
+
+    The same messages as `torch.nn.functional.rms_norm` for shapes that do not fit.
+    """
+    from labml_nn_norm._check import check_raises, section
+
     section('Errors')
-    check_raises('input does not end in normalized_shape', ValueError, rms_norm, torch.randn(3, 5), [4], match='[*, 4]')
-    check_raises('weight of the wrong shape', ValueError, rms_norm, torch.randn(3, 4), 4, torch.ones(5),
-                 match='weight of shape [5]')
+    check_raises('input does not end in normalized_shape', ValueError, rms_norm,
+                 torch.randn(3, 5), [4], match='[*, 4]')
+    check_raises('weight of the wrong shape', ValueError, rms_norm, torch.randn(3, 4), 4,
+                 torch.ones(5), match='weight of shape [5]')
     check_raises('empty normalized_shape', ValueError, RMSNorm, [], match='empty')
+
+
+def _test():
+    """
+    ## Run all the checks
+    """
+    torch.manual_seed(0)
+    _check_against_torch()
+    _check_eps_and_half()
+    _check_drop_in()
+    _check_vs_layer_norm()
+    _check_normalize()
+    _check_errors()
 
 # ## Sources
 #
@@ -314,17 +408,27 @@ def _test():
 #   NeurIPS 2019, abstract only: the re-centering hypothesis, re-scaling invariance, pRMSNorm
 #   ($p\%$ of the inputs), "7%∼64%" less running time. We could not read the body of the paper
 #   (sections, tables), so nothing on this page cites it.
-# * The authors' repository, [`README.md`](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L24-L47) (the RMS without $\epsilon$, L29;
-#   RMSNorm equals LayerNorm on zero-mean inputs, L34; the invariance table, L38-L44; the
-#   experiments, [L74-L186](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L74-L186); the TensorFlow snippet, $\epsilon$ inside the
-#   root, [L107-L110](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L107-L110)) and
-#   [`rmsnorm_torch.py`](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/rmsnorm_torch.py#L12-L53) (pRMSNorm takes the first $\lfloor pH \rfloor$
-#   elements, L41-L45; $\epsilon$ added to the RMS, L47-L48).
+# * The authors' repository,
+#   [`README.md`](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L24-L47)
+#   (the RMS without $\epsilon$, L29; RMSNorm equals LayerNorm on zero-mean inputs, L34; the
+#   invariance table, L38-L44; the experiments,
+#   [L74-L186](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L74-L186);
+#   the TensorFlow snippet, $\epsilon$ inside the root,
+#   [L107-L110](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/README.md#L107-L110))
+#   and
+#   [`rmsnorm_torch.py`](https://github.com/bzhangGo/rmsnorm/blob/2e726f1a3f106bb719056422f4f9b6aca03d3ce6/rmsnorm_torch.py#L12-L53)
+#   (pRMSNorm takes the first $\lfloor pH \rfloor$ elements, L41-L45; $\epsilon$ added to the
+#   RMS, L47-L48).
 # * PyTorch 2.13.0, [`torch/nn/modules/normalization.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/normalization.py#L343-L436):
 #   `RMSNorm` (formula L349-L351, `eps=None` in the docstring L368-L371, arguments and `weight`
 #   L392-L421, `forward` L423-L427, `extra_repr` L429-L436).
-# * PyTorch 2.13.0, [`torch/nn/functional.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L2992-L3006): `rms_norm`
-#   calls `torch.rms_norm`; [`normalize`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L6070-L6104) clamps the norm
-#   with `eps` (default $10^{-12}$, L6074 and L6100).
-# * Meta, Llama 2 reference code, [`llama/model.py`](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L34-L77): its `RMSNorm`, and its use on
-#   the input of each sub-layer ([L406-L409](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L406-L409)).
+# * PyTorch 2.13.0,
+#   [`torch/nn/functional.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L2992-L3006):
+#   `rms_norm` calls `torch.rms_norm`;
+#   [`normalize`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L6070-L6104)
+#   clamps the norm with `eps` (default $10^{-12}$, L6074 and L6100).
+# * Meta, Llama 2 reference code,
+#   [`llama/model.py`](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L34-L77):
+#   its `RMSNorm`, and its use on the input of each sub-layer
+#   ([L406-L409](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L406-L409)).
+
