@@ -1,7 +1,9 @@
 r"""
 ---
 title: Normalization across devices
-summary: In data-parallel training BatchNorm needs a collective to see the whole batch and LayerNorm needs none - a from-scratch SyncBatchNorm on torch.distributed, compared line by line with PyTorch's, measured.
+summary: In data-parallel training BatchNorm needs a collective to see the whole batch and
+  LayerNorm needs none - a from-scratch SyncBatchNorm on torch.distributed, compared line by line
+  with PyTorch's, measured.
 section: The BatchNorm contrast
 order: 13
 ---
@@ -50,7 +52,8 @@ differ across ranks
 From the [backward pass page](../layer_norm/backward.md), with the roles of rows and columns
 swapped (BatchNorm's "row" is a channel across the whole batch),
 
-$$dx = \frac{\gamma}{\sigma}\Big(dy - \frac{1}{N}\sum dy - \hat{x}\,\frac{1}{N}\sum dy\,\hat{x}\Big)$$
+$$dx = \frac{\gamma}{\sigma}\Big(dy - \frac{1}{N}\sum dy
+- \hat{x}\,\frac{1}{N}\sum dy\,\hat{x}\Big)$$
 
 where the sums run over the *whole* batch. Each rank computes its local $\sum dy$ and
 $\sum dy\,\hat{x}$ per channel, one `all_reduce` adds them up, and each rank finishes its own $dx$.
@@ -270,13 +273,14 @@ class SyncBatchNormFunction(torch.autograd.Function):
         # One all_reduce of both sums, packed as (2, C): the whole batch's sums on every rank
         total = _all_reduce(torch.stack([sum_dy, sum_dy_xhat]))
         #
-        # $dx = \frac{\gamma}{\sigma}\big(dy - \overline{dy} - \hat{x}\,\overline{dy\,\hat{x}}\big)$,
-        # means over the whole batch
+        # $dx = \frac{\gamma}{\sigma}\big(dy - \overline{dy}
+        # - \hat{x}\,\overline{dy\,\hat{x}}\big)$, means over the whole batch
         scale = rstd * (weight if weight is not None else 1.0)
         dx = scale.view(stat_shape) * (dy - (total[0] / N).view(stat_shape)
                                        - x_hat * (total[1] / N).view(stat_shape))
         dweight = sum_dy_xhat.to(weight.dtype) if weight is not None else None
-        dbias = sum_dy.to(weight.dtype if weight is not None else dy.dtype) if ctx.has_bias else None
+        param_dtype = weight.dtype if weight is not None else dy.dtype
+        dbias = sum_dy.to(param_dtype) if ctx.has_bias else None
         return dx, dweight, dbias, None, None, None, None, None
 
 
@@ -505,14 +509,16 @@ def _artifacts():
     return {'comm_table': '\n'.join(lines)}
 
 
-def _test():
+def _one_process() -> dict:
     """
-    ## Checks: one batch, split across ranks, against one process on the whole batch
+    ## The reference: one process, the whole batch
+
+    8 samples of 4 channels with very different means (one of them 100), and an output gradient.
+    BatchNorm and LayerNorm run forward and backward on all of it in one process; the ranks below
+    must reproduce BatchNorm's numbers, and LayerNorm's without any communication.
     """
-    from labml_nn_norm._check import check, check_close, note, section
     from labml_nn_norm.layer_norm import LayerNorm
 
-    torch.manual_seed(0)
     x = torch.randn(8, 4, 5) * 2 + torch.tensor([0.0, 5.0, -3.0, 100.0]).view(1, 4, 1)
     dy = torch.randn(8, 4, 5)
     reference = BatchNorm(4)
@@ -526,11 +532,26 @@ def _test():
     xl = x.clone().requires_grad_()
     y_ln = LayerNorm([4, 5])(xl)
     y_ln.backward(dy)
-    #
-    # One spawn of 4 processes serves both layouts: 4 ranks first, then ranks 0 and 1 alone
+    return {'x': x, 'dy': dy, 'state': state, 'y': y_ref.detach(), 'dx': xr.grad,
+            'dweight': reference.weight.grad, 'dbias': reference.bias.grad,
+            'running_mean': reference.running_mean, 'running_var': reference.running_var,
+            'ln_y': y_ln.detach()}
+
+
+def _check_ranks() -> list:
+    """
+    ## One batch, split across ranks, against one process on the whole batch
+
+    One spawn of 4 processes serves both layouts: 4 ranks first, then ranks 0 and 1 alone. The
+    2-rank phase also runs the bad set-ups and the byte counts; its results are returned for the
+    groups below.
+    """
+    from labml_nn_norm._check import check, check_close, section
+
+    one = _one_process()
     layouts = ([1, 2, 2, 3], [3, 5])
-    phases = [(len(sizes), '_task_all', (_shards(x, sizes), _shards(dy, sizes), state,
-                                         len(sizes) == 2)) for sizes in layouts]
+    phases = [(len(sizes), '_task_all', (_shards(one['x'], sizes), _shards(one['dy'], sizes),
+                                         one['state'], len(sizes) == 2)) for sizes in layouts]
     for sizes, out in zip(layouts, run_phases(phases)):
         world = len(sizes)
         section(f'{world} gloo ranks on 127.0.0.1, shards of {sizes} samples')
@@ -539,22 +560,23 @@ def _test():
         if world == 2:
             extras = out
         check_close('SyncBatchNorm output == one process', torch.cat([o['y'] for o in out]),
-                    y_ref.detach())
-        check_close('input gradients == one process', torch.cat([o['dx'] for o in out]), xr.grad)
+                    one['y'])
+        check_close('input gradients == one process', torch.cat([o['dx'] for o in out]),
+                    one['dx'])
         # The sum over ranks (DDP would average: see the prose)
         check_close('dγ, dβ summed over ranks == one process',
                     [sum(o['dweight'] for o in out), sum(o['dbias'] for o in out)],
-                    [reference.weight.grad, reference.bias.grad])
+                    [one['dweight'], one['dbias']])
         check_close('running statistics on every rank == one process',
                     [torch.stack([o['running_mean'] for o in out]),
                      torch.stack([o['running_var'] for o in out])],
-                    [reference.running_mean.expand(world, 4),
-                     reference.running_var.expand(world, 4)])
-        plain_diff = (torch.cat([o['plain_y'] for o in out]) - y_ref.detach()).abs().max().item()
+                    [one['running_mean'].expand(world, 4), one['running_var'].expand(world, 4)])
+        plain_y = torch.cat([o['plain_y'] for o in out])
+        plain_diff = (plain_y - one['y']).abs().max().item()
         check('plain (unsynchronized) BatchNorm differs from one process', plain_diff > 0.05,
               f'max |Δ| = {plain_diff:.2f}')
         check_close('LayerNorm on each shard == LayerNorm on the whole batch',
-                    torch.cat([o['ln_y'] for o in out]), y_ln.detach())
+                    torch.cat([o['ln_y'] for o in out]), one['ln_y'])
         sync_calls = out[0]['sync_comm']
         check('SyncBatchNorm forward + backward: all_gather (shapes), all_gather, all_reduce',
               all(o['sync_comm'] == ['all_gather', 'all_gather', 'all_reduce'] for o in out),
@@ -562,8 +584,17 @@ def _test():
         calls = [c for o in out for c in o['ln_comm']]
         check('LayerNorm forward + backward, same watch: no torch.distributed collective',
               not calls, f'{len(calls)} calls')
-    #
-    # Plain BatchNorm on 8 "devices" with 2 samples each vs one batch of 16, in one process
+    return extras
+
+
+def _check_per_device():
+    """
+    ## Without synchronization
+
+    Plain BatchNorm on 8 "devices" with 2 samples each vs one batch of 16, in one process.
+    """
+    from labml_nn_norm._check import check, check_close, section
+
     section('Per-device batches of 2 vs one batch of 16 (no synchronization)')
     x16 = torch.randn(16, 4) * 3 + 1
     whole = BatchNorm(4)
@@ -577,15 +608,23 @@ def _test():
     spread = torch.stack([bn.running_var for bn in per_device]).std(0).max().item()
     check('running variances disagree across devices', spread > 0.1,
           f'std across devices {spread:.2f}')
-    #
-    # Why $(n, \bar{x}, M_2)$ and not $(n, \sum x, \sum x^2)$: one `float32` channel, mean $10^4$,
-    # spread 1, in two shards of 1000
+
+
+def _check_merge():
+    r"""
+    ## Why $(n, \bar{x}, M_2)$ and not $(n, \sum x, \sum x^2)$
+
+    One `float32` channel, mean $10^4$, spread 1, in two shards of 1000.
+    """
+    from labml_nn_norm._check import check, section
+
     section('Merging shards: Chan vs the sums shortcut (float32, mean 1e4, spread 1)')
     xs = torch.randn(2, 1000, dtype=torch.float64) + 1e4
     truth = xs.var(unbiased=False).item()
     x32 = xs.float()
     m_r = x32.mean(1, keepdim=True)
-    _, _, var_chan = chan_merge(torch.full((2,), 1000.0), m_r, (x32 - m_r).square().sum(1, True))
+    _, _, var_chan = chan_merge(torch.full((2,), 1000.0), m_r,
+                                (x32 - m_r).square().sum(1, True))
     s1, s2 = x32.sum(), x32.square().sum()
     var_sums = (s2 / 2000 - (s1 / 2000) ** 2).item()
     err_chan, err_sums = abs(var_chan.item() - truth) / truth, abs(var_sums - truth) / truth
@@ -593,7 +632,17 @@ def _test():
           f'{var_sums:.3g} vs {truth:.4f} (error {err_sums:.0%})')
     check('Chan merge of (n, mean, M2): relative error < 1e-4', err_chan < 1e-4,
           f'{var_chan.item():.6f} vs {truth:.6f} (error {err_chan:.1e})')
-    #
+
+
+def _check_pytorch(extras: list):
+    """
+    ## PyTorch's `SyncBatchNorm` on this machine
+
+    It refuses a CPU tensor on a gloo rank, its statistics ops have no CPU kernel, and its
+    `state_dict` and ours load into each other.
+    """
+    from labml_nn_norm._check import check, check_close, section
+
     section('PyTorch\'s SyncBatchNorm on this machine')
     raised = [o['bad']['torch_cpu'] or '' for o in extras]
     check('torch.nn.SyncBatchNorm, training, gloo group, CPU tensor: ValueError on every rank',
@@ -619,21 +668,55 @@ def _test():
         back.load_state_dict(ref.state_dict())
         check_close(f'state_dict -> {type(ref).__name__} -> ours, same keys and values',
                     list(back.state_dict().values()), list(ours.state_dict().values()))
-    #
+
+
+def _check_bad_setups(extras: list):
+    """
+    ## Bad set-ups
+
+    An empty shard on one rank, or different channel counts: every rank raises, nobody hangs.
+    """
+    from labml_nn_norm._check import check, section
+
     section('Bad set-ups: every rank raises, nobody hangs')
     for case, kind in (('empty', 'ValueError'), ('channels', 'RuntimeError')):
         raised = [o['bad'][case] or '' for o in extras]
         check(f'{case}: both ranks raise {kind}', all(r.startswith(kind) for r in raised),
               raised[0])
-    #
+
+
+def _check_communication(extras: list):
+    """
+    ## The bytes of the table
+
+    Expected: gather (2 longs, then $2C + 1$ floats) from each of 2 ranks, reduce $2C$ floats.
+    The counts are kept for `_artifacts()`.
+    """
+    from labml_nn_norm._check import check, note, section
+
     section('Communication per training step (2 ranks, shard (4, C, 8))')
     _measured_bytes.update(extras[0]['bytes'])
     for C, (sync_bytes, ln_bytes) in extras[0]['bytes'].items():
-        # Expected: gather (2 longs, then 2C + 1 floats) from each of 2 ranks, reduce 2C floats
         expected = 2 * (2 * 8 + (2 * C + 1) * 4) + 2 * C * 4
-        check(f'C={C}: SyncBatchNorm {sync_bytes:,} bytes, LayerNorm {ln_bytes} collective calls',
+        check(f'C={C}: SyncBatchNorm {sync_bytes:,} bytes, '
+              f'LayerNorm {ln_bytes} collective calls',
               sync_bytes == expected and ln_bytes == 0, f'expected {expected:,}')
         note(f'C={C}: PyTorch\'s layout, computed', f'{_pytorch_bytes(C):,} bytes')
+
+
+def _test():
+    """
+    ## Run all the checks
+
+    The groups after the first read what the 2-rank phase returned.
+    """
+    torch.manual_seed(0)
+    extras = _check_ranks()
+    _check_per_device()
+    _check_merge()
+    _check_pytorch(extras)
+    _check_bad_setups(extras)
+    _check_communication(extras)
 
 # ## Sources
 #
@@ -650,7 +733,11 @@ def _test():
 # * PyTorch, [`aten/src/ATen/native/cuda/Normalization.cuh`](https://github.com/pytorch/pytorch/blob/3f55db3aea697a6d862197cf18f4a9a8fb3a6001/aten/src/ATen/native/cuda/Normalization.cuh#L426-L470)
 #   at the commit our code index holds (not the wheel's): `batch_norm_reduce_statistics_kernel`
 #   (variance recovered from invstd, the rank-by-rank merge, running statistics),
-#   `batch_norm_backward_reduce_kernel` ([L472-L505](https://github.com/pytorch/pytorch/blob/3f55db3aea697a6d862197cf18f4a9a8fb3a6001/aten/src/ATen/native/cuda/Normalization.cuh#L472-L505)) and
-#   `batch_norm_backward_elemt_kernel_impl` ([L507-L542](https://github.com/pytorch/pytorch/blob/3f55db3aea697a6d862197cf18f4a9a8fb3a6001/aten/src/ATen/native/cuda/Normalization.cuh#L507-L542)).
+#   `batch_norm_backward_reduce_kernel`
+#   ([L472-L505](https://github.com/pytorch/pytorch/blob/3f55db3aea697a6d862197cf18f4a9a8fb3a6001/aten/src/ATen/native/cuda/Normalization.cuh#L472-L505))
+#   and `batch_norm_backward_elemt_kernel_impl`
+#   ([L507-L542](https://github.com/pytorch/pytorch/blob/3f55db3aea697a6d862197cf18f4a9a8fb3a6001/aten/src/ATen/native/cuda/Normalization.cuh#L507-L542)).
 # * The merge of counts, means and $M_2$ (Chan, Golub and LeVeque): taken from our
-#   [numerics page](../numerics/index.md), which derives and tests it; we did not re-read the paper.
+#   [numerics page](../numerics/index.md), which derives and tests it; we did not re-read the
+#   paper.
+
