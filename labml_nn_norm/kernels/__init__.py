@@ -1,7 +1,9 @@
 r"""
 ---
 title: Fast LayerNorm kernels
-summary: Why LayerNorm is limited by memory traffic, how production GPU kernels (OneFlow, NVIDIA apex, the Triton tutorial) lay a row out over threads, read from their source, and what we measured.
+summary: Why LayerNorm is limited by memory traffic, how production GPU kernels (OneFlow, NVIDIA
+  apex, the Triton tutorial) lay a row out over threads, read from their source, and what we
+  measured.
 section: Fast kernels
 order: 31
 ---
@@ -121,8 +123,8 @@ warps splitting the row**. For each row,
 1. each of the 128 threads takes 4 consecutive elements at a time, starting at 4 × its index and
    striding by 512, and runs Welford over them (a scalar tail loop takes the rest)
    ([L67-L88](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L67-L88));
-   the `at::Half` specialization takes 8 consecutive elements at a time, as four `__half2` loads, after one thread takes a
-   first element if the row is not 4-byte aligned
+   the `at::Half` specialization takes 8 consecutive elements at a time, as four `__half2`
+   loads, after one thread takes a first element if the row is not 4-byte aligned
    ([L152-L205](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L152-L205));
 2. each warp merges its 32 partials with Chan's formula in 5 shuffle steps, reading from lane
    `(lane + 2^l) & 31` ([L89-L100](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L89-L100));
@@ -141,8 +143,9 @@ launches up to three kernels:
 
 * $d\gamma$, $d\beta$ in two steps. `cuComputePartGradGammaBeta` runs a grid of
   (`cols`/32 rounded up) × 16 blocks of 32 × 4 threads: each block takes a strip of 32 columns
-  and about a sixteenth of the rows (in segments of 16 rows), sums $dy$ and $dy\,\hat{x}$ in shared memory, and writes one row
-  of the two `part_size = 16` partial buffers, float32 for half inputs
+  and about a sixteenth of the rows (in segments of 16 rows), sums $dy$ and $dy\,\hat{x}$ in
+  shared memory, and writes one row of the two `part_size = 16` partial buffers, float32 for
+  half inputs
   ([L481-L554](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L481-L554),
   launch [L854-L875](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L854-L875)).
   `cuComputeGradGammaBeta` then sums the 16 partials of each column with blocks of 32 × 8 threads
@@ -158,7 +161,8 @@ launches up to three kernels:
 
 With `memory_efficient`, apex's autograd function saves the output $y$ instead of $x$ and no mean
 ([`fused_layer_norm.py`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/normalization/fused_layer_norm.py#L53-L56)),
-and the backward kernels recover $\hat{x} = (y - \beta)/\gamma$, with $\gamma$ clamped away from zero
+and the backward kernels recover $\hat{x} = (y - \beta)/\gamma$, with $\gamma$ clamped away from
+zero
 ([L378-L394](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L378-L394),
 [L761](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L761)).
 
@@ -187,7 +191,7 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
-from labml_nn_norm.layer_norm import normalized_shape_tuple, _shape_t
+from labml_nn_norm.layer_norm import _shape_t, normalized_shape_tuple
 
 RESULTS = Path(__file__).parent / 'results'
 
@@ -196,12 +200,14 @@ def as_rows_cols(x: torch.Tensor, normalized_shape: _shape_t) -> Tuple[int, int]
     """
     ## `(rows, cols)`, as apex's `compute_n1_n2`
 
-    `cols` $= n_2$ is the product of `normalized_shape`, `rows` $= n_1$ the number of such groups.
+    `cols` $= n_2$ is the product of `normalized_shape`, `rows` $= n_1$ the number of such
+    groups.
     """
     shape = normalized_shape_tuple(normalized_shape)
     n2 = math.prod(shape)
     if tuple(x.shape[x.dim() - len(shape):]) != shape:
-        raise ValueError(f'input of size {list(x.shape)} does not end in normalized_shape {list(shape)}')
+        raise ValueError(f'input of size {list(x.shape)} does not end in normalized_shape '
+                         f'{list(shape)}')
     return x.numel() // n2 if n2 else 0, n2
 
 
@@ -260,6 +266,7 @@ def plain_passes(rows: int = 8, cols: int = 16) -> Dict[str, int]:
     and counts the operations and the full-size `(rows, cols)` tensors they read and write.
     """
     from torch.utils._python_dispatch import TorchDispatchMode
+
     from labml_nn_norm.layer_norm import layer_norm
 
     counts = {'ops': 0, 'reads': 0, 'writes': 0}
@@ -269,7 +276,8 @@ def plain_passes(rows: int = 8, cols: int = 16) -> Dict[str, int]:
             out = func(*args, **(kwargs or {}))
             counts['ops'] += 1
             # A read or write of a whole `(rows, cols)` tensor is one pass over memory
-            counts['reads'] += sum(isinstance(a, torch.Tensor) and a.numel() == rows * cols for a in args)
+            counts['reads'] += sum(isinstance(a, torch.Tensor) and a.numel() == rows * cols
+                                   for a in args)
             counts['writes'] += isinstance(out, torch.Tensor) and out.numel() == rows * cols
             return out
 
@@ -286,7 +294,8 @@ def _load(name: str):
 
 def _forward_ratios(cpu: dict, key: str) -> List[float]:
     # The forward rows' time of `key` over F.layer_norm's
-    return [r[key] / r['F.layer_norm'] for r in cpu['results'] if r['pass'] == 'forward' and r.get(key)]
+    return [r[key] / r['F.layer_norm'] for r in cpu['results']
+            if r['pass'] == 'forward' and r.get(key)]
 
 
 def _range(values: List[float]) -> str:
@@ -300,7 +309,8 @@ def _artifacts():
 
     Nothing here is typed by hand: `scripts/benchmark_kernels.py` writes the JSON files.
     """
-    rows = ['| dtype | bytes per element (read $x$, write $y$) | FLOP per element | FLOP per byte, 4096 × 4096 |',
+    rows = ['| dtype | bytes per element (read $x$, write $y$) | FLOP per element '
+            '| FLOP per byte, 4096 × 4096 |',
             '| --- | --- | --- | --- |']
     for dtype in (torch.float32, torch.bfloat16):
         size = torch.empty((), dtype=dtype).element_size()
@@ -310,10 +320,10 @@ def _artifacts():
     out = {'traffic_table': '\n'.join(rows)}
     #
     p = plain_passes()
-    out['plain_ops'] = (f'Our plain module, in float32, runs {p["ops"]} separate ATen operations; between them '
-                        f'they read a full-size tensor {p["reads"]} times and write one {p["writes"]} times '
-                        f'(counted under a dispatch mode by `plain_passes()`), against one read and one '
-                        f'write for a fused kernel.')
+    out['plain_ops'] = (f'Our plain module, in float32, runs {p["ops"]} separate ATen operations; '
+                        f'between them they read a full-size tensor {p["reads"]} times and write '
+                        f'one {p["writes"]} times (counted under a dispatch mode by '
+                        f'`plain_passes()`), against one read and one write for a fused kernel.')
     cpu = _load('cpu.json')
     if cpu is None:
         out['cpu_table'] = 'No CPU results saved yet: run `python scripts/benchmark_kernels.py`.'
@@ -321,34 +331,45 @@ def _artifacts():
         out['clone_ratio'] = '(no CPU results saved)'
     else:
         m = cpu['machine']
-        lines = [f'Measured on **{m["cpu"]}** ({m["threads"]} threads, {m.get("allocator", "system malloc")}), '
-                 f'torch {m["torch"]}, {m["date"]}; the fastest median of {cpu.get("repeats", 1)} runs; '
-                 f'ratio to `F.layer_norm` (lower is faster).', '',
-                 '| shape | pass | F.layer_norm | plain | compiled | x.clone() | F.layer_norm GB/s |',
+        allocator = m.get('allocator', 'system malloc')
+        lines = [f'Measured on **{m["cpu"]}** ({m["threads"]} threads, {allocator}), '
+                 f'torch {m["torch"]}, {m["date"]}; the fastest median of '
+                 f'{cpu.get("repeats", 1)} runs; ratio to `F.layer_norm` (lower is faster).', '',
+                 '| shape | pass | F.layer_norm | plain | compiled | x.clone() '
+                 '| F.layer_norm GB/s |',
                  '| --- | --- | --- | --- | --- | --- | --- |']
         for r in cpu['results']:
             base = r['F.layer_norm']
-            cells = [f'{r[k] / base:.2f}×' if r.get(k) is not None else 'n/a' for k in ('plain', 'compiled', 'clone')]
-            lines.append(f'| {r["rows"]}×{r["cols"]} | {r["pass"]} | {base * 1e3:.2f} ms | ' + ' | '.join(cells) +
-                         f' | {r["F.layer_norm GB/s"]:.1f} |')
+            cells = [f'{r[k] / base:.2f}×' if r.get(k) is not None else 'n/a'
+                     for k in ('plain', 'compiled', 'clone')]
+            lines.append(f'| {r["rows"]}×{r["cols"]} | {r["pass"]} | {base * 1e3:.2f} ms | '
+                         + ' | '.join(cells) + f' | {r["F.layer_norm GB/s"]:.1f} |')
         out['cpu_table'] = '\n'.join(lines)
         # F.layer_norm over clone is the inverse of clone over F.layer_norm
         out['clone_ratio'] = _range([1 / c for c in _forward_ratios(cpu, 'clone')])
+        plain = _range(_forward_ratios(cpu, 'plain'))
+        compiled = _range(_forward_ratios(cpu, 'compiled'))
+        version = torch.__version__.split('+')[0]
         out['cpu_summary'] = (
-            f'In the forward rows, the plain module takes {_range(_forward_ratios(cpu, "plain"))} the time of '
-            f'`F.layer_norm`, and `torch.compile` of it {_range(_forward_ratios(cpu, "compiled"))}. For a '
-            f'64 × 96 float32 input, torch {torch.__version__.split("+")[0]}\'s Inductor turns the forward '
-            f'into one C++ kernel, parallel over rows, that makes three passes over each row (sum, '
-            f'squared deviations, output); `tests/test_kernels.py` checks this on the generated code.')
+            f'In the forward rows, the plain module takes {plain} the time of `F.layer_norm`, '
+            f'and `torch.compile` of it {compiled}. For a 64 × 96 float32 input, '
+            f'torch {version}\'s Inductor turns the forward into one C++ kernel, parallel over '
+            'rows, that makes three passes over each row (sum, squared deviations, output); '
+            '`tests/test_kernels.py` checks this on the generated code.')
+
     gpu = _load('gpu.json')
     if gpu is None:
-        out['gpu_note'] = ('**GPU**: no GPU measurement has been saved (the machines this page was built on '
-                           'had no GPU). On a CUDA machine, `python scripts/benchmark_kernels.py` also measures '
-                           'the Triton kernel against `F.layer_norm` and a device-to-device copy, in GB/s, and '
-                           'saves `results/gpu.json`, which this page then shows.')
+        out['gpu_note'] = ('**GPU**: no GPU measurement has been saved (the machines this page was '
+                           'built on had no GPU). On a CUDA machine, '
+                           '`python scripts/benchmark_kernels.py` also measures the Triton kernel '
+                           'against `F.layer_norm` and a device-to-device copy, in GB/s, and saves '
+                           '`results/gpu.json`, which this page then shows.')
     else:
-        lines = [f'**GPU**: {gpu["machine"]["device"]}, {gpu["machine"]["date"]}; GB/s (higher is faster).', '',
-                 '| dtype | pass | cols | Triton | F.layer_norm | copy |', '| --- | --- | --- | --- | --- | --- |']
+        lines = [f'**GPU**: {gpu["machine"]["device"]}, {gpu["machine"]["date"]}; '
+                 'GB/s (higher is faster).', '',
+                 '| dtype | pass | cols | Triton | F.layer_norm | copy |',
+                 '| --- | --- | --- | --- | --- | --- |']
+
         for r in gpu['results']:
             lines.append(f'| {r["dtype"]} | {r["pass"]} | {r["cols"]} | {r["triton"]:.0f} | '
                          f'{r["F.layer_norm"]:.0f} | {r["copy"]:.0f} |')
@@ -356,27 +377,41 @@ def _artifacts():
     return out
 
 
-def _test():
+def _check_rows_cols():
     """
-    ## Checks
+    ## `(rows, cols)` as apex computes them
+
+    Normalizing the `(rows, cols)` matrix row by row is the same as `F.layer_norm` on the original
+    shape.
     """
     import torch.nn.functional as F
-    from labml_nn_norm._check import check, check_close, check_raises, note, section, skipped
+
+    from labml_nn_norm._check import check_close, check_raises, section
 
     section('(rows, cols) as apex computes them')
     x = torch.randn(2, 3, 4, 5) + 1
     for ns in (5, (4, 5), (3, 4, 5)):
         rows, cols = as_rows_cols(x, ns)
-        # Normalizing the (rows, cols) matrix row by row is the same as F.layer_norm on the original shape
+        by_rows = F.layer_norm(x.reshape(rows, cols), (cols,)).reshape(x.shape)
         check_close(f'normalized_shape={ns}: ({rows}, {cols}) rows of the matrix == F.layer_norm',
-                    F.layer_norm(x.reshape(rows, cols), (cols,)).reshape(x.shape), F.layer_norm(x, normalized_shape_tuple(ns)))
-    check_raises('a shape that does not end in normalized_shape', ValueError, as_rows_cols, x, (3, 5),
-                 match='does not end in')
-    #
+                    by_rows, F.layer_norm(x, normalized_shape_tuple(ns)))
+    check_raises('a shape that does not end in normalized_shape', ValueError, as_rows_cols, x,
+                 (3, 5), match='does not end in')
+
+
+def _check_traffic():
+    """
+    ## Operations per byte, and the plain module's passes over memory
+
+    The numbers of the first table, and the counts in the sentence on the plain module.
+    """
+    from labml_nn_norm._check import check, section
+
     section('Operations per byte (the table above)')
     for dtype, expected in ((torch.float32, 1.0), (torch.bfloat16, 2.0)):
         t = traffic(4096, 4096, dtype)
-        check(f'{dtype}: {t["flops_per_byte"]:.2f} FLOP/byte (8 FLOP over {int(8 / expected)} bytes per element)',
+        check(f'{dtype}: {t["flops_per_byte"]:.2f} FLOP/byte '
+              f'(8 FLOP over {int(8 / expected)} bytes per element)',
               abs(t['flops_per_byte'] - expected) < 0.01 * expected,
               f'{t["bytes"] / 1e6:.1f} MB, {t["flops"] / 1e6:.0f} MFLOP')
     #
@@ -384,44 +419,108 @@ def _test():
     p = plain_passes()
     check('10 ATen operations, 8 full-size reads, 6 full-size writes',
           (p['ops'], p['reads'], p['writes']) == (10, 8, 6), str(p))
-    #
+
+
+def _check_oneflow():
+    """
+    ## OneFlow's dispatch, restated from `layer_norm.cuh`
+
+    One case for each rule of the prose above. The shared-memory budgets are examples, not any
+    GPU's figures.
+    """
+    from labml_nn_norm._check import check, check_raises, section
+
     section("OneFlow's dispatch, restated from layer_norm.cuh")
     check('6 columns: warp path, pack 2, a group of 4 threads',
-          oneflow_path(6) == {'path': 'warp', 'pack': 2, 'threads_per_row': 4}, str(oneflow_path(6)))
+          oneflow_path(6) == {'path': 'warp', 'pack': 2, 'threads_per_row': 4},
+          str(oneflow_path(6)))
     check('33 columns (odd): warp path, pack 1, a whole warp',
-          oneflow_path(33) == {'path': 'warp', 'pack': 1, 'threads_per_row': 32}, str(oneflow_path(33)))
+          oneflow_path(33) == {'path': 'warp', 'pack': 1, 'threads_per_row': 32},
+          str(oneflow_path(33)))
     check('768 and 1024 columns: warp path, pack 2 (never 4 on this path)',
-          oneflow_path(768)['pack'] == oneflow_path(1024)['pack'] == 2 and oneflow_path(1024)['path'] == 'warp')
+          oneflow_path(768)['pack'] == oneflow_path(1024)['pack'] == 2
+          and oneflow_path(1024)['path'] == 'warp')
     check('1026 columns: a block path, pack 2 (1026 is not a multiple of 4)',
-          oneflow_path(1026) == {'path': 'block, shared memory', 'pack': 2, 'threads_per_row': None})
-    # The budgets below are examples, not any GPU's figures
+          oneflow_path(1026) == {'path': 'block, shared memory', 'pack': 2,
+                                 'threads_per_row': None})
     check('4096 float32 columns (16 KiB) with a 32 KiB budget: shared memory, pack 4',
           oneflow_path(4096, smem_per_block=32 * 1024) ==
           {'path': 'block, shared memory', 'pack': 4, 'threads_per_row': None})
     check('16384 float32 columns (64 KiB) with a 32 KiB budget: uncached',
           oneflow_path(16384, smem_per_block=32 * 1024)['path'] == 'block, uncached')
     check('16384 float16 columns (32 KiB, cached in the input dtype) fit that budget',
-          oneflow_path(16384, torch.float16, smem_per_block=32 * 1024)['path'] == 'block, shared memory')
-    check('float64: always the uncached path', oneflow_path(8, torch.float64)['path'] == 'block, uncached')
+          oneflow_path(16384, torch.float16, smem_per_block=32 * 1024)['path']
+          == 'block, shared memory')
+    check('float64: always the uncached path',
+          oneflow_path(8, torch.float64)['path'] == 'block, uncached')
     check_raises('cols must be positive', ValueError, oneflow_path, 0, match='positive')
-    #
+
+
+def _check_saved():
+    """
+    ## The saved measurements
+
+    The CPU results the tables are drawn from must exist; the GPU table is said to be skipped
+    when no GPU measurement has been saved.
+    """
+    from labml_nn_norm._check import check, note, section, skipped
+
     section('Saved measurements')
     cpu = _load('cpu.json')
-    check('saved CPU results exist and name their machine', cpu is not None and bool(cpu['machine']['cpu']),
+    check('saved CPU results exist and name their machine',
+          cpu is not None and bool(cpu['machine']['cpu']),
           cpu['machine']['cpu'] if cpu else 'missing: run scripts/benchmark_kernels.py')
-    note('F.layer_norm forward over x.clone()', _range([1 / c for c in _forward_ratios(cpu, 'clone')]))
+    note('F.layer_norm forward over x.clone()',
+         _range([1 / c for c in _forward_ratios(cpu, 'clone')]))
     if _load('gpu.json') is None:
         skipped('GPU table', 'no results/gpu.json: no GPU measurement has been saved')
     else:
-        check('saved GPU results name their device', bool(_load('gpu.json')['machine'].get('device')))
+        check('saved GPU results name their device',
+              bool(_load('gpu.json')['machine'].get('device')))
+
+
+def _test():
+    """
+    ## Run all the checks
+    """
+    _check_rows_cols()
+    _check_traffic()
+    _check_oneflow()
+    _check_saved()
 
 
 # ## Sources
 #
-# * OneFlow, [`oneflow/core/cuda/layer_norm.cuh`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L867-L898) (commit `25c8978`): the dispatch between the three forward paths; [L538-L551](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L538-L551) the warp path's pack (2 or 1); [L453-L536](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L453-L536) its thread groups and columns per thread; [L307-L431](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L307-L431) the warp kernel and its 128-thread blocks; [L562-L765](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L562-L765) the shared-memory kernel, the shared-memory limit, the occupancy test, the block size and the pack (4, 2 or 1); [L776-L856](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L776-L856) the uncached kernel; [L95-L116](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L95-L116) the grid size; [L151-L210](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L151-L210) `CanPackAs`, `Pack`, `DirectLoad`; [L212-L305](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L212-L305) Welford, Chan's merge, the warp and block reductions.
-# * OneFlow, [`oneflow/user/kernels/layer_norm_gpu_kernel.cu`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/user/kernels/layer_norm_gpu_kernel.cu#L219-L230): the forward op's loader `DirectLoad<T, T>` and `AffineStore` (which define no `CanPackAs`, [L35-L75](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/user/kernels/layer_norm_gpu_kernel.cu#L35-L75)).
-# * NVIDIA apex, [`csrc/layer_norm_cuda_kernel.cu`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L803-L812) (commit `6424da3`): the forward launch (`threads(32, 4, 1)`, `blocks(1, min(n1, maxGridY), 1)`); [L317-L363](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L317-L363) the row loop and the second read of the row; [L13-L150](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L13-L150) Welford, Chan's merge and `cuWelfordMuSigma2`; [L152-L267](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L152-L267) its `at::Half` version; [L481-L606](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L481-L606) the two $d\gamma$, $d\beta$ kernels; [L608-L801](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L608-L801) the $dx$ kernel; [L848-L894](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L848-L894) the backward launches.
-# * NVIDIA apex, [`csrc/layer_norm_cuda.cpp`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda.cpp#L8-L19): `compute_n1_n2`, the `(rows, cols)` view.
-# * NVIDIA apex, [`apex/normalization/fused_layer_norm.py`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/normalization/fused_layer_norm.py#L53-L56): what `memory_efficient` saves for the backward.
-# * PyTorch 2.13.0 (the installed wheel): `torch.compile`'s generated C++ for our plain forward, inspected with `torch._inductor.utils.run_and_get_code` in `tests/test_kernels.py`; the ATen operations of the plain module, counted by `plain_passes()`.
-# * Williams, Waterman, Patterson, [Roofline: an insightful visual performance model for multicore architectures](https://doi.org/10.1145/1498765.1498785), Communications of the ACM 52(4), 2009: the name of the roofline model and of its ridge point. We have not read the paper; the page uses only the definition it states itself (peak operations per second over bytes per second).
+# * OneFlow, [`oneflow/core/cuda/layer_norm.cuh`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L867-L898)
+#   (commit `25c8978`): the dispatch between the three forward paths; [L538-L551](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L538-L551)
+#   the warp path's pack (2 or 1); [L453-L536](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L453-L536)
+#   its thread groups and columns per thread; [L307-L431](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L307-L431)
+#   the warp kernel and its 128-thread blocks; [L562-L765](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L562-L765)
+#   the shared-memory kernel, the shared-memory limit, the occupancy test, the block size and the
+#   pack (4, 2 or 1); [L776-L856](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L776-L856)
+#   the uncached kernel; [L95-L116](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L95-L116)
+#   the grid size; [L151-L210](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L151-L210)
+#   `CanPackAs`, `Pack`, `DirectLoad`; [L212-L305](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L212-L305)
+#   Welford, Chan's merge, the warp and block reductions.
+# * OneFlow, [`oneflow/user/kernels/layer_norm_gpu_kernel.cu`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/user/kernels/layer_norm_gpu_kernel.cu#L219-L230):
+#   the forward op's loader `DirectLoad<T, T>` and `AffineStore` (which define no `CanPackAs`, [L35-L75](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/user/kernels/layer_norm_gpu_kernel.cu#L35-L75)).
+# * NVIDIA apex, [`csrc/layer_norm_cuda_kernel.cu`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L803-L812)
+#   (commit `6424da3`): the forward launch (`threads(32, 4, 1)`, `blocks(1, min(n1, maxGridY), 1)`);
+#   [L317-L363](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L317-L363)
+#   the row loop and the second read of the row; [L13-L150](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L13-L150)
+#   Welford, Chan's merge and `cuWelfordMuSigma2`; [L152-L267](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L152-L267)
+#   its `at::Half` version; [L481-L606](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L481-L606)
+#   the two $d\gamma$, $d\beta$ kernels; [L608-L801](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L608-L801)
+#   the $dx$ kernel; [L848-L894](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L848-L894)
+#   the backward launches.
+# * NVIDIA apex, [`csrc/layer_norm_cuda.cpp`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda.cpp#L8-L19):
+#   `compute_n1_n2`, the `(rows, cols)` view.
+# * NVIDIA apex, [`apex/normalization/fused_layer_norm.py`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/normalization/fused_layer_norm.py#L53-L56):
+#   what `memory_efficient` saves for the backward.
+# * PyTorch 2.13.0 (the installed wheel): `torch.compile`'s generated C++ for our plain forward,
+#   inspected with `torch._inductor.utils.run_and_get_code` in `tests/test_kernels.py`; the ATen
+#   operations of the plain module, counted by `plain_passes()`.
+# * Williams, Waterman, Patterson, [Roofline: an insightful visual performance model for multicore architectures](https://doi.org/10.1145/1498765.1498785),
+#   Communications of the ACM 52(4), 2009: the name of the roofline model and of its ridge point. We
+#   have not read the paper; the page uses only the definition it states itself (peak operations per
+#   second over bytes per second).
