@@ -1,7 +1,9 @@
 r"""
 ---
 title: A LayerNorm kernel in Triton
-summary: A fused LayerNorm forward and backward in Triton - one program per row, statistics in float32, Chan's merge across column tiles, lock-free partial sums for the weight gradients - compared with the Triton tutorial's kernel, and tested on the CPU with Triton's interpreter.
+summary: A fused LayerNorm forward and backward in Triton - one program per row, statistics in
+  float32, Chan's merge across column tiles, lock-free partial sums for the weight gradients -
+  compared with the Triton tutorial's kernel, and tested on the CPU with Triton's interpreter.
 section: Fast kernels
 order: 32
 ---
@@ -47,7 +49,7 @@ from typing import Optional
 
 import torch
 
-from labml_nn_norm.layer_norm import normalized_shape_tuple, check_normalized_shape, _shape_t
+from labml_nn_norm.layer_norm import _shape_t, check_normalized_shape, normalized_shape_tuple
 
 # Must happen before Triton is imported: `triton.jit` reads it when a kernel is defined
 if not torch.cuda.is_available():
@@ -61,11 +63,13 @@ except ImportError:  # the page still imports; `triton_layer_norm` says what is 
 if triton is not None:
     @triton.jit
     def _forward_kernel(X, Y, W, B, Mean, Rstd, stride, N, eps,
-                        HAS_W: tl.constexpr, HAS_B: tl.constexpr, BLOCK: tl.constexpr, ONE_TILE: tl.constexpr):
+                        HAS_W: tl.constexpr, HAS_B: tl.constexpr, BLOCK: tl.constexpr,
+                        ONE_TILE: tl.constexpr):
         r"""
         ## The forward kernel
 
-        One program per row. `ONE_TILE` (known at compile time) picks the path that loads $x$ once.
+        One program per row. `ONE_TILE` (known at compile time) picks the path that loads $x$
+        once.
 
         **Against the tutorial.** The tutorial's `_layer_norm_fwd_fused` has three loops over the
         row, and each loads $x$: the sum for the mean
@@ -83,8 +87,10 @@ if triton is not None:
         row longer than `max_block` (4096 columns by default) takes two loads, the statistics
         merged tile by tile with Chan's formula, where the tutorial takes any row up to 64 KB as
         one tile and refuses longer ones. The tutorial also normalizes over the last dimension only
-        (`x.reshape(-1, x.shape[-1])`, [L240](https://github.com/triton-lang/triton/blob/545699290b851e70231ee3017481851170f1583d/python/tutorials/05-layer-norm.py#L240))
-        and always loads $\gamma$ and $\beta$; ours takes any `normalized_shape` and optional ones.
+        (`x.reshape(-1, x.shape[-1])`,
+        [L240](https://github.com/triton-lang/triton/blob/545699290b851e70231ee3017481851170f1583d/python/tutorials/05-layer-norm.py#L240))
+        and always loads $\gamma$ and $\beta$; ours takes any `normalized_shape` and optional
+        ones.
         """
         row = tl.program_id(0)
         X += row * stride
@@ -110,7 +116,8 @@ if triton is not None:
                 t_mean = tl.sum(x, axis=0) / t_n
                 d = tl.where(mask, x - t_mean, 0.0)
                 t_m2 = tl.sum(d * d, axis=0)
-                # $\delta = \bar{x}_t - \bar{x}$; $\bar{x} \mathrel{+}= \delta\,n_t/n$; $M_2 \mathrel{+}= M_{2,t} + \delta^2 n\,n_t / (n + n_t)$
+                # $\delta = \bar{x}_t - \bar{x}$; $\bar{x} \mathrel{+}= \delta\,n_t/n$;
+                # $M_2 \mathrel{+}= M_{2,t} + \delta^2 n\,n_t / (n + n_t)$
                 total = n + t_n
                 delta = t_mean - mean
                 mean = mean + delta * (t_n / total)
@@ -142,10 +149,10 @@ if triton is not None:
         ## The backward kernel
 
         Program `pid` takes rows `pid`, `pid + P`, `pid + 2P`, … (P programs). For each row it
-        sums $g\hat{x}$ and $g$ ($g = dy\,\gamma$), writes $dx$, and adds $dy\,\hat{x}$ and $dy$ into
-        this program's own row of the float32 partial buffers, so no two programs write the same
-        memory and no lock is needed. A one-tile row loads $x$ and $dy$ once; a longer one loads
-        them in both passes.
+        sums $g\hat{x}$ and $g$ ($g = dy\,\gamma$), writes $dx$, and adds $dy\,\hat{x}$ and $dy$
+        into this program's own row of the float32 partial buffers, so no two programs write the
+        same memory and no lock is needed. A one-tile row loads $x$ and $dy$ once; a longer one
+        loads them in both passes.
 
         **Against the tutorial.** The tutorial's `_layer_norm_bwd_dx_fused` runs one program per
         row and loads it once
@@ -179,9 +186,12 @@ if triton is not None:
             if ONE_TILE:
                 # The row in one tile: load $x$, $dy$ (and $\gamma$) once, reduce, write $dx$
                 mask = cols < N
-                x_hat, dy, g = _backward_tile_load(X, DY, W, row * stride, cols, mask, mean, rstd, HAS_W)
+                x_hat, dy, g = _backward_tile_load(X, DY, W, row * stride, cols, mask, mean, rstd,
+                                                   HAS_W)
+                mean_g = tl.sum(g, axis=0) / N
+                mean_gx = tl.sum(g * x_hat, axis=0) / N
                 _backward_tile_store(DX, DW_partial, DB_partial, row * stride, pid * N, cols, mask,
-                                     x_hat, dy, g, tl.sum(g, axis=0) / N, tl.sum(g * x_hat, axis=0) / N, rstd)
+                                     x_hat, dy, g, mean_g, mean_gx, rstd)
             else:
                 # Pass 1: $\sum g\hat{x}$ and $\sum g$ over the tiles
                 sum_gx = 0.0
@@ -189,16 +199,19 @@ if triton is not None:
                 for start in range(0, N, BLOCK):
                     c = start + cols
                     mask = c < N
-                    x_hat, dy, g = _backward_tile_load(X, DY, W, row * stride, c, mask, mean, rstd, HAS_W)
+                    x_hat, dy, g = _backward_tile_load(X, DY, W, row * stride, c, mask, mean,
+                                                       rstd, HAS_W)
                     sum_gx += tl.sum(g * x_hat, axis=0)
                     sum_g += tl.sum(g, axis=0)
                 #
-                # Pass 2: $dx = \frac{1}{\sigma}\big(g - \overline{g} - \hat{x}\,\overline{g\hat{x}}\big)$,
-                # and this program's partial $d\gamma$, $d\beta$ (float32), accumulated over its rows
+                # Pass 2: $dx = \frac{1}{\sigma}\big(g - \overline{g}
+                # - \hat{x}\,\overline{g\hat{x}}\big)$, and this program's partial $d\gamma$,
+                # $d\beta$ (float32), accumulated over its rows
                 for start in range(0, N, BLOCK):
                     c = start + cols
                     mask = c < N
-                    x_hat, dy, g = _backward_tile_load(X, DY, W, row * stride, c, mask, mean, rstd, HAS_W)
+                    x_hat, dy, g = _backward_tile_load(X, DY, W, row * stride, c, mask, mean,
+                                                       rstd, HAS_W)
                     _backward_tile_store(DX, DW_partial, DB_partial, row * stride, pid * N, c, mask,
                                          x_hat, dy, g, sum_g / N, sum_gx / N, rstd)
 
@@ -250,7 +263,8 @@ class TritonLayerNorm(torch.autograd.Function):
             _forward_kernel[(rows,)](x2, y, w, b, mean, rstd, H, H, eps, HAS_W=weight is not None,
                                      HAS_B=bias is not None, BLOCK=block, ONE_TILE=H <= block)
         ctx.save_for_backward(x2, weight, mean, rstd)
-        ctx.shape, ctx.normalized_shape, ctx.block, ctx.has_bias = x.shape, normalized_shape, block, bias is not None
+        ctx.shape, ctx.normalized_shape = x.shape, normalized_shape
+        ctx.block, ctx.has_bias = block, bias is not None
         return y.reshape(x.shape)
 
     @staticmethod
@@ -264,14 +278,18 @@ class TritonLayerNorm(torch.autograd.Function):
         dw_partial = torch.zeros(programs, H, dtype=torch.float32, device=x2.device)
         db_partial = torch.zeros(programs, H, dtype=torch.float32, device=x2.device)
         if rows:
-            _backward_kernel[(programs,)](x2, dy2, dx, weight.reshape(H) if weight is not None else x2, mean, rstd,
-                                          dw_partial, db_partial, H, H, rows, HAS_W=weight is not None,
-                                          BLOCK=ctx.block, ONE_TILE=H <= ctx.block)
+            w = weight.reshape(H) if weight is not None else x2
+            _backward_kernel[(programs,)](x2, dy2, dx, w, mean, rstd, dw_partial, db_partial, H, H,
+                                          rows, HAS_W=weight is not None, BLOCK=ctx.block,
+                                          ONE_TILE=H <= ctx.block)
         # The second step: add up the programs' partial sums
-        dweight = dw_partial.sum(0).reshape(ctx.normalized_shape).to(weight.dtype) if weight is not None else None
+        dweight = None
+        if weight is not None:
+            dweight = dw_partial.sum(0).reshape(ctx.normalized_shape).to(weight.dtype)
         dbias = None
         if ctx.has_bias:
-            dbias = db_partial.sum(0).reshape(ctx.normalized_shape).to(weight.dtype if weight is not None else dy.dtype)
+            bias_dtype = weight.dtype if weight is not None else dy.dtype
+            dbias = db_partial.sum(0).reshape(ctx.normalized_shape).to(bias_dtype)
         return dx.reshape(ctx.shape), None, dweight, dbias, None, None
 
 
@@ -283,24 +301,29 @@ def _multiprocessors(device: torch.device) -> int:
     return 1
 
 
-def triton_layer_norm(x: torch.Tensor, normalized_shape: _shape_t, weight: Optional[torch.Tensor] = None,
-                      bias: Optional[torch.Tensor] = None, eps: float = 1e-5, max_block: int = 4096) -> torch.Tensor:
+def triton_layer_norm(x: torch.Tensor, normalized_shape: _shape_t,
+                      weight: Optional[torch.Tensor] = None, bias: Optional[torch.Tensor] = None,
+                      eps: float = 1e-5, max_block: int = 4096) -> torch.Tensor:
     """
     ## The functional form
 
-    `F.layer_norm`'s contract. `max_block` caps the tile width (lower it to exercise the tile loop).
+    `F.layer_norm`'s contract. `max_block` caps the tile width (lower it to exercise the tile
+    loop).
     """
     if triton is None:
-        raise RuntimeError('triton_layer_norm needs Triton (pip install triton); it is not importable here')
+        raise RuntimeError('triton_layer_norm needs Triton (pip install triton); '
+                           'it is not importable here')
     shape = normalized_shape_tuple(normalized_shape)
     check_normalized_shape(x, shape, weight, bias)
     if x.device.type != 'cuda' and os.environ.get('TRITON_INTERPRET') != '1':
-        raise RuntimeError(f'triton_layer_norm runs on CUDA tensors, or on the CPU under TRITON_INTERPRET=1 '
-                           f'(set before Triton is imported); got a {x.device.type} tensor without it')
+        raise RuntimeError('triton_layer_norm runs on CUDA tensors, or on the CPU under '
+                           'TRITON_INTERPRET=1 (set before Triton is imported); '
+                           f'got a {x.device.type} tensor without it')
     return TritonLayerNorm.apply(x, shape, weight, bias, eps, max_block)
 
 
-TOLERANCES = {torch.float32: dict(atol=1e-4, rtol=1e-4), torch.bfloat16: dict(atol=6e-2, rtol=2e-2),
+TOLERANCES = {torch.float32: dict(atol=1e-4, rtol=1e-4),
+              torch.bfloat16: dict(atol=6e-2, rtol=2e-2),
               torch.float16: dict(atol=1e-2, rtol=1e-2)}
 
 
@@ -328,8 +351,8 @@ def run_both(shape, normalized_shape, dtype=torch.float32, affine=True, bias=Tru
     return results[0], results[1], TOLERANCES[dtype]
 
 
-def check_against_torch(shape, normalized_shape, dtype=torch.float32, affine=True, bias=True, max_block=4096,
-                        device='cpu', seed=0):
+def check_against_torch(shape, normalized_shape, dtype=torch.float32, affine=True, bias=True,
+                        max_block=4096, device='cpu', seed=0):
     """
     ## Checking against `F.layer_norm`
 
@@ -338,7 +361,8 @@ def check_against_torch(shape, normalized_shape, dtype=torch.float32, affine=Tru
     """
     ours, ref, tol = run_both(shape, normalized_shape, dtype, affine, bias, max_block, device, seed)
     torch.testing.assert_close(ours, ref, **tol)
-    return max((a.double() - r.double()).abs().max().item() if a.numel() else 0.0 for a, r in zip(ours, ref))
+    return max((a.double() - r.double()).abs().max().item() if a.numel() else 0.0
+               for a, r in zip(ours, ref))
 
 
 def _test():
@@ -356,15 +380,19 @@ def _test():
     section(f'Triton kernels vs F.layer_norm, on {device}' +
             (' (TRITON_INTERPRET=1)' if device == 'cpu' else ''))
     if device == 'cpu':
-        # The claim in the introduction: with TRITON_INTERPRET=1, `triton.jit` built interpreted kernels
+        # The claim in the introduction: with TRITON_INTERPRET=1, `triton.jit` built interpreted
+        # kernels
         from triton.runtime.interpreter import InterpretedFunction
-        check('TRITON_INTERPRET=1: both kernels are interpreted', isinstance(_forward_kernel, InterpretedFunction)
+        check('TRITON_INTERPRET=1: both kernels are interpreted',
+              isinstance(_forward_kernel, InterpretedFunction)
               and isinstance(_backward_kernel, InterpretedFunction), type(_forward_kernel).__name__)
     cases = [((4, 37), 37, torch.float32, 64, 'ragged row, one tile (x and dy loaded once)'),
              ((3, 2, 50), (2, 50), torch.float32, 32, '100 columns in 4 tiles of 32, Chan merge'),
              ((5, 16), 16, torch.bfloat16, 64, 'bfloat16, statistics in float32'),
-             ((10, 24), 24, torch.float32, 8, '10 rows on 4 programs, 3 tiles: partial sums over rows'),
-             ((10, 24), 24, torch.float32, 32, '10 rows on 4 programs, one tile: partial sums over rows'),
+             ((10, 24), 24, torch.float32, 8,
+              '10 rows on 4 programs, 3 tiles: partial sums over rows'),
+             ((10, 24), 24, torch.float32, 32,
+              '10 rows on 4 programs, one tile: partial sums over rows'),
              ((0, 8), 8, torch.float32, 64, 'empty batch')]
     for shape, ns, dtype, block, what in cases:
         ours, ref, tol = run_both(shape, ns, dtype, max_block=block, device=device)
@@ -373,11 +401,12 @@ def _test():
     check_close('no affine (weight and bias None): y, dx', ours, ref, **tol)
     ours, ref, tol = run_both((3, 20), 20, bias=False, max_block=8, device=device)
     check_close('bias=False: y, dx, dγ', ours, ref, **tol)
-    check_raises('bad shapes rejected as in F.layer_norm', ValueError, triton_layer_norm, torch.randn(2, 5), 4,
-                 match='[*, 4]')
+    check_raises('bad shapes rejected as in F.layer_norm', ValueError, triton_layer_norm,
+                 torch.randn(2, 5), 4, match='[*, 4]')
     if device == 'cpu':
-        skipped('large rows (768 to 16384 columns) on a GPU', 'no CUDA device here; tests/test_kernels.py runs '
-                'them when there is one')
+        skipped('large rows (768 to 16384 columns) on a GPU',
+                'no CUDA device here; tests/test_kernels.py runs them when there is one')
+
     else:
         for cols in (768, 4096):
             ours, ref, tol = run_both((64, cols), cols, torch.float16, device=device)
@@ -390,8 +419,19 @@ if __name__ == '__main__':
 
 # ## Sources
 #
-# * Triton, [`python/tutorials/05-layer-norm.py`](https://github.com/triton-lang/triton/blob/545699290b851e70231ee3017481851170f1583d/python/tutorials/05-layer-norm.py#L48-L95) (commit `5456992`): the tutorial's forward kernel and its three loads of $x$; [L132-L194](https://github.com/triton-lang/triton/blob/545699290b851e70231ee3017481851170f1583d/python/tutorials/05-layer-norm.py#L132-L194) its backward kernel with the `Lock`/`Count` spin lock; [L197-L221](https://github.com/triton-lang/triton/blob/545699290b851e70231ee3017481851170f1583d/python/tutorials/05-layer-norm.py#L197-L221) the kernel that sums the partial buffers; [L236-L294](https://github.com/triton-lang/triton/blob/545699290b851e70231ee3017481851170f1583d/python/tutorials/05-layer-norm.py#L236-L294) the wrapper: the 64 KB limit, `GROUP_SIZE_M`, the dtypes of the partial buffers, the launches.
-# * Triton 3.9.0, the installed package: `triton/runtime/jit.py` (`jit` returns an `InterpretedFunction` when `TRITON_INTERPRET` is set, read through `triton/knobs.py`) and `triton/runtime/interpreter.py` (NumPy, the grid run program by program). We read the installed files; `_test()` checks the first point.
-# * OneFlow, [`oneflow/core/cuda/layer_norm.cuh`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L867-L889): the warp, shared-memory and uncached paths our two cases are compared with (described on [the landing page](index.md)).
-# * NVIDIA apex, [`csrc/layer_norm_cuda_kernel.cu`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L848-L894): the two-step $d\gamma$, $d\beta$ with 16 partial rows.
-# * Chan, Golub, LeVeque, the pairwise update of means and sums of squared deviations, used for the tiles: cited and checked on [the numerics page](../numerics/index.md).
+# * Triton, [`python/tutorials/05-layer-norm.py`](https://github.com/triton-lang/triton/blob/545699290b851e70231ee3017481851170f1583d/python/tutorials/05-layer-norm.py#L48-L95)
+#   (commit `5456992`): the tutorial's forward kernel and its three loads of $x$; [L132-L194](https://github.com/triton-lang/triton/blob/545699290b851e70231ee3017481851170f1583d/python/tutorials/05-layer-norm.py#L132-L194)
+#   its backward kernel with the `Lock`/`Count` spin lock; [L197-L221](https://github.com/triton-lang/triton/blob/545699290b851e70231ee3017481851170f1583d/python/tutorials/05-layer-norm.py#L197-L221)
+#   the kernel that sums the partial buffers; [L236-L294](https://github.com/triton-lang/triton/blob/545699290b851e70231ee3017481851170f1583d/python/tutorials/05-layer-norm.py#L236-L294)
+#   the wrapper: the 64 KB limit, `GROUP_SIZE_M`, the dtypes of the partial buffers, the launches.
+# * Triton 3.9.0, the installed package: `triton/runtime/jit.py` (`jit` returns an
+#   `InterpretedFunction` when `TRITON_INTERPRET` is set, read through `triton/knobs.py`) and
+#   `triton/runtime/interpreter.py` (NumPy, the grid run program by program). We read the installed
+#   files; `_test()` checks the first point.
+# * OneFlow, [`oneflow/core/cuda/layer_norm.cuh`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L867-L889):
+#   the warp, shared-memory and uncached paths our two cases are compared with (described on
+#   [the landing page](index.md)).
+# * NVIDIA apex, [`csrc/layer_norm_cuda_kernel.cu`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L848-L894):
+#   the two-step $d\gamma$, $d\beta$ with 16 partial rows.
+# * Chan, Golub, LeVeque, the pairwise update of means and sums of squared deviations, used for the
+#   tiles: cited and checked on [the numerics page](../numerics/index.md).
