@@ -129,6 +129,8 @@ def on_config(config):
             nav.append({meta['section']: sections[meta['section']]})
         sections[meta['section']].append({meta.get('nav', meta['title']): page.as_posix()})
     config['nav'] = nav
+    # The page checks start now and run while MkDocs reads the docs and the pages are parsed
+    start_checks([p for p, _ in page_sources() if p.is_relative_to(PACKAGE)])
     return config
 
 
@@ -195,14 +197,16 @@ def _start_runner(todo: List[Tuple[str, Path]], wait: bool, touch: bool = False)
     return subprocess.Popen(args, cwd=ROOT, env=env)
 
 
-def run_pages(paths: List[Path]) -> Dict[Path, dict]:
+def start_checks(paths: List[Path]):
     """
     ## Run the checks, or take them from the cache
 
     Each page's result lives in `.cache/pages/<module>/<key>/`, its key from
-    [the cache](cache.md). Pages without a result for their current key run, the biggest first,
-    in one runner process (it forks a child per page). Under `mkdocs serve`, pages that have an
-    older result are shown with it, marked out of date, while the runner works in the background.
+    [the cache](cache.md). Pages without a result for their current key run, the slowest first
+    (by their last run), in one runner process that forks a child per page. It starts as early
+    as the build allows (`on_config`), so the pages are parsed and highlighted while it works.
+    Under `mkdocs serve`, pages that have an older result are shown with it, marked out of date,
+    while a runner works in the background.
     """
     keys = {p: page_key(ROOT, p, 'labml_nn_norm', [RUNNER]) for p in paths}
     folders = {p: CACHE / module_name(p) / keys[p] for p in paths}
@@ -211,18 +215,36 @@ def run_pages(paths: List[Path]) -> Dict[Path, dict]:
     if todo and _state['serve']:
         stale = {p: _latest_result(module_name(p)) for p in todo}
         stale = {p: d for p, d in stale.items() if d is not None}
-    blocking = [p for p in todo if p not in stale]
-    background = [p for p in todo if p in stale]
+    blocking = sorted((p for p in todo if p not in stale), key=_last_seconds, reverse=True)
+    background = sorted((p for p in todo if p in stale), key=_last_seconds, reverse=True)
+    _state['blocking'] = None
     if blocking:
-        blocking.sort(key=lambda p: -p.stat().st_size)
-        _start_runner([(module_name(p), folders[p]) for p in blocking], wait=True)
+        jobs = [(module_name(p), folders[p]) for p in blocking]
+        _state['blocking'] = _start_runner(jobs, wait=False)
     running = _state['background']
     if background and (running is None or running.poll() is not None):
-        background.sort(key=lambda p: -p.stat().st_size)
         log.info('re-running the checks of %s in the background',
                  ', '.join(module_name(p) for p in background))
-        _state['background'] = _start_runner([(module_name(p), folders[p]) for p in background],
-                                             wait=False, touch=True)
+        jobs = [(module_name(p), folders[p]) for p in background]
+        _state['background'] = _start_runner(jobs, wait=False, touch=True)
+    _state['pages'] = (paths, folders, stale)
+
+
+def _last_seconds(path: Path) -> Tuple[bool, float]:
+    # How long the page's checks took last time (the runner writes it); pages never run go
+    # first, the longest source first
+    last = _latest_result(module_name(path))
+    seconds = last / 'seconds' if last else None
+    if seconds and seconds.exists():
+        return False, float(seconds.read_text())
+    return True, float(path.stat().st_size)
+
+
+def finish_checks() -> Dict[Path, dict]:
+    # Wait for the checks started by `start_checks()`, then read every page's result
+    if _state.get('blocking') is not None:
+        _state['blocking'].wait()
+    paths, folders, stale = _state['pages']
     results = {}
     for path in paths:
         folder = folders[path] if path not in stale else stale[path]
@@ -255,8 +277,8 @@ def on_files(files, config):
     """
     math = literate.MathCollector()
     sources = list(page_sources())
-    runs = run_pages([p for p, _ in sources if p.is_relative_to(PACKAGE)])
-    #
+    # Parse and highlight every page while the checks run, then wait for them
+    parsed = {}
     for path, page in sources:
         rel = str(path.relative_to(ROOT))
         source = path.read_text(encoding='utf-8')
@@ -264,6 +286,11 @@ def on_files(files, config):
             module = literate.parse(rel, source)
         except literate.GeneratorError as e:
             raise SystemExit(f'Error: {e}') from e
+        parsed[path] = (rel, source, module, literate.highlight(module))
+    runs = finish_checks()
+    #
+    for path, page in sources:
+        rel, source, module, lines = parsed[path]
         run = runs.get(path)
         if run is not None and not run['ok'] and not run['stale']:
             # An error, not a warning: `mkdocs build -q` drops warnings before

@@ -15,6 +15,7 @@ a small page's run time. (It forks before torch has started any threads, so the 
 import importlib
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -47,6 +48,7 @@ def _child(module_name: str, out: Path) -> int:
         target = os.open(out / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(target, fd)
         os.close(target)
+    start = time.perf_counter()
     try:
         run_one(module_name, out)
         code = 0
@@ -55,6 +57,9 @@ def _child(module_name: str, out: Path) -> int:
         code = 1
     sys.stdout.flush()
     sys.stderr.flush()
+    # How long it took, so the next build starts the slowest pages first; `status` last, since
+    # its presence means "finished"
+    (out / 'seconds').write_text(f'{time.perf_counter() - start:.2f}')
     (out / 'status').write_text(str(code))
     return code
 
