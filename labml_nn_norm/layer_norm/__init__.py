@@ -1,7 +1,8 @@
 r"""
 ---
 title: Layer Normalization
-summary: LayerNorm from scratch, a drop-in for torch.nn.LayerNorm, with every argument explained and checked against PyTorch.
+summary: LayerNorm from scratch, a drop-in for torch.nn.LayerNorm, with every argument explained
+  and checked against PyTorch.
 section: Layer Normalization
 order: 1
 nav: LayerNorm from scratch
@@ -74,7 +75,8 @@ $\mu$ from a running (Welford) update in `float32`, $m_k = m_{k-1} + (x_k - m_{k
 these twelve numbers that lands one `float32` step below 3, on $3 - 2^{-22} = 2.9999998$
 (`welford_mean` below reproduces it). Then
 
-* $(x - \mu)\cdot\frac{1}{\sigma} = 2^{-22} \cdot 0.57735 = 1.3765 \cdot 10^{-7}$ (what PyTorch 2.13 prints);
+* $(x - \mu)\cdot\frac{1}{\sigma} = 2^{-22} \cdot 0.57735 = 1.3765 \cdot 10^{-7}$
+  (what PyTorch 2.13 prints);
 * $x\cdot\frac{1}{\sigma} + \big(-\mu\cdot\frac{1}{\sigma}\big)$, the form of
   [PyTorch's older CPU kernel](https://github.com/pytorch/pytorch/blob/0354b60c4e0ee0cb32307500f92bb03e8d0ed344/aten/src/ATen/native/cpu/layer_norm_kernel.cpp#L47-L52),
   is the difference of two `float32` numbers near $1.732$, one step apart:
@@ -140,15 +142,17 @@ def normalized_shape_tuple(normalized_shape: _shape_t) -> Tuple[int, ...]:
     if isinstance(normalized_shape, numbers.Integral) and not isinstance(normalized_shape, bool):
         normalized_shape = (normalized_shape,)
     if not isinstance(normalized_shape, (list, tuple, torch.Size)):
-        raise TypeError(f'normalized_shape must be an int, a list or tuple of ints, or a torch.Size; '
-                        f'got {type(normalized_shape).__name__}')
+        raise TypeError(f'normalized_shape must be an int, a list or tuple of ints, '
+                        f'or a torch.Size; got {type(normalized_shape).__name__}')
     #
-    if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in normalized_shape):
+    if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool)
+               for d in normalized_shape):
         raise TypeError(f'normalized_shape must contain only ints, got {list(normalized_shape)}')
     if len(normalized_shape) == 0:
         raise ValueError('normalized_shape must name at least one dimension, got an empty shape []')
     if any(d < 0 for d in normalized_shape):
-        raise ValueError(f'normalized_shape must not have negative sizes, got {list(normalized_shape)}')
+        raise ValueError(f'normalized_shape must not have negative sizes, '
+                         f'got {list(normalized_shape)}')
     return tuple(int(d) for d in normalized_shape)
 
 
@@ -163,7 +167,8 @@ def check_normalized_shape(input: torch.Tensor, shape: Tuple[int, ...],
     """
     if input.dim() < len(shape) or tuple(input.shape[input.dim() - len(shape):]) != shape:
         raise ValueError(f'Given normalized_shape={list(shape)}, expected input with shape '
-                         f'[*, {", ".join(map(str, shape))}], but got input of size {list(input.shape)}')
+                         f'[*, {", ".join(map(str, shape))}], '
+                         f'but got input of size {list(input.shape)}')
     for name, t in (('weight', weight), ('bias', bias)):
         if t is not None and tuple(t.shape) != shape:
             raise ValueError(f'Expected {name} of shape {list(shape)} (normalized_shape), '
@@ -194,10 +199,11 @@ def layer_norm(input: torch.Tensor, normalized_shape: _shape_t,
     dims = tuple(range(-len(shape), 0))
     #
     # Half-precision inputs (`float16`, `bfloat16`) get their statistics computed in
-    # `float32` (`statistics_dtype()` above), as PyTorch's kernels do (the CPU moments in `opmath_t`, which is `float` for
-    # both; the CUDA kernel in its accumulate type). In half precision, $x^2$ overflows
-    # `float16` above 256 ($256^2 = 65536 >$ 65504, its largest number), and `bfloat16` keeps
-    # 8 significant bits, so $256 + 1$ rounds back to $256$: a running sum of ones stops at 256.
+    # `float32` (`statistics_dtype()` above), as PyTorch's kernels do (the CPU moments in
+    # `opmath_t`, which is `float` for both; the CUDA kernel in its accumulate type). In half
+    # precision, $x^2$ overflows `float16` above 256 ($256^2 = 65536 >$ 65504, its largest
+    # number), and `bfloat16` keeps 8 significant bits, so $256 + 1$ rounds back to $256$: a
+    # running sum of ones stops at 256.
     # The output is cast back to the input's dtype at the very end.
     dtype = statistics_dtype(input.dtype)
     x = input.to(dtype)
@@ -243,8 +249,8 @@ class LayerNorm(nn.Module):
 
     __constants__ = ['normalized_shape', 'eps', 'elementwise_affine']
 
-    def __init__(self, normalized_shape: _shape_t, eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, device=None, dtype=None):
+    def __init__(self, normalized_shape: _shape_t, eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True, device=None, dtype=None):
         super().__init__()
         self.normalized_shape = normalized_shape_tuple(normalized_shape)
         self.eps = eps
@@ -252,10 +258,11 @@ class LayerNorm(nn.Module):
         #
         # $\gamma$ and $\beta$, one per normalized element. Without affine (or without bias)
         # the attribute still exists and is `None`, as in PyTorch.
+        factory = {'device': device, 'dtype': dtype}
         if elementwise_affine:
-            self.weight = nn.Parameter(torch.empty(self.normalized_shape, device=device, dtype=dtype))
+            self.weight = nn.Parameter(torch.empty(self.normalized_shape, **factory))
             if bias:
-                self.bias = nn.Parameter(torch.empty(self.normalized_shape, device=device, dtype=dtype))
+                self.bias = nn.Parameter(torch.empty(self.normalized_shape, **factory))
             else:
                 self.register_parameter('bias', None)
         else:
@@ -315,21 +322,23 @@ def welford_mean(x: torch.Tensor) -> torch.Tensor:
     return m
 
 
-def _test():
-    """
-    ## Checks against PyTorch
-    """
-    import numpy as np
-    import torch.nn.functional as F
-    from labml_nn_norm._check import (check, check_close, check_raises, note, run_side_by_side,
-                                      section, skipped)
+def _worked_example() -> torch.Tensor:
+    # The $3 \times 4$ example of the text, in `float32`
+    return torch.tensor([[1, 2, 4, 1], [6, 3, 2, 4], [2, 4, 6, 1]]).float()
 
-    torch.manual_seed(0)
-    #
-    # The worked example: each row normalized on its own, then all twelve numbers together.
-    # The expected numbers are the ones printed in the posts this page started from (4 decimals).
+
+def _check_worked_examples():
+    r"""
+    ## Worked examples
+
+    Each row normalized on its own, then all twelve numbers together. The expected numbers are
+    the ones printed in the posts this page started from (4 decimals). Then the hand computation
+    for a `(2, 3, 4, 5)` input: biased variance, $\epsilon$ inside the root.
+    """
+    from labml_nn_norm._check import check, check_close, section
+
     section('Worked examples')
-    a = torch.tensor([[1, 2, 4, 1], [6, 3, 2, 4], [2, 4, 6, 1]]).float()
+    a = _worked_example()
     check_close('normalized_shape=4', LayerNorm(4)(a).detach(), torch.tensor(
         [[-0.8165, 0.0000, 1.6330, -0.8165],
          [1.5213, -0.5071, -1.1832, 0.1690],
@@ -341,7 +350,7 @@ def _test():
     check('normalized_shape=[3, 4]: mean 3, biased variance 3',
           a.mean().item() == 3 and a.var(unbiased=False).item() == 3)
     #
-    # The hand computation for a `(2, 3, 4, 5)` input: biased variance, $\epsilon$ inside the root
+    # The hand computation: normalize over the last dimension, then over the last two
     x = torch.rand(2, 3, 4, 5)
     by_hand = (x - x.mean(3, keepdim=True)) / (x.var(3, keepdim=True, unbiased=False) + 1e-5).sqrt()
     check_close('(2, 3, 4, 5), normalized_shape=5 vs by hand', LayerNorm(5)(x).detach(), by_hand)
@@ -350,10 +359,19 @@ def _test():
                (flat.var(2, keepdim=True, unbiased=False) + 1e-5).sqrt()).reshape(2, 3, 4, 5)
     check_close('(2, 3, 4, 5), normalized_shape=[4, 5] vs by hand', LayerNorm([4, 5])(x).detach(),
                 by_hand)
-    #
-    # The zero that is not printed as zero: $x_{1,1} = 3 = \mu$. Our mean is exactly 3;
-    # PyTorch's is the `float32` Welford mean, one step ($2^{-22}$) below 3.
+
+
+def _check_printed_zero():
+    r"""
+    ## The zero that is not printed as zero
+
+    $x_{1,1} = 3 = \mu$. Our mean is exactly 3; PyTorch's is the `float32` Welford mean, one step
+    ($2^{-22}$) below 3.
+    """
+    from labml_nn_norm._check import check, section, skipped
+
     section('Why a zero prints as 1.1921e-07')
+    a = _worked_example()
     ours = LayerNorm([3, 4])(a)[1, 1].item()
     check('ours: exactly 0 (our mean is exactly 3)', ours == 0.0, f'{ours}')
     # The running mean in `float32`, and $1/\sigma$ as `float32` computes it
@@ -374,12 +392,21 @@ def _test():
         check('nn.LayerNorm([3, 4]): same mean and rstd, prints (x - mu) * rstd = 1.3765e-07',
               y_pt[1, 1].item() == centred_first, f'{y_pt[1, 1].item():.4e}')
     else:
-        skipped('PyTorch prints 1.3765e-07', f'on this CPU ({torch.backends.cpu.get_cpu_capability()}) '
+        cpu = torch.backends.cpu.get_cpu_capability()
+        skipped('PyTorch prints 1.3765e-07', f'on this CPU ({cpu}) '
                 f'its mean is {mean_pt.item():.9f} and it prints {y_pt[1, 1].item():.4e}')
-    #
-    # Random, shifted inputs of several shapes and every flag: outputs and gradients of the input,
-    # `weight` and `bias` against `torch.nn.LayerNorm` with the same (random) parameters, at
-    # `assert_close`'s default tolerances for `float32`.
+
+
+def _check_against_torch():
+    """
+    ## Against `torch.nn.LayerNorm`
+
+    Random, shifted inputs of several shapes and every flag: outputs and gradients of the input,
+    `weight` and `bias` against `torch.nn.LayerNorm` with the same (random) parameters, at
+    `assert_close`'s default tolerances for `float32`.
+    """
+    from labml_nn_norm._check import check_close, run_side_by_side, section
+
     section('Against torch.nn.LayerNorm: outputs and gradients (float32, to within rounding)')
     cases = [((4, 16), 16), ((2, 7, 32), 32), ((2, 3, 4, 5), (4, 5)),
              ((3, 2, 3, 4), torch.Size([2, 3, 4])), ((0, 8), 8), ((5,), [5])]
@@ -395,11 +422,23 @@ def _test():
             ours.load_state_dict(ref.state_dict())
             y, y_ref = run_side_by_side(ours, ref, torch.randn(shape) * 3 + 50)
         check_close(f'input {tuple(shape)}, normalized_shape={ns}, all flags', y, y_ref)
-    #
-    # The functional form in float64, and half precision: statistics in `float32`, output in the
-    # input's dtype. On these inputs the half-precision outputs are bitwise PyTorch's.
+
+
+def _check_dtypes():
+    """
+    ## `float64` and half precision
+
+    The functional form in `float64`, and half precision: statistics in `float32`, output in the
+    input's dtype. On these inputs the half-precision outputs are bitwise PyTorch's.
+    """
+    import torch.nn.functional as F
+
+    from labml_nn_norm._check import check, check_close, section
+
+    section('float64 and half precision')
     x = torch.randn(3, 2, 3, 4, dtype=torch.float64) * 3 + 50
-    check_close('layer_norm == F.layer_norm, float64', layer_norm(x, (3, 4)), F.layer_norm(x, (3, 4)))
+    check_close('layer_norm == F.layer_norm, float64', layer_norm(x, (3, 4)),
+                F.layer_norm(x, (3, 4)))
     for dtype in (torch.float16, torch.bfloat16):
         x = (torch.randn(8, 64) + 3).to(dtype)
         w, b = torch.randn(64, dtype=dtype), torch.randn(64, dtype=dtype)
@@ -408,22 +447,40 @@ def _test():
         check(f'{dtype}: bitwise equal to F.layer_norm on this input',
               torch.equal(y, F.layer_norm(x, (64,), w, b)))
     # Why not compute the statistics in half precision: the two numbers quoted in `layer_norm`
-    check('float16: 256^2 overflows to inf', torch.tensor(256., dtype=torch.float16).square().isinf().item())
+    check('float16: 256^2 overflows to inf',
+          torch.tensor(256., dtype=torch.float16).square().isinf().item())
     check('bfloat16: 256 + 1 rounds to 256',
           (torch.tensor(256., dtype=torch.bfloat16) + 1).item() == 256)
-    #
-    # A `state_dict` loads both ways, and the printed module reads like PyTorch's
+
+
+def _check_drop_in():
+    """
+    ## Drop-in
+
+    A `state_dict` loads both ways, and the printed module reads like PyTorch's.
+    """
+    from labml_nn_norm._check import check, section
+
     section('Drop-in')
     ours, ref = LayerNorm([4, 5], bias=False), nn.LayerNorm([4, 5], bias=False)
     ref.load_state_dict(ours.state_dict())
     ours.load_state_dict(nn.LayerNorm([4, 5], bias=False).state_dict())
-    check('state_dict loads both ways, bias=False -> bias is None', ours.bias is None and ref.bias is None)
+    check('state_dict loads both ways, bias=False -> bias is None',
+          ours.bias is None and ref.bias is None)
     check('repr matches torch', repr(ours) == repr(ref), repr(ours))
     ours.eval()
     x = torch.randn(3, 4, 5)
     check('eval() changes nothing (no running statistics)', torch.equal(ours(x), ours.train()(x)))
-    #
-    # `normalized_shape=(T, C)` against the per-token `C`, on one sequence of $T$ tokens
+
+
+def _check_per_token():
+    r"""
+    ## `normalized_shape=(T, C)` against the per-token `C`
+
+    On one sequence of $T$ tokens: tokens mix, padding leaks in, and position $t$ sees the future.
+    """
+    from labml_nn_norm._check import check, section
+
     section('LayerNorm((T, C)) vs per-token LayerNorm(C)')
     T, C, P = 6, 8, 3  # tokens, channels, padding tokens
     x = torch.randn(T, C, dtype=torch.float64) * 2 + 1
@@ -437,7 +494,8 @@ def _test():
     padded = torch.cat([x, torch.zeros(P, C, dtype=x.dtype)])
     check('(T, C) -> (T + P, C): padding changes the real tokens\' outputs',
           (LayerNorm((T + P, C)).double()(padded)[:T] - per_seq(x)).abs().max().item() > 1e-2)
-    check('C: padding leaves them bitwise unchanged', torch.equal(per_token(padded)[:T], per_token(x)))
+    check('C: padding leaves them bitwise unchanged',
+          torch.equal(per_token(padded)[:T], per_token(x)))
     # The gradient of (a random projection of) token $t$'s output with respect to every input token
     t = 2
     proj = torch.randn(C, dtype=x.dtype)
@@ -451,14 +509,24 @@ def _test():
         else:
             check(f'{name}: output at t={t} depends on tokens after t (sees the future)',
                   future > 1e-3, f'max |grad| on future tokens = {future:.2e}')
-    #
-    # Ba et al. §5.1: a `Linear` layer followed by LayerNorm, in float64. The scalings need
-    # $\epsilon = 0$ to be exact; the re-centring holds with any $\epsilon$.
+
+
+def _check_invariances():
+    r"""
+    ## The invariances of Ba et al. §5.1
+
+    A `Linear` layer followed by LayerNorm, in `float64`. The scalings need $\epsilon = 0$ to be
+    exact; the re-centring holds with any $\epsilon$.
+    """
+    from labml_nn_norm._check import check, check_close, section
+
     section('Invariances of Linear -> LayerNorm (Ba et al. 2016, §5.1)')
     lin_in, lin_out = 10, 16
-    W, bias = torch.randn(lin_out, lin_in, dtype=torch.float64), torch.randn(lin_out, dtype=torch.float64)
+    W = torch.randn(lin_out, lin_in, dtype=torch.float64)
+    bias = torch.randn(lin_out, dtype=torch.float64)
     x = torch.randn(5, lin_in, dtype=torch.float64)
-    gamma, beta = torch.randn(lin_out, dtype=torch.float64), torch.randn(lin_out, dtype=torch.float64)
+    gamma = torch.randn(lin_out, dtype=torch.float64)
+    beta = torch.randn(lin_out, dtype=torch.float64)
 
     def lin_ln(W_, b_, x_, eps=0.0):
         return layer_norm(x_ @ W_.T + b_, lin_out, gamma, beta, eps)
@@ -478,9 +546,20 @@ def _test():
     changed = (lin_ln(W_one_row, bias, x) - base).abs().max().item()
     check('NOT invariant: one weight vector (one row of W) scaled by 3', changed > 0.1,
           f'max change of the output {changed:.2f}')
-    #
-    # The trap: the one-pass variance on `float32` rows with mean $10^4$ goes wrong, often NaN
-    # after the square root, while the two-pass form used above stays accurate.
+
+
+def _check_one_pass_variance():
+    r"""
+    ## The trap, measured
+
+    The one-pass variance on `float32` rows with mean $10^4$ goes wrong, often NaN after the
+    square root, while the two-pass form used above stays accurate.
+    """
+    import numpy as np
+    import torch.nn.functional as F
+
+    from labml_nn_norm._check import check, note, section
+
     section('Variance: one pass vs two passes, float32 rows with mean 1e4')
     check('float32 numbers near 1e8 are 8 apart', np.spacing(np.float32(1e8)) == 8)
     x = torch.randn(64, 256, dtype=torch.float64) + 1e4
@@ -507,25 +586,68 @@ def _test():
           f'ours {ours_err:.1e}, PyTorch {torch_err:.1e}')
     note('for comparison, the shortcut\'s rows that are not NaN',
          f'max error {(y_short.double() - reference).nan_to_num(0).abs().max().item():.1e}')
-    #
-    # Bad input gets a clear error that names what was expected and what came
+
+
+def _check_errors():
+    """
+    ## Errors
+
+    Bad input gets a clear error that names what was expected and what came.
+    """
+    from labml_nn_norm._check import check_raises, section
+
     section('Errors')
     check_raises('input does not end in normalized_shape', ValueError, layer_norm,
                  torch.randn(3, 5), [4], match='[*, 4]')
     check_raises('empty normalized_shape', ValueError, LayerNorm, [], match='empty')
-    check_raises('weight of the wrong shape', ValueError, layer_norm, torch.randn(3, 4), 4, torch.ones(5),
-                 match='weight of shape [5]')
+    check_raises('weight of the wrong shape', ValueError, layer_norm,
+                 torch.randn(3, 4), 4, torch.ones(5), match='weight of shape [5]')
     check_raises('normalized_shape of the wrong type', TypeError, LayerNorm, 4.0, match='float')
+
+
+def _test():
+    """
+    ## Checks against PyTorch
+    """
+    torch.manual_seed(0)
+    _check_worked_examples()
+    _check_printed_zero()
+    _check_against_torch()
+    _check_dtypes()
+    _check_drop_in()
+    _check_per_token()
+    _check_invariances()
+    _check_one_pass_variance()
+    _check_errors()
 
 
 # ## Sources
 #
-# * Ba, Kiros, Hinton, [Layer Normalization](https://arxiv.org/abs/1607.06450), 2016: §3 (the definition: statistics over the summed inputs of one layer for one training case), §5.1 (invariances: the whole weight matrix re-scaled and re-centred, $W' = \delta W + \mathbf{1}\gamma^\top$, a single training case re-scaled; not one weight vector re-scaled, unlike batch and weight normalization), summarised in Table 1; `_test()` asserts each.
-# * PyTorch 2.13.0, [`torch/nn/modules/normalization.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/normalization.py#L188-L235): `LayerNorm`'s arguments, their order and defaults (`eps=1e-5`, `elementwise_affine=True`, `bias=True`), `weight`/`bias` as `None` when absent, initialization to ones and zeros, `extra_repr`; the docstring above it ([L120-L121](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/normalization.py#L120-L121)) says the variance is the biased one.
-# * PyTorch 2.13.0, [`torch/nn/functional.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L2966-L2989): `F.layer_norm` calls `torch.layer_norm`.
-# * PyTorch 2.13.0, [`torch/testing/_comparison.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/testing/_comparison.py#L83-L91): the default tolerances of `assert_close` quoted above.
-# * PyTorch 2.13.0, [`aten/src/ATen/native/cpu/moments_utils.h`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/aten/src/ATen/native/cpu/moments_utils.h#L174-L180): the scalar Welford update of the CPU moments, computed in `opmath_t` (`float` for `float16`/`bfloat16`). Read in the header shipped with the wheel; its line numbers there are one higher (the wheel adds a guard line at the top).
-# * PyTorch, [`aten/src/ATen/native/cpu/layer_norm_kernel.cpp` at a 2019 commit](https://github.com/pytorch/pytorch/blob/0354b60c4e0ee0cb32307500f92bb03e8d0ed344/aten/src/ATen/native/cpu/layer_norm_kernel.cpp#L41-L52): the older CPU kernel, with the one-pass variance $\mathbb{E}[x^2] - \mathbb{E}[x]^2$ clamped at 0 and the output as $x \cdot r + (-\mu r)$.
-# * labml.ai, [`labml_nn/normalization/layer_norm/__init__.py`](https://github.com/labmlai/annotated_deep_learning_paper_implementations/blob/56a460a243676fd04d73e386679ddc6b7a508fce/labml_nn/normalization/layer_norm/__init__.py#L109-L114): the implementation this project started from, with the one-pass variance.
-# * pytorch/pytorch issue 108048 (2023): a maintainer calls `LayerNorm`'s `bias` argument "a new feature introduced in 2.1".
-# * The blog posts this page started from (in the project's `shared/seeds/`, in Chinese): the worked examples and the printed `1.1921e-07`; the description of LayerNorm over `[seq_len, emb_dim]`.
+# * Ba, Kiros, Hinton, [Layer Normalization](https://arxiv.org/abs/1607.06450), 2016: §3 (the
+#   definition: statistics over the summed inputs of one layer for one training case), §5.1
+#   (invariances: the whole weight matrix re-scaled and re-centred,
+#   $W' = \delta W + \mathbf{1}\gamma^\top$, a single training case re-scaled; not one weight vector
+#   re-scaled, unlike batch and weight normalization), summarised in Table 1; `_test()` asserts
+#   each.
+# * PyTorch 2.13.0, [`torch/nn/modules/normalization.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/normalization.py#L188-L235):
+#   `LayerNorm`'s arguments, their order and defaults (`eps=1e-5`, `elementwise_affine=True`,
+#   `bias=True`), `weight`/`bias` as `None` when absent, initialization to ones and zeros,
+#   `extra_repr`; the docstring above it ([L120-L121](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/normalization.py#L120-L121))
+#   says the variance is the biased one.
+# * PyTorch 2.13.0, [`torch/nn/functional.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L2966-L2989):
+#   `F.layer_norm` calls `torch.layer_norm`.
+# * PyTorch 2.13.0, [`torch/testing/_comparison.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/testing/_comparison.py#L83-L91):
+#   the default tolerances of `assert_close` quoted above.
+# * PyTorch 2.13.0, [`aten/src/ATen/native/cpu/moments_utils.h`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/aten/src/ATen/native/cpu/moments_utils.h#L174-L180):
+#   the scalar Welford update of the CPU moments, computed in `opmath_t` (`float` for
+#   `float16`/`bfloat16`). Read in the header shipped with the wheel; its line numbers there are one
+#   higher (the wheel adds a guard line at the top).
+# * PyTorch, [`aten/src/ATen/native/cpu/layer_norm_kernel.cpp` at a 2019 commit](https://github.com/pytorch/pytorch/blob/0354b60c4e0ee0cb32307500f92bb03e8d0ed344/aten/src/ATen/native/cpu/layer_norm_kernel.cpp#L41-L52):
+#   the older CPU kernel, with the one-pass variance $\mathbb{E}[x^2] - \mathbb{E}[x]^2$ clamped at
+#   0 and the output as $x \cdot r + (-\mu r)$.
+# * labml.ai, [`labml_nn/normalization/layer_norm/__init__.py`](https://github.com/labmlai/annotated_deep_learning_paper_implementations/blob/56a460a243676fd04d73e386679ddc6b7a508fce/labml_nn/normalization/layer_norm/__init__.py#L109-L114):
+#   the implementation this project started from, with the one-pass variance.
+# * pytorch/pytorch issue 108048 (2023): a maintainer calls `LayerNorm`'s `bias` argument "a new
+#   feature introduced in 2.1".
+# * The blog posts this page started from (in the project's `shared/seeds/`, in Chinese): the worked
+#   examples and the printed `1.1921e-07`; the description of LayerNorm over `[seq_len, emb_dim]`.
