@@ -1,7 +1,8 @@
 r"""
 ---
 title: The backward pass of LayerNorm
-summary: The gradients of LayerNorm derived step by step, written as a torch.autograd.Function that saves only the input and two numbers per row, checked with gradcheck.
+summary: The gradients of LayerNorm derived step by step, written as a torch.autograd.Function
+  that saves only the input and two numbers per row, checked with gradcheck.
 section: Layer Normalization
 order: 2
 nav: The backward pass
@@ -27,8 +28,8 @@ For one row of $H$ normalized elements (the product of `normalized_shape`), with
 
 $$\hat{x}_i = \frac{x_i - \mu}{\sigma} \qquad y_i = \gamma_i \hat{x}_i + \beta_i$$
 
-The upstream gradient is $dy_i = \partial L / \partial y_i$. Write $g_i = \gamma_i\,dy_i$, the gradient
-with respect to $\hat{x}_i$.
+The upstream gradient is $dy_i = \partial L / \partial y_i$. Write $g_i = \gamma_i\,dy_i$, the
+gradient with respect to $\hat{x}_i$.
 
 ### The parameters
 
@@ -42,7 +43,8 @@ $$\frac{\partial L}{\partial \gamma_i} = \sum_r dy_{r,i}\,\hat{x}_{r,i} \qquad
 $x_j$ reaches $\hat{x}_i$ three ways: directly, through $\mu$ and through $\sigma$. The pieces are
 
 $$\frac{\partial \mu}{\partial x_j} = \frac{1}{H} \qquad
-\frac{\partial \sigma}{\partial x_j} = \frac{1}{2\sigma}\cdot\frac{2}{H}\sum_k (x_k - \mu)\Big(\delta_{kj} - \frac{1}{H}\Big)
+\frac{\partial \sigma}{\partial x_j}
+= \frac{1}{2\sigma}\cdot\frac{2}{H}\sum_k (x_k - \mu)\Big(\delta_{kj} - \frac{1}{H}\Big)
 = \frac{x_j - \mu}{H\sigma} = \frac{\hat{x}_j}{H}$$
 
 (the $\frac{1}{H}$ term vanishes because deviations from the mean sum to zero). Then
@@ -54,20 +56,24 @@ $$\frac{\partial \hat{x}_i}{\partial x_j} = \frac{1}{\sigma}\Big(\delta_{ij} - \
 and the chain rule $dx_j = \sum_i g_i\,\partial \hat{x}_i / \partial x_j$ gives the compact form
 
 $$dx_j = \frac{1}{\sigma}\Big(g_j - \overline{g} - \hat{x}_j\,\overline{g\hat{x}}\Big)
-\qquad \overline{g} = \frac{1}{H}\sum_i g_i \qquad \overline{g\hat{x}} = \frac{1}{H}\sum_i g_i \hat{x}_i$$
+\qquad \overline{g} = \frac{1}{H}\sum_i g_i
+\qquad \overline{g\hat{x}} = \frac{1}{H}\sum_i g_i \hat{x}_i$$
 
 Two row reductions, $\overline{g}$ and $\overline{g\hat{x}}$, and one elementwise pass: the backward
 kernel has the same shape as the forward one.
 
 ### Two facts the formula shows
 
-* **$\sum_j dx_j = 0$.** Sum the bracket: $\sum_j g_j - H\overline{g} - \overline{g\hat{x}}\sum_j \hat{x}_j
-  = 0 - 0$, since $\sum_j \hat{x}_j = 0$. Adding a constant to a row does not change its output
-  (the mean absorbs it), so the loss cannot depend on that direction.
-* **$dx \perp \hat{x}$.** $\sum_j \hat{x}_j dx_j \propto \sum_j g_j\hat{x}_j - \overline{g}\sum_j \hat{x}_j
-  - \overline{g\hat{x}}\sum_j \hat{x}_j^2 = H\overline{g\hat{x}} - 0 - \overline{g\hat{x}}\cdot H = 0$
-  (using $\sum_j \hat{x}_j^2 = H\,\mathrm{Var}[x]/\sigma^2 \approx H$, exact as $\epsilon \to 0$). Scaling a row
-  does not change its output either, so the gradient has no component along the row's own direction.
+* **$\sum_j dx_j = 0$.** Sum the bracket:
+  $\sum_j g_j - H\overline{g} - \overline{g\hat{x}}\sum_j \hat{x}_j = 0 - 0$, since
+  $\sum_j \hat{x}_j = 0$. Adding a constant to a row does not change its output (the mean
+  absorbs it), so the loss cannot depend on that direction.
+* **$dx \perp \hat{x}$.**
+  $\sum_j \hat{x}_j dx_j \propto \sum_j g_j\hat{x}_j - \overline{g}\sum_j \hat{x}_j -
+  \overline{g\hat{x}}\sum_j \hat{x}_j^2 = H\overline{g\hat{x}} - 0 - \overline{g\hat{x}}\cdot H = 0$
+  (using $\sum_j \hat{x}_j^2 = H\,\mathrm{Var}[x]/\sigma^2 \approx H$, exact as
+  $\epsilon \to 0$). Scaling a row does not change its output either, so the gradient has no
+  component along the row's own direction.
 """
 
 import math
@@ -75,8 +81,12 @@ from typing import Optional
 
 import torch
 
-from labml_nn_norm.layer_norm import (_shape_t, check_normalized_shape, normalized_shape_tuple,
-                                      statistics_dtype)
+from labml_nn_norm.layer_norm import (
+    _shape_t,
+    check_normalized_shape,
+    normalized_shape_tuple,
+    statistics_dtype,
+)
 
 
 class LayerNormFunction(torch.autograd.Function):
@@ -139,22 +149,28 @@ class LayerNormFunction(torch.autograd.Function):
         g = dy * weight.reshape(H).to(compute_dtype) if weight is not None else dy
         dx = dweight = dbias = None
         if ctx.needs_input_grad[0]:
-            # $dx = \frac{1}{\sigma}\big(g - \overline{g} - \hat{x}\,\overline{g\hat{x}}\big)$: two row means
-            dx = rstd * (g - g.mean(-1, keepdim=True) - x_hat * (g * x_hat).mean(-1, keepdim=True))
+            # $dx = \frac{1}{\sigma}\big(g - \overline{g} - \hat{x}\,\overline{g\hat{x}}\big)$:
+            # two row means
+            g_mean = g.mean(-1, keepdim=True)
+            g_x_hat_mean = (g * x_hat).mean(-1, keepdim=True)
+            dx = rstd * (g - g_mean - x_hat * g_x_hat_mean)
             dx = dx.reshape(x.shape).to(x.dtype)
         #
-        # $\partial L / \partial \gamma = \sum_r dy \cdot \hat{x}$ and $\partial L / \partial \beta = \sum_r dy$,
-        # summed over the rows, in the parameters' shape and dtype
+        # $\partial L / \partial \gamma = \sum_r dy \cdot \hat{x}$ and
+        # $\partial L / \partial \beta = \sum_r dy$, summed over the rows, in the parameters'
+        # shape and dtype
         if weight is not None and ctx.needs_input_grad[2]:
             dweight = (dy * x_hat).sum(0).reshape(ctx.normalized_shape).to(weight.dtype)
         if ctx.has_bias and ctx.needs_input_grad[3]:
-            dbias = dy.sum(0).reshape(ctx.normalized_shape).to(weight.dtype if weight is not None else x.dtype)
+            param_dtype = weight.dtype if weight is not None else x.dtype
+            dbias = dy.sum(0).reshape(ctx.normalized_shape).to(param_dtype)
         # No gradients for `normalized_shape` and `eps`
         return dx, None, dweight, dbias, None
 
 
 def _clamp_by_magnitude(gamma: torch.Tensor, eps: float) -> torch.Tensor:
-    # apex's rule: a $\gamma_i$ with $|\gamma_i| < \epsilon$ becomes $\pm\epsilon$ (its sign, $+$ for 0)
+    # apex's rule: a $\gamma_i$ with $|\gamma_i| < \epsilon$ becomes $\pm\epsilon$ (its sign,
+    # $+$ for 0)
     floor = torch.where(gamma >= 0, torch.full_like(gamma, eps), torch.full_like(gamma, -eps))
     return torch.where(gamma.abs() < eps, floor, gamma)
 
@@ -168,7 +184,8 @@ class LayerNormFromOutputFunction(torch.autograd.Function):
     ([`fused_layer_norm.py`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/normalization/fused_layer_norm.py#L53-L56)),
     and its backward kernel recovers $\hat{x} = (y - \beta)/\gamma$
     ([`layer_norm_cuda_kernel.cu`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L414-L416),
-    and [L760-L761](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L760-L761) for $dx$).
+    and [L760-L761](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L760-L761)
+    for $dx$).
     The row sum $\sum_i g_i\hat{x}_i$ needs no division: it is $\sum_i dy_i\,(y_i - \beta_i)$
     ([L630](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L630)).
     This function does the same, in PyTorch.
@@ -217,7 +234,8 @@ class LayerNormFromOutputFunction(torch.autograd.Function):
         if bias is not None:
             y_minus_beta = y_minus_beta - bias.reshape(H).to(cd)
         dy = dy.reshape(-1, H).to(cd)
-        # $\hat{x} = (y - \beta)/\gamma$, with apex's clamp; without `weight`, $y - \beta$ is $\hat{x}$
+        # $\hat{x} = (y - \beta)/\gamma$, with apex's clamp; without `weight`, $y - \beta$ is
+        # $\hat{x}$
         if weight is not None:
             gamma = weight.reshape(H).to(cd)
             x_hat = y_minus_beta / _clamp_by_magnitude(gamma, ctx.eps)
@@ -236,7 +254,8 @@ class LayerNormFromOutputFunction(torch.autograd.Function):
         return dx, None, dweight, dbias, None
 
 
-def layer_norm_manual(input: torch.Tensor, normalized_shape: _shape_t, weight: Optional[torch.Tensor] = None,
+def layer_norm_manual(input: torch.Tensor, normalized_shape: _shape_t,
+                      weight: Optional[torch.Tensor] = None,
                       bias: Optional[torch.Tensor] = None, eps: float = 1e-5,
                       memory_efficient: bool = False) -> torch.Tensor:
     """
@@ -274,15 +293,14 @@ def saved_bytes(fn, *args, distinct: bool = False) -> int:
     return total
 
 
-def _test():
+def _check_gradcheck():
     """
-    ## Checks
-    """
-    import torch.nn.functional as F
-    from labml_nn_norm._check import check, check_close, check_raises, note, section
-    from labml_nn_norm.layer_norm import layer_norm
+    ## `gradcheck`
 
-    torch.manual_seed(0)
+    In `float64`, numerical against analytical gradients, for every combination of flags.
+    """
+    from labml_nn_norm._check import check, section
+
     section('gradcheck (float64): numerical vs analytical gradients')
     for shape, ns in (((3, 5), (5,)), ((2, 3, 4), (3, 4)), ((2, 2, 3, 4), (2, 3, 4))):
         passed = []
@@ -300,21 +318,34 @@ def _test():
             passed.append(torch.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-5,
                                                    raise_exception=False))
         check(f'input {shape}, normalized_shape={ns}: affine, no bias, no affine', all(passed))
-    #
+
+
+def _check_against_torch():
+    r"""
+    ## Same gradients as `F.layer_norm`
+
+    In `float32` to within rounding. In `bfloat16` both round the gradients to 8 significant bits
+    (and sum $d\gamma$ over 28 rows), so we compare each with `float64` arithmetic on the same
+    `bfloat16` numbers: ours must be as close as PyTorch's.
+    """
+    import torch.nn.functional as F
+
+    from labml_nn_norm._check import check, check_close, section
+
     section('Same gradients as F.layer_norm')
     x = torch.randn(4, 7, 32) * 3 + 20
     w, b = torch.randn(32), torch.randn(32)
     ours = [t.clone().requires_grad_() for t in (x, w, b)]
     ref = [t.clone().requires_grad_() for t in (x, w, b)]
-    y, y_ref = layer_norm_manual(ours[0], 32, ours[1], ours[2]), F.layer_norm(ref[0], (32,), ref[1], ref[2])
+    y = layer_norm_manual(ours[0], 32, ours[1], ours[2])
+    y_ref = F.layer_norm(ref[0], (32,), ref[1], ref[2])
     dy = torch.randn_like(y)
     y.backward(dy)
     y_ref.backward(dy)
     check_close('float32: output', y, y_ref)
     check_close('float32: dx, dγ, dβ', [t.grad for t in ours], [t.grad for t in ref])
     #
-    # In bfloat16 both round the gradients to 8 significant bits (and sum $d\gamma$ over 28 rows), so
-    # we compare each with float64 arithmetic on the same bfloat16 numbers: ours must be as close as PyTorch's
+    # `bfloat16`: each one's relative error against `float64` on the same numbers
     half = [t.bfloat16() for t in (x, w, b)]
     exact = [t.double().requires_grad_() for t in half]
     F.layer_norm(exact[0], (32,), exact[1], exact[2]).backward(dy.bfloat16().double())
@@ -322,14 +353,26 @@ def _test():
                      ('F.layer_norm', lambda *t: F.layer_norm(t[0], (32,), t[1], t[2]))):
         ts = [t.clone().requires_grad_() for t in half]
         fn(*ts).backward(dy.bfloat16())
-        errs = [((t.grad.double() - e.grad).abs().max() / e.grad.abs().max()).item() for t, e in zip(ts, exact)]
+        errs = [((t.grad.double() - e.grad).abs().max() / e.grad.abs().max()).item()
+                for t, e in zip(ts, exact)]
         if name == 'ours':
             ours_errs = errs
     check('bfloat16: dx, dγ, dβ as close to float64 as PyTorch\'s (within 2x)',
           all(o <= 2 * t for o, t in zip(ours_errs, errs)),
           'relative errors ours ' + ', '.join(f'{e:.1e}' for e in ours_errs) +
           ' / PyTorch ' + ', '.join(f'{e:.1e}' for e in errs))
-    #
+
+
+def _check_two_facts():
+    r"""
+    ## The two facts, measured
+
+    On every row, $\sum_j dx_j = 0$ and $dx \perp \hat{x}$ (the latter up to $\epsilon$).
+    """
+    import torch.nn.functional as F
+
+    from labml_nn_norm._check import check, section
+
     section('The two facts, measured')
     x = (torch.randn(6, 64, dtype=torch.float64) * 2 + 5).requires_grad_()
     w = torch.randn(64, dtype=torch.float64)
@@ -338,9 +381,21 @@ def _test():
     row_sums = x.grad.sum(-1).abs().max().item()
     dots = (x.grad * x_hat).sum(-1).abs().max().item()
     scale = x.grad.abs().sum(-1).max().item()
-    check('Σ_j dx_j = 0 on every row', row_sums < 1e-12 * scale + 1e-13, f'max |Σ dx| = {row_sums:.1e} (Σ|dx| ~ {scale:.1f})')
-    check('dx ⟂ x̂ on every row', dots < 1e-6 * scale, f'max |dx·x̂| = {dots:.1e} (ε makes it not exactly 0)')
-    #
+    check('Σ_j dx_j = 0 on every row', row_sums < 1e-12 * scale + 1e-13,
+          f'max |Σ dx| = {row_sums:.1e} (Σ|dx| ~ {scale:.1f})')
+    check('dx ⟂ x̂ on every row', dots < 1e-6 * scale,
+          f'max |dx·x̂| = {dots:.1e} (ε makes it not exactly 0)')
+
+
+def _check_saved_dtypes():
+    r"""
+    ## What is saved: dtypes
+
+    Ours saves $\mu$ and $1/\sigma$ in the dtype of the statistics. PyTorch's CPU kernel saves
+    them in the input's dtype, or `float32` for half precision with `float32` parameters.
+    """
+    from labml_nn_norm._check import check, section
+
     section('What is saved: dtypes')
     for dtype, stat_dtype in ((torch.float64, torch.float64), (torch.float32, torch.float32),
                               (torch.bfloat16, torch.float32)):
@@ -350,7 +405,7 @@ def _test():
         _, mean, rstd, _ = y.grad_fn.saved_tensors
         check(f'ours, {dtype} input: mean and 1/σ saved in {stat_dtype}',
               mean.dtype == rstd.dtype == stat_dtype, f'{mean.dtype}, {rstd.dtype}')
-    # PyTorch's CPU kernel: the input's dtype, or `float32` for half precision with `float32` parameters
+    # PyTorch's CPU kernel
     for dtype, param_dtype, expected in ((torch.float64, torch.float64, torch.float64),
                                          (torch.bfloat16, torch.bfloat16, torch.bfloat16),
                                          (torch.bfloat16, torch.float32, torch.float32)):
@@ -358,7 +413,20 @@ def _test():
                                                 torch.ones(8, dtype=param_dtype), None, 1e-5)
         check(f'PyTorch CPU, {dtype} input, {param_dtype} weight: mean and rstd in {expected}',
               mean.dtype == rstd.dtype == expected, f'{mean.dtype}, {rstd.dtype}')
-    #
+
+
+def _check_saved_bytes():
+    """
+    ## Bytes saved for the backward pass
+
+    Ours against autograd through the plain forward of [`layer_norm`](index.md), and
+    `F.layer_norm` for comparison.
+    """
+    import torch.nn.functional as F
+
+    from labml_nn_norm._check import check, check_raises, section
+    from labml_nn_norm.layer_norm import layer_norm
+
     section('Bytes saved for the backward pass, input (64, 1024) float32')
     x = torch.randn(64, 1024, requires_grad=True)
     w, b = torch.ones(1024, requires_grad=True), torch.zeros(1024, requires_grad=True)
@@ -370,64 +438,114 @@ def _test():
           f'F.layer_norm {native / 1024:.0f} KiB')
     check('autograd through the plain forward: about 3x the input', 2.5 < naive / x.nbytes < 3.5,
           f'{naive / x.nbytes:.2f}x')
-    check_raises('bad shapes are rejected as in layer_norm', ValueError, layer_norm_manual, torch.randn(3, 5), 4,
-                 match='[*, 4]')
-    #
-    # apex's `memory_efficient=True`, followed by a `Linear` that saves its input ($y$) anyway
-    section('Saving the output (apex memory_efficient=True)')
+    check_raises('bad shapes are rejected as in layer_norm', ValueError, layer_norm_manual,
+                 torch.randn(3, 5), 4, match='[*, 4]')
+
+
+def _apex_case():
+    # One `float64` case, $(8, 32)$, for the two groups below: $x$, $\gamma$, $\beta$ and $dy$
     x = (torch.randn(8, 32, dtype=torch.float64) * 2 + 3).requires_grad_()
     w = (torch.randn(32, dtype=torch.float64)).requires_grad_()
     b = torch.randn(32, dtype=torch.float64, requires_grad=True)
     dy = torch.randn(8, 32, dtype=torch.float64)
+    return x, w, b, dy
+
+
+def _grads_both_ways(x, w, b, dy):
+    # $dx$, $d\gamma$, $d\beta$ from the $x$-saving and the $y$-saving functions
     grads = []
     for me in (False, True):
         ts = [t.detach().clone().requires_grad_() for t in (x, w, b)]
         layer_norm_manual(ts[0], 32, ts[1], ts[2], memory_efficient=me).backward(dy)
         grads.append([t.grad for t in ts])
+    return grads
+
+
+def _check_memory_efficient(x, w, b, dy):
+    """
+    ## Saving the output
+
+    apex's `memory_efficient=True`, followed by a `Linear` that saves its input ($y$) anyway.
+    """
+    from labml_nn_norm._check import check, check_close, section
+
+    section('Saving the output (apex memory_efficient=True)')
+    grads = _grads_both_ways(x, w, b, dy)
     check_close('float64, random γ: dx, dγ, dβ equal to the x-saving version', grads[1], grads[0],
                 rtol=1e-10, atol=1e-12)
-    ok = torch.autograd.gradcheck(lambda *t: layer_norm_manual(*t[:1], 32, *t[1:], memory_efficient=True),
-                                  (x, w, b), eps=1e-6, atol=1e-5, raise_exception=False)
+
+    def y_saving(x_, w_, b_):
+        return layer_norm_manual(x_, 32, w_, b_, memory_efficient=True)
+
+    ok = torch.autograd.gradcheck(y_saving, (x, w, b), eps=1e-6, atol=1e-5, raise_exception=False)
     check('gradcheck, memory_efficient=True', ok)
+    #
+    # The distinct bytes held by LayerNorm followed by a `Linear`, both ways
     lin = torch.nn.Linear(1024, 16)
     xs = torch.randn(64, 1024, requires_grad=True)
     ws, bs = torch.ones(1024, requires_grad=True), torch.zeros(1024, requires_grad=True)
-    held = [saved_bytes(lambda *t: lin(layer_norm_manual(*t[:1], 1024, *t[1:], memory_efficient=me)),
-                        xs, ws, bs, distinct=True) for me in (False, True)]
+    held = []
+    for me in (False, True):
+        def ln_linear(x_, w_, b_, _me=me):
+            return lin(layer_norm_manual(x_, 1024, w_, b_, memory_efficient=_me))
+        held.append(saved_bytes(ln_linear, xs, ws, bs, distinct=True))
     act = [h - lin.weight.nbytes for h in held]
     check('LayerNorm -> Linear, distinct bytes held besides the Linear\'s weight: '
-          'saving y holds one activation, not two', act[1] < 0.6 * act[0] and act[0] > 2 * xs.nbytes,
+          'saving y holds one activation, not two',
+          act[1] < 0.6 * act[0] and act[0] > 2 * xs.nbytes,
           f'x-saving {act[0] / 1024:.0f} KiB, y-saving {act[1] / 1024:.0f} KiB '
           f'(one activation: {xs.nbytes / 1024:.0f} KiB)')
-    #
-    # The caveat. $\gamma_0 = 0$: apex's clamp makes the recovered $\hat{x}_0 = 0$, so $d\gamma_0 = 0$,
-    # while the true $d\gamma_0 = \sum_r dy_{r,0}\hat{x}_{r,0}$ is not.
+
+
+def _check_division_by_gamma(x, w, b, dy):
+    r"""
+    ## The caveat: dividing by $\gamma$
+
+    $\gamma_0 = 0$: apex's clamp makes the recovered $\hat{x}_0 = 0$, so $d\gamma_0 = 0$, while
+    the true $d\gamma_0 = \sum_r dy_{r,0}\hat{x}_{r,0}$ is not.
+    """
+    from labml_nn_norm._check import check, section
+
+    section('The caveat: dividing by γ')
     w0 = w.detach().clone()
     w0[0] = 0.0
-    grads = []
-    for me in (False, True):
-        ts = [t.detach().clone().requires_grad_() for t in (x, w0, b)]
-        layer_norm_manual(ts[0], 32, ts[1], ts[2], memory_efficient=me).backward(dy)
-        grads.append([t.grad for t in ts])
+    grads = _grads_both_ways(x, w0, b, dy)
     check('γ_0 = 0: saving y gives dγ_0 = 0, saving x gives the true, non-zero dγ_0',
           grads[1][1][0].item() == 0.0 and abs(grads[0][1][0].item()) > 0.1,
           f'{grads[1][1][0].item()} vs {grads[0][1][0].item():.3f}')
     dx_err = (grads[1][0] - grads[0][0]).abs().max().item()
     check('γ_0 = 0: dx is wrong too', dx_err > 1e-2, f'max |Δdx| = {dx_err:.2e}')
-    # Small $\gamma_0 = 10^{-4}$ (above $\epsilon = 10^{-5}$) with $\beta_0 = 100$, in `float32`: $y_0$ is
-    # $100$ plus about $10^{-4}$, its rounding step is $2^{-17} \approx 7.6 \cdot 10^{-6}$, and that
-    # divided by $10^{-4}$ lands in $\hat{x}_0$
+    #
+    # Small $\gamma_0 = 10^{-4}$ (above $\epsilon = 10^{-5}$) with $\beta_0 = 100$, in `float32`:
+    # $y_0$ is $100$ plus about $10^{-4}$, its rounding step is $2^{-17} \approx 7.6 \cdot 10^{-6}$,
+    # and that divided by $10^{-4}$ lands in $\hat{x}_0$
     w_small, b_big = w.detach().clone(), b.detach().clone()
     w_small[0], b_big[0] = 1e-4, 100.0
     exact = [t.clone().requires_grad_() for t in (x.detach(), w_small, b_big)]
     layer_norm_manual(exact[0], 32, exact[1], exact[2]).backward(dy)
+    exact_dgamma = exact[1].grad[0].item()
     errs = []
     for me in (False, True):
         ts = [t.detach().float().requires_grad_() for t in (x, w_small, b_big)]
         layer_norm_manual(ts[0], 32, ts[1], ts[2], memory_efficient=me).backward(dy.float())
-        errs.append(abs(ts[1].grad[0].item() - exact[1].grad[0].item()) / abs(exact[1].grad[0].item()))
+        errs.append(abs(ts[1].grad[0].item() - exact_dgamma) / abs(exact_dgamma))
     check('float32, γ_0 = 1e-4, β_0 = 100: relative error of dγ_0 over 100x larger when saving y',
           errs[1] > 100 * errs[0], f'saving x {errs[0]:.1e}, saving y {errs[1]:.1e}')
+
+
+def _test():
+    """
+    ## Checks
+    """
+    torch.manual_seed(0)
+    _check_gradcheck()
+    _check_against_torch()
+    _check_two_facts()
+    _check_saved_dtypes()
+    _check_saved_bytes()
+    case = _apex_case()
+    _check_memory_efficient(*case)
+    _check_division_by_gamma(*case)
 
 
 if __name__ == '__main__':
@@ -436,9 +554,27 @@ if __name__ == '__main__':
 
 # ## Sources
 #
-# * PyTorch 2.13.0, [`tools/autograd/derivatives.yaml`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/tools/autograd/derivatives.yaml#L1274-L1276): `native_layer_norm`'s backward takes `input`, `weight`, `bias` and the forward's `mean` and `rstd` (`result1`, `result2`). Read in the copy the wheel ships as `torchgen/packaged/autograd/derivatives.yaml`.
-# * PyTorch, [`aten/src/ATen/native/layer_norm.cpp`](https://github.com/pytorch/pytorch/blob/3de78edb07f16b05fe8af347d4e2d1d495873d85/aten/src/ATen/native/layer_norm.cpp#L110-L112): the CPU kernel allocates `mean` and `rstd` in `param_scalar_type(input, mixed_type)`, which is `float32` only for half-precision input with `float32` parameters (`aten/src/ATen/native/cpu/mixed_data_type.h` in the 2.13.0 wheel). The dtypes are asserted on 2.13.0 in `_test()`.
-# * PyTorch, `aten/src/ATen/native/cuda/layer_norm_kernel.cu` at commit `bad757be610b43809dc32b7b50d1800d0cfb6750`, function `layer_norm_cuda`: `mean` and `rstd` allocated with `at::toAccumulateType(input.scalar_type(), /*is_cuda=*/true)`. Not run here (no GPU); no line link because we could not number that file's lines.
-# * PyTorch, [`aten/src/ATen/native/cpu/layer_norm_kernel.cpp` at a 2019 commit](https://github.com/pytorch/pytorch/blob/0354b60c4e0ee0cb32307500f92bb03e8d0ed344/aten/src/ATen/native/cpu/layer_norm_kernel.cpp#L111-L126): the input gradient as $a\,\gamma\,dy + b\,x + c$.
-# * NVIDIA apex, [`apex/normalization/fused_layer_norm.py`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/normalization/fused_layer_norm.py#L53-L56): with `memory_efficient` the forward saves `(output, weight, bias, None, invvar)`, otherwise `(input, weight, bias, mean, invvar)`.
-# * NVIDIA apex, [`csrc/layer_norm_cuda_kernel.cu`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L378-L394): `clamp_by_magnitude`; [L414-L416](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L414-L416) $\hat{x} = (y - \beta)/\gamma$ for $d\gamma$; [L630](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L630) the row sum without division; [L748-L773](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L748-L773) the input gradient in the compact form; [L892](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L892) the clamp uses the layer's $\epsilon$.
+# * PyTorch 2.13.0, [`tools/autograd/derivatives.yaml`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/tools/autograd/derivatives.yaml#L1274-L1276):
+#   `native_layer_norm`'s backward takes `input`, `weight`, `bias` and the forward's `mean` and
+#   `rstd` (`result1`, `result2`). Read in the copy the wheel ships as
+#   `torchgen/packaged/autograd/derivatives.yaml`.
+# * PyTorch, [`aten/src/ATen/native/layer_norm.cpp`](https://github.com/pytorch/pytorch/blob/3de78edb07f16b05fe8af347d4e2d1d495873d85/aten/src/ATen/native/layer_norm.cpp#L110-L112):
+#   the CPU kernel allocates `mean` and `rstd` in `param_scalar_type(input, mixed_type)`, which is
+#   `float32` only for half-precision input with `float32` parameters
+#   (`aten/src/ATen/native/cpu/mixed_data_type.h` in the 2.13.0 wheel). The dtypes are asserted on
+#   2.13.0 in `_test()`.
+# * PyTorch, `aten/src/ATen/native/cuda/layer_norm_kernel.cu` at commit
+#   `bad757be610b43809dc32b7b50d1800d0cfb6750`, function `layer_norm_cuda`: `mean` and `rstd`
+#   allocated with `at::toAccumulateType(input.scalar_type(), /*is_cuda=*/true)`. Not run here (no
+#   GPU); no line link because we could not number that file's lines.
+# * PyTorch, [`aten/src/ATen/native/cpu/layer_norm_kernel.cpp` at a 2019 commit](https://github.com/pytorch/pytorch/blob/0354b60c4e0ee0cb32307500f92bb03e8d0ed344/aten/src/ATen/native/cpu/layer_norm_kernel.cpp#L111-L126):
+#   the input gradient as $a\,\gamma\,dy + b\,x + c$.
+# * NVIDIA apex, [`apex/normalization/fused_layer_norm.py`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/normalization/fused_layer_norm.py#L53-L56):
+#   with `memory_efficient` the forward saves `(output, weight, bias, None, invvar)`, otherwise
+#   `(input, weight, bias, mean, invvar)`.
+# * NVIDIA apex, [`csrc/layer_norm_cuda_kernel.cu`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L378-L394):
+#   `clamp_by_magnitude`; [L414-L416](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L414-L416)
+#   $\hat{x} = (y - \beta)/\gamma$ for $d\gamma$; [L630](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L630)
+#   the row sum without division; [L748-L773](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L748-L773)
+#   the input gradient in the compact form; [L892](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L892)
+#   the clamp uses the layer's $\epsilon$.
