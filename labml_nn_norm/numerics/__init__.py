@@ -1,7 +1,9 @@
 r"""
 ---
 title: Computing the mean and variance
-summary: Four ways to get a row's mean and variance - the one-pass shortcut, two passes, Welford, and a warp of Welford threads merged with Chan's formula - each with an explicit accumulator dtype, and their measured errors for float32, float16 and bfloat16 inputs.
+summary: Four ways to get a row's mean and variance - the one-pass shortcut, two passes, Welford,
+  and a warp of Welford threads merged with Chan's formula - each with an explicit accumulator
+  dtype, and their measured errors for float32, float16 and bfloat16 inputs.
 section: Layer Normalization
 order: 3
 ---
@@ -34,8 +36,8 @@ site is built.
    \bar{x} = \bar{x}_a + \delta\,\frac{n_b}{n} \qquad
    M_2 = M_{2,a} + M_{2,b} + \delta^2\, n_a \frac{n_b}{n}$$
    The GPU LayerNorm kernels in the Sources use both: each thread runs Welford over its share of
-   the row, then the 32 threads of a warp merge their partials with Chan's formula in five shuffle steps
-   (simulated below, as [OneFlow's kernel](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L235-L256)
+   the row, then the 32 threads of a warp merge their partials with Chan's formula in five shuffle
+   steps (simulated below, as [OneFlow's kernel](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L235-L256)
    does it). [Our Triton kernel](../kernels/triton_layer_norm.md) merges column tiles with it.
 
 ### Whose accumulator?
@@ -48,13 +50,12 @@ apex and PyTorch's CUDA kernel use `at::acc_type<T, true>`
 ([apex](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L830),
 [PyTorch](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L156-L168)),
 which is `float` for `Half` and `BFloat16`
-([`AccumulateType.h`](https://github.com/pytorch/pytorch/blob/88c94d1270899898d29c83d965ec7c788ca997d3/aten/src/ATen/AccumulateType.h#L127-L131)). So every method below is a serial loop, one
-thread's (the warp: 32 threads'), with the accumulator dtype `acc` as an argument; the inputs
-stay in their own dtype and are converted as they are loaded.
+([`AccumulateType.h`](https://github.com/pytorch/pytorch/blob/88c94d1270899898d29c83d965ec7c788ca997d3/aten/src/ATen/AccumulateType.h#L127-L131)).
+So every method below is a serial loop, one thread's (the warp: 32 threads'), with the accumulator
+dtype `acc` as an argument; the inputs stay in their own dtype and are converted as they are loaded.
 PyTorch's CPU helper `RowwiseMoments` does the same in SIMD form: it converts each float16 or
-bfloat16 vector to float, runs Welford per SIMD lane over chunks of 16 vectors and merges the
-chunks with Chan's formula in a cascade
-([`moments_utils.h`](https://github.com/pytorch/pytorch/blob/20d26decd96326b8777d0bd8b591e593a2e7b758/aten/src/ATen/native/cpu/moments_utils.h#L76-L155);
+bfloat16 vector to float, runs Welford per SIMD lane over chunks of 16 vectors and merges the chunks
+with Chan's formula in a cascade ([`moments_utils.h`](https://github.com/pytorch/pytorch/blob/20d26decd96326b8777d0bd8b591e593a2e7b758/aten/src/ATen/native/cpu/moments_utils.h#L76-L155);
 we did not check which current CPU kernels call it).
 
 A pitfall when measuring this with PyTorch tensor ops: on the CPU, `x.sum()` and `x.mean()` of
@@ -75,7 +76,8 @@ error of the *normalized output* of PyTorch's `F.layer_norm` (CPU) and of
 
 {{ error_table }}
 
-![Relative error of the variance against the row offset, float32 inputs and accumulator, for each method](error_vs_offset.svg)
+![Relative error of the variance against the row offset, float32 inputs and accumulator,
+for each method](error_vs_offset.svg)
 
 What the table shows (each statement is asserted in `_test()`):
 
@@ -119,10 +121,11 @@ apex instead reads lane $(t + 2^l) \bmod 32$ for $l = 0, \dots, 4$, after which 
 all 32 partials, and still broadcasts lane 0
 ([L89-L100, L143-L148](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L89-L148)).
 The xor *butterfly* (`__shfl_xor_sync`, lane $t$ with lane $t \oplus o$) is what OneFlow's
-[`WarpAllReduce`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L42-L48) does; the same file uses it for the
-backward pass's plain sums ([L989-L991](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L989-L991)), not for Welford. A butterfly gives every lane the result without a broadcast, and for a sum all
-lanes agree bit for bit, since floating-point addition is commutative. Chan's merge is not
-symmetric in its two arguments once rounded, and the simulation measures what that does:
+[`WarpAllReduce`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L42-L48)
+does; the same file uses it for the backward pass's plain sums ([L989-L991](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L989-L991)),
+not for Welford. A butterfly gives every lane the result without a broadcast, and for a sum all
+lanes agree bit for bit, since floating-point addition is commutative. Chan's merge is not symmetric
+in its two arguments once rounded, and the simulation measures what that does:
 
 {{ lanes_note }}
 
@@ -134,7 +137,7 @@ from typing import Callable, Dict, Optional, Tuple
 
 import torch
 
-Stats = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # (count, mean, M2), one per row (or lane)
+Stats = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # (count, mean, M2), one per row or lane
 
 
 def shortcut(x: torch.Tensor,
@@ -281,7 +284,8 @@ def warp_merge(stats: Stats, pattern: str = 'down') -> Stats:
       Welford.
     * `'rotate'`: lane $t$ reads lane $(t + 2^l) \bmod 32$ for $l = 0, \dots, 4$ (apex's
       `cuWelfordMuSigma2`). Every lane ends with the whole row too. (apex writes the merged mean
-      as $\frac{n_a}{n}\bar{x}_a + \frac{n_b}{n}\bar{x}_b$; we keep one merge formula for all three.)
+      as $\frac{n_a}{n}\bar{x}_a + \frac{n_b}{n}\bar{x}_b$; we keep one merge formula for all
+      three.)
 
     Returns the stats of every lane after the five steps.
     """
@@ -362,6 +366,7 @@ def output_errors(dtype: torch.dtype, offset: float) -> dict:
     [ours](../layer_norm/index.md), against `F.layer_norm` in float64 on the same inputs.
     """
     import torch.nn.functional as F
+
     from labml_nn_norm.layer_norm import layer_norm
 
     x = _rows(dtype, offset)
@@ -461,17 +466,24 @@ def _artifacts():
             'lanes_note': lanes_note, 'error_vs_offset': fig}
 
 
-def _test():
-    """
-    ## Checks
-    """
-    from labml_nn_norm._check import check, check_close, check_raises, note, section
-
-    torch.manual_seed(0)
-    section("Chan's merge: any split gives the whole (float64)")
+def _ragged_case() -> Tuple[torch.Tensor, Stats]:
+    # Three `float64` rows of 97 columns, and their whole-row stats $(n, \mu, M_2)$
     x = torch.randn(3, 97, dtype=torch.float64) * 4 + 10
     whole = (torch.full((3,), 97.0, dtype=torch.float64), x.mean(-1),
              x.var(-1, unbiased=False) * 97)
+    return x, whole
+
+
+def _check_chan_merge(x: torch.Tensor, whole: Stats):
+    """
+    ## Chan's merge
+
+    Splitting a row anywhere (including into an empty part) and merging the parts' stats gives
+    the whole row's stats, in `float64`.
+    """
+    from labml_nn_norm._check import check_close, section
+
+    section("Chan's merge: any split gives the whole (float64)")
     empty = (torch.zeros(3, dtype=torch.float64),) * 3
     for split in ([1, 96], [50, 47], [96, 1], [30, 30, 37], [0, 97]):
         parts = torch.split(x, split, dim=-1)
@@ -479,7 +491,17 @@ def _test():
         for p in parts:
             merged = chan_merge(merged, welford(p, torch.float64) if p.shape[-1] else empty)
         check_close(f'split {split}', merged, whole, rtol=1e-12, atol=1e-10)
-    #
+
+
+def _check_warp(x: torch.Tensor, whole: Stats):
+    """
+    ## The warp simulation
+
+    With 97 columns the lanes get ragged shares. Every pattern gives the whole row where it
+    should; in `float32`, lanes can still disagree bit for bit on the mean.
+    """
+    from labml_nn_norm._check import check, check_close, note, section
+
     section('The warp simulation (float64, 97 columns: ragged shares)')
     for lanes in (1, 2, 32, 128):
         check_close(f'{lanes} lanes, down tree: lane 0 holds the whole row',
@@ -493,6 +515,8 @@ def _test():
         stats = warp_merge(per_lane, pattern)
         check_close(f'{pattern}: every lane holds the whole row', stats,
                     tuple(w[:, None].expand(-1, 32) for w in whole), rtol=1e-12, atol=1e-10)
+    #
+    # `float32`, offset 0: which butterflies leave every lane with the same bits
     xor_rows, down_rows, sum_rows = _lane_disagreement()
     note('float32, offset 0: rows whose lanes disagree bitwise on the mean',
          f'xor + Chan {xor_rows}, down + broadcast {down_rows}, xor + sum {sum_rows} (of 64)')
@@ -500,7 +524,17 @@ def _test():
           f'{sum_rows} rows differ')
     check("xor butterfly of Chan's merges: lanes disagree in some rows", xor_rows > 0,
           f'{xor_rows} of 64 rows')
-    #
+
+
+def _check_torch_half_sums():
+    """
+    ## PyTorch's own half-precision sums
+
+    On the CPU, `x.sum()` and `x.mean()` of `float16`/`bfloat16` accumulate in `float32` and
+    round once; a running sum in the dtype itself is much further off.
+    """
+    from labml_nn_norm._check import check, section
+
     section("PyTorch's CPU sum and mean of float16/bfloat16 accumulate in float32")
     rows = _rows(torch.float64, 10.0, rows=8)
     for dtype in (torch.float16, torch.bfloat16):
@@ -517,15 +551,34 @@ def _test():
         err_running = (running.double() - exact).abs().max().item()
         check(f'{_dtype_name(dtype)}: a running sum in the dtype is over 10x further off',
               err_running > 10 * err_torch, f'running {err_running:.3g}, x.sum() {err_torch:.3g}')
-    #
+
+
+def _check_welford_two_pass():
+    """
+    ## Welford and two passes agree
+
+    In `float32`, at offsets 0 and $10^3$.
+    """
+    from labml_nn_norm._check import check_close, section
+
     section('Welford and two passes agree (float32)')
     for offset in (0.0, 1e3):
         x = _rows(torch.float32, offset, rows=8, cols=300, seed=1)
         n, mean, m2 = welford(x)
         check_close(f'offset {offset:g}: Welford mean, variance == two-pass', (mean, m2 / n),
                     two_pass(x), rtol=1e-4, atol=1e-5)
-    #
-    f32, low, outputs = _results()
+
+
+def _check_table1():
+    """
+    ## Table 1: the claims in the prose
+
+    `float32` accumulator: the shortcut fails at offsets from 100 to $10^4$, the other three do
+    not, and the warp beats one-thread Welford in every row.
+    """
+    from labml_nn_norm._check import check, section
+
+    f32, low, _ = _results()
     section('Table 1 (float32 accumulator): the claims in the prose')
     for (dtype, offset), errors in f32.items():
         if 100 <= offset <= 1e4:
@@ -533,8 +586,8 @@ def _test():
             check(f'{_dtype_name(dtype)}, offset {offset:g}: shortcut error > 1e-3 or NaN',
                   e != e or e > 1e-3, _cell(e))
             worst = max(errors[name] for name in _STABLE)
-            check(f'{_dtype_name(dtype)}, offset {offset:g}: the other three < 1e-3', worst < 1e-3,
-                  f'worst {worst:.1e}')
+            check(f'{_dtype_name(dtype)}, offset {offset:g}: the other three < 1e-3',
+                  worst < 1e-3, f'worst {worst:.1e}')
     negative = {offset: f32[(torch.float32, offset)]['shortcut'] for offset in (1e3, 1e4, 1e6)}
     check('float32, offsets 1e3, 1e4, 1e6: the shortcut gives a negative variance (NaN)',
           all(e != e for e in negative.values()))
@@ -543,8 +596,21 @@ def _test():
           f'worst {worst_low:.1e}')
     for table, label in ((f32, 'float32 acc'), (low, 'input-dtype acc')):
         ratios = [t['Welford, 1 thread'] / t['warp: 32 × Welford + Chan'] for t in table.values()]
-        check(f'{label}: warp more accurate than one-thread Welford in every row', min(ratios) > 1,
-              f'smallest ratio {min(ratios):.2g}')
+        check(f'{label}: warp more accurate than one-thread Welford in every row',
+              min(ratios) > 1, f'smallest ratio {min(ratios):.2g}')
+
+
+def _check_table1_order():
+    """
+    ## Table 1: the order of the stable methods
+
+    Two passes, then the warp, then one-thread Welford; at offset $10^6$ every method fails,
+    because of the spacing of `float32` numbers there.
+    """
+    from labml_nn_norm._check import check, section
+
+    f32 = _results()[0]
+    section('Table 1 (float32 accumulator): the order of the stable methods')
     order = ('two passes', 'warp: 32 × Welford + Chan', 'Welford, 1 thread')
     for offset in (1e2, 1e3, 1e4):
         e = f32[(torch.float32, offset)]
@@ -553,7 +619,8 @@ def _test():
     for offset in (1e5, 1e6):
         e = measure(torch.float32, offset)
         ratio = max(e[order[0]], e[order[1]]) / min(e[order[0]], e[order[1]])
-        check(f'float32, offset {offset:g}: two passes, warp within 2.5x; Welford the worst of three',
+        check(f'float32, offset {offset:g}: '
+              'two passes, warp within 2.5x; Welford the worst of three',
               ratio < 2.5 and e[order[2]] > max(e[order[0]], e[order[1]]),
               ', '.join(f'{e[n]:.1e}' for n in order))
     at_1e6 = min(f32[(torch.float32, 1e6)][name] for name in _STABLE)
@@ -562,7 +629,18 @@ def _test():
                for v in (1e6, 5e8)}
     check('float32 spacing: 1/16 near 1e6, 32 near 5e8', spacing == {1e6: 0.0625, 5e8: 32.0},
           str(spacing))
-    #
+
+
+def _check_table2():
+    """
+    ## Table 2: the claims in the prose
+
+    Accumulating in the input's dtype costs every method a factor of 100 or more; `float16`
+    overflows above 256; Welford beats the sum-based methods at large offsets, and loses at 0.
+    """
+    from labml_nn_norm._check import check, section
+
+    f32, low, _ = _results()
     section('Table 2 (input-dtype accumulator): the claims in the prose')
     for case, errors in low.items():
         for name in METHODS:
@@ -574,8 +652,8 @@ def _test():
     check('255² = 65025 fits float16 (max 65504)', bool(torch.isfinite(square[255.0])))
     check('256² = 65536 overflows float16 to inf', bool(torch.isinf(square[256.0])))
     e = low[(torch.float16, 300.0)]
-    check('float16 acc, offset 300: shortcut and two passes NaN', e['shortcut'] != e['shortcut'] and
-          e['two passes'] != e['two passes'])
+    check('float16 acc, offset 300: shortcut and two passes NaN',
+          e['shortcut'] != e['shortcut'] and e['two passes'] != e['two passes'])
     e = low[(torch.float16, 100.0)]
     squares = (_rows(torch.float16, 100.0).double() ** 2).sum(-1).min().item()
     check('float16 acc, offset 100: shortcut NaN; every row\'s exact sum of squares > 65504',
@@ -589,17 +667,55 @@ def _test():
     e = low[(torch.bfloat16, 0.0)]
     check('bfloat16 acc, offset 0: Welford is the worst of the four',
           e['Welford, 1 thread'] == max(e.values()), _cell(e['Welford, 1 thread']))
-    #
+
+
+def _check_ours_vs_torch():
+    """
+    ## Our LayerNorm against PyTorch's
+
+    On every row of the table, the output error of [ours](../layer_norm/index.md) is within 2x
+    of `F.layer_norm`'s.
+    """
+    from labml_nn_norm._check import check, section
+
+    outputs = _results()[2]
     section('Our LayerNorm stays within 2x of PyTorch on every row of the table')
     for (dtype, offset), errors in outputs.items():
         ours, torchs = errors['ours'], errors['F.layer_norm']
         # (plus one float32 ulp of slack for rows where PyTorch's error is 0)
         check(f'{_dtype_name(dtype)}, offset {offset:g}', ours <= 2 * torchs + 1.2e-7,
               f'ours {ours:.1e}, PyTorch {torchs:.1e}')
+
+
+def _check_errors():
+    """
+    ## Errors
+    """
+    from labml_nn_norm._check import check_raises, section
+
+    section('Errors')
+    x = _rows(torch.float32, 0.0, rows=2, cols=64)
     check_raises('lane_welford needs a power-of-two lane count', ValueError, lane_welford,
                  x, torch.float32, 24, match='24')
-    check_raises('warp_merge knows three patterns', ValueError, warp_merge, per_lane, 'ring',
-                 match='ring')
+    check_raises('warp_merge knows three patterns', ValueError, warp_merge, lane_welford(x),
+                 'ring', match='ring')
+
+
+def _test():
+    """
+    ## Checks
+    """
+    torch.manual_seed(0)
+    x, whole = _ragged_case()
+    _check_chan_merge(x, whole)
+    _check_warp(x, whole)
+    _check_torch_half_sums()
+    _check_welford_two_pass()
+    _check_table1()
+    _check_table1_order()
+    _check_table2()
+    _check_ours_vs_torch()
+    _check_errors()
 
 
 # ## Sources
@@ -608,10 +724,11 @@ def _test():
 #   *Technometrics* 4(3):419-420, 1962 ([doi:10.1080/00401706.1962.10490022](https://doi.org/10.1080/00401706.1962.10490022)):
 #   the one-pass iteration for the corrected sum of squares. We read only its abstract; the
 #   form of the update on this page is the one in the kernels below.
-# * T. F. Chan, G. H. Golub, R. J. LeVeque, [Updating formulae and a pairwise algorithm for computing sample variances](http://i.stanford.edu/TR/CS-TR-79-773.html),
-#   Stanford report STAN-CS-79-773, November 1979: from its abstract, the formula for the
-#   variance of $m + n$ values from the means and variances of two parts, the pairwise algorithm
-#   built on it, and its use for parallel computing. We have not read the full report.
+# * T. F. Chan, G. H. Golub, R. J. LeVeque, [Updating formulae and a pairwise algorithm for
+#   computing sample variances](http://i.stanford.edu/TR/CS-TR-79-773.html), Stanford report
+#   STAN-CS-79-773, November 1979: from its abstract, the formula for the variance of $m + n$ values
+#   from the means and variances of two parts, the pairwise algorithm built on it, and its use for
+#   parallel computing. We have not read the full report.
 # * OneFlow, [`oneflow/core/cuda/layer_norm.cuh`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L212-L256):
 #   `WelfordCombine` (one value; two partials, $n_b/n$ first), `WelfordWarpReduce`
 #   (`__shfl_down_sync`, offsets 16 to 1), `WelfordWarpAllReduce` (then `__shfl_sync` from lane 0);
