@@ -100,10 +100,16 @@ class GzipHandler(http.server.SimpleHTTPRequestHandler):
             self._send_gzipped(path, body=False)
 
 
+class QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass   # a browser closing a kept-alive connection is not news
+
+
 def serve(site: Path) -> http.server.ThreadingHTTPServer:
     handler = functools.partial(GzipHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    server.daemon_threads = True
+    server = QuietServer(('127.0.0.1', 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -196,15 +202,18 @@ def print_lighthouse(results: dict):
               + f' | {", ".join(ids) or "-"}')
 
 
-# Per code block: its visible right edge (its client box, scrolled fully left), then each line's
-# right edge against it. An empty line has no width and is never clipped
+# Per code block: its visible right edge (the client box of the `pre`, and of its `code`, which
+# Material makes the scrolling box; both scrolled fully left), then each line's right edge against
+# it. An empty line has no width and is never clipped
 CLIPPED_JS = """() => {
   let total = 0, clipped = 0;
   const widths = [];
+  const right = (el) => el.getBoundingClientRect().left + el.clientLeft + el.clientWidth;
   for (const pre of document.querySelectorAll('.lit-code pre')) {
+    const code = pre.querySelector('code') || pre;
     pre.scrollLeft = 0;
-    const box = pre.getBoundingClientRect();
-    const visibleRight = box.left + pre.clientLeft + pre.clientWidth;
+    code.scrollLeft = 0;
+    const visibleRight = Math.min(right(pre), right(code));
     widths.push(pre.clientWidth);
     for (const line of pre.querySelectorAll('.lit-cl')) {
       total += 1;
