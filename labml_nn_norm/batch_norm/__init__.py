@@ -1,7 +1,8 @@
 r"""
 ---
 title: Batch Normalization
-summary: BatchNorm from scratch, one class for BatchNorm1d/2d/3d, exact to PyTorch in training and evaluation, as the contrast LayerNorm is defined against.
+summary: BatchNorm from scratch, one class for BatchNorm1d/2d/3d, exact to PyTorch in training and
+  evaluation, as the contrast LayerNorm is defined against.
 section: The BatchNorm contrast
 order: 11
 ---
@@ -57,25 +58,26 @@ A sample's output depends on the rest of its batch. The paper's §3.1 says this 
 neither necessary nor desirable during inference; we want the output to depend only on the
 input, deterministically", so at inference BatchNorm uses *population* statistics instead:
 Algorithm 2 averages the mini-batch means and variances over many training batches, with the
-unbiased estimate $\mathrm{Var}[x] = \frac{m}{m-1}\,\mathbb{E}_{\mathcal{B}}[\sigma^2_{\mathcal{B}}]$,
-and §3.1 adds that moving averages can be used instead, to track the model's accuracy as it
-trains. PyTorch keeps such averages in buffers and uses them in evaluation mode; that is why
-`train()` and `eval()` change what BatchNorm computes. Ba et al. list what this costs
-([Layer Normalization](https://arxiv.org/abs/1607.06450), §1): the effect depends on the
-mini-batch size, applying it to RNNs "appears to require different statistics for different
-time-steps", and it cannot be used for online learning or for very large distributed models
-whose mini-batches must be small. In [data-parallel training](../distributed/index.md) each
-device sees only its part of the batch.
+unbiased estimate
+$\mathrm{Var}[x] = \frac{m}{m-1}\,\mathbb{E}_{\mathcal{B}}[\sigma^2_{\mathcal{B}}]$, and §3.1 adds
+that moving averages can be used instead, to track the model's accuracy as it trains. PyTorch keeps
+such averages in buffers and uses them in evaluation mode; that is why `train()` and `eval()` change
+what BatchNorm computes. Ba et al. list what this costs ([Layer Normalization](https://arxiv.org/abs/1607.06450),
+§1): the effect depends on the mini-batch size, applying it to RNNs "appears to require different
+statistics for different time-steps", and it cannot be used for online learning or for very large
+distributed models whose mini-batches must be small. In [data-parallel
+training](../distributed/index.md) each device sees only its part of the batch.
 
 ### Two conventions for "momentum"
 
-Both PyTorch and Keras call the weight of the moving average `momentum`, and they mean
-opposite things. With $\hat{x}$ a running statistic and $x_{\mathcal{B}}$ this batch's value:
+Both PyTorch (`BatchNorm*d`) and Keras (`BatchNormalization`) call the weight of the moving
+average `momentum`, and they mean opposite things. With $\hat{x}$ a running statistic and
+$x_{\mathcal{B}}$ this batch's value:
 
 | | update | default | stored variance |
 | --- | --- | --- | --- |
-| PyTorch `BatchNorm*d` | $\hat{x} \leftarrow (1 - m)\,\hat{x} + m\,x_{\mathcal{B}}$ | $m = 0.1$ | unbiased, $\frac{n}{n-1}\sigma^2_{\mathcal{B}}$ |
-| Keras `BatchNormalization` | $\hat{x} \leftarrow k\,\hat{x} + (1 - k)\,x_{\mathcal{B}}$ | $k = 0.99$ | biased, $\sigma^2_{\mathcal{B}}$ |
+| PyTorch | $\hat{x} \leftarrow (1 - m)\,\hat{x} + m\,x_{\mathcal{B}}$ | $m = 0.1$ | unbiased |
+| Keras | $\hat{x} \leftarrow k\,\hat{x} + (1 - k)\,x_{\mathcal{B}}$ | $k = 0.99$ | biased |
 
 PyTorch's `momentum` is the weight of the *new* batch
 ([note in `batchnorm.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L335-L341));
@@ -85,14 +87,14 @@ Keras's is the weight of the *old* average
 So PyTorch $m$ is Keras $k = 1 - m$, and the two defaults differ: PyTorch 0.1 is Keras 0.9,
 and Keras 0.99 is PyTorch 0.01, a ten times slower average. Porting a model means converting,
 not copying, the number (`_test()` runs both formulas side by side). The variance differs
-too: PyTorch stores the unbiased batch variance (the `BatchNorm1d` docstring,
-[L321-L324](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L321-L324)), while Keras stores what
-`keras.ops.moments` returns, the biased one (its documented example, the variance of
-`[0, 1, 2, 3, 100]` as 1553.36, is the $1/n$ variance:
-[L2383-L2387](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/ops/nn.py#L2383-L2387); `_test()` checks that number). Keras's
-defaults also differ in $\epsilon$ ($10^{-3}$ against PyTorch's $10^{-5}$) and in the channel
-axis (the last one, `axis=-1`, against PyTorch's dimension 1)
-([L160-L164](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/layers/normalization/batch_normalization.py#L160-L164)).
+too: PyTorch stores the unbiased batch variance $\frac{n}{n-1}\sigma^2_{\mathcal{B}}$ (the
+`BatchNorm1d` docstring,
+[L321-L324](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L321-L324)),
+while Keras stores what `keras.ops.moments` returns, the biased $\sigma^2_{\mathcal{B}}$ (its
+documented example, the variance of `[0, 1, 2, 3, 100]` as 1553.36, is the $1/n$ variance: [L2383-L2387](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/ops/nn.py#L2383-L2387);
+`_test()` checks that number). Keras's defaults also differ in $\epsilon$ ($10^{-3}$ against
+PyTorch's $10^{-5}$) and in the channel axis (the last one, `axis=-1`, against PyTorch's
+dimension 1) ([L160-L164](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/layers/normalization/batch_normalization.py#L160-L164)).
 
 ### A bias before BatchNorm does nothing
 
@@ -139,7 +141,8 @@ class BatchNorm(nn.Module):
                  *, bias: bool = True):
         super().__init__()
         if not isinstance(num_features, int) or isinstance(num_features, bool) or num_features <= 0:
-            raise ValueError(f'num_features must be a positive int (the channel count C), got {num_features!r}')
+            raise ValueError('num_features must be a positive int (the channel count C), '
+                             f'got {num_features!r}')
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -147,7 +150,8 @@ class BatchNorm(nn.Module):
         self.track_running_stats = track_running_stats
         factory = {'device': device, 'dtype': dtype}
         #
-        # $\gamma$ and $\beta$: one per channel. Missing ones are registered as `None`, as in PyTorch.
+        # $\gamma$ and $\beta$: one per channel. Missing ones are registered as `None`, as in
+        # PyTorch.
         if affine:
             self.weight = nn.Parameter(torch.ones(num_features, **factory))
             if bias:
@@ -164,7 +168,8 @@ class BatchNorm(nn.Module):
         if track_running_stats:
             self.register_buffer('running_mean', torch.zeros(num_features, **factory))
             self.register_buffer('running_var', torch.ones(num_features, **factory))
-            self.register_buffer('num_batches_tracked', torch.tensor(0, dtype=torch.long, device=device))
+            self.register_buffer('num_batches_tracked',
+                                 torch.tensor(0, dtype=torch.long, device=device))
         else:
             self.register_buffer('running_mean', None)
             self.register_buffer('running_var', None)
@@ -193,11 +198,11 @@ class BatchNorm(nn.Module):
         `(batch, features, tokens)` first, a common source of this error.
         """
         if not 2 <= x.dim() <= 5:
-            raise ValueError(f'BatchNorm expects a 2D to 5D input (N, C, *), got a {x.dim()}D input '
-                             f'of size {list(x.shape)}')
+            raise ValueError(f'BatchNorm expects a 2D to 5D input (N, C, *), '
+                             f'got a {x.dim()}D input of size {list(x.shape)}')
         if x.shape[1] != self.num_features:
-            raise ValueError(f'BatchNorm expects {self.num_features} channels in dimension 1, got input '
-                             f'of size {list(x.shape)} ({x.shape[1]} channels)')
+            raise ValueError(f'BatchNorm expects {self.num_features} channels in dimension 1, '
+                             f'got input of size {list(x.shape)} ({x.shape[1]} channels)')
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         self._check_input(input)
@@ -239,7 +244,8 @@ class BatchNorm(nn.Module):
         if self.training and self.track_running_stats:
             self._update_running_stats(mean, var, m)
         #
-        # $\hat{x} = (x - \mu) / \sqrt{\sigma^2 + \epsilon}$, then $y = \gamma \hat{x} + \beta$ per channel
+        # $\hat{x} = (x - \mu) / \sqrt{\sigma^2 + \epsilon}$, then $y = \gamma \hat{x} + \beta$ per
+        # channel
         y = (x - mean.view(stat_shape)) * torch.rsqrt(var.view(stat_shape) + self.eps)
         if self.weight is not None:
             y = y * self.weight.to(compute_dtype).view(stat_shape)
@@ -264,10 +270,11 @@ class BatchNorm(nn.Module):
         # ... but the running variance stores the *unbiased* estimate $\frac{m}{m - 1}\sigma^2$,
         # as the paper's Algorithm 2 does for its population variance and PyTorch documents
         unbiased_var = var * (m / (m - 1))
-        # $\hat{\mu} \leftarrow (1 - \text{momentum})\,\hat{\mu} + \text{momentum}\cdot\mu_{\mathcal{B}}$,
+        # $\hat{\mu} \leftarrow (1 - \text{factor})\,\hat{\mu} + \text{factor}\,\mu_{\mathcal{B}}$,
         # in place, so the buffers stay the same tensors
         self.running_mean.mul_(1 - factor).add_(mean.to(self.running_mean.dtype), alpha=factor)
-        self.running_var.mul_(1 - factor).add_(unbiased_var.to(self.running_var.dtype), alpha=factor)
+        self.running_var.mul_(1 - factor).add_(unbiased_var.to(self.running_var.dtype),
+                                               alpha=factor)
 
     def extra_repr(self) -> str:
         return ('{num_features}, eps={eps}, momentum={momentum}, affine={affine}, bias={use_bias}, '
@@ -293,21 +300,23 @@ def _torch_batch_norm(dim: int, *args, **kwargs) -> nn.Module:
     return cls(*args, **kwargs)
 
 
-def _test():
-    """
-    ## Checks against PyTorch
+def _check_against_torch():
+    r"""
+    ## Against `torch.nn.BatchNorm1d/2d/3d`
 
     Ours and PyTorch's are run side by side for several steps of training and then evaluation,
-    comparing outputs, gradients of the input, $\\gamma$ and $\\beta$, and the buffers after every step.
+    comparing outputs, gradients of the input, $\gamma$ and $\beta$, and the buffers after every
+    step.
     """
-    from labml_nn_norm._check import check, check_close, check_raises, note, run_side_by_side, section
+    from labml_nn_norm._check import check_close, run_side_by_side, section
 
-    torch.manual_seed(0)
     section('Training steps, then eval, against torch.nn.BatchNorm1d/2d/3d')
     shapes = [(8, 6), (4, 6, 10), (4, 6, 5, 3), (2, 6, 3, 4, 2)]
     configs = [dict(), dict(momentum=None), dict(affine=False), dict(bias=False),
                dict(track_running_stats=False), dict(momentum=0.3, eps=1e-3)]
     for shape in shapes:
+        # Per-channel means far from 0, from -5 to 20, broadcast over the other dimensions
+        channel_means = torch.linspace(-5, 20, 6).view((1, 6) + (1,) * (len(shape) - 2))
         for config in configs:
             ours = BatchNorm(6, **config)
             ref = _torch_batch_norm(len(shape), 6, **config)
@@ -318,47 +327,67 @@ def _test():
                         ref.bias.normal_()
             ours.load_state_dict(ref.state_dict())
             for step in range(3):
-                # Shifted, scaled inputs: per-channel means far from 0
-                x = (torch.randn(shape) * 2 + torch.linspace(-5, 20, 6).view((1, 6) + (1,) * (len(shape) - 2)))
+                # Shifted, scaled inputs
+                x = torch.randn(shape) * 2 + channel_means
                 y, y_ref = run_side_by_side(ours, ref, x, buffers=True)
             ours.eval()
             ref.eval()
             torch.testing.assert_close(ours(x.detach()), ref(x.detach()))
-        check_close(f'input {shape}: 3 train steps + eval, {len(configs)} configurations', y, y_ref)
-    #
-    # What the buffers hold: the running variance is the *unbiased* batch variance (momentum 1),
-    # while the output was normalized with the biased one.
+        check_close(f'input {shape}: 3 train steps + eval, {len(configs)} configurations',
+                    y, y_ref)
+
+
+def _check_running_stats():
+    r"""
+    ## What the running statistics are
+
+    The running variance is the *unbiased* batch variance (momentum 1), while the output was
+    normalized with the biased one. `momentum=None` is an equal-weight average over the batches:
+    after $k$ batches the running mean is the mean of the $k$ batch means.
+    """
+    from labml_nn_norm._check import check, check_close, section
+
     section('What the running statistics are')
     bn = BatchNorm(3, momentum=1.0)
     x = torch.randn(5, 3) * 3 + 7
     y = bn(x)
-    check_close('momentum=1: running_var == unbiased batch variance', bn.running_var, x.var(0, unbiased=True))
+    check_close('momentum=1: running_var == unbiased batch variance', bn.running_var,
+                x.var(0, unbiased=True))
     check_close('output normalized with the biased variance',
                 y.detach(), (x - x.mean(0)) / (x.var(0, unbiased=False) + 1e-5).sqrt())
     check('running statistics are not part of the graph', not bn.running_mean.requires_grad
           and bn.running_mean.grad_fn is None)
     #
-    # `momentum=None` is an equal-weight average over the batches: after $k$ batches the running mean
-    # is the mean of the $k$ batch means
+    # `momentum=None`, over five batches
     bn = BatchNorm(3, momentum=None)
     batches = [torch.randn(4, 3) + i for i in range(5)]
     for b in batches:
         bn(b)
     check_close('momentum=None: running_mean == mean of batch means', bn.running_mean,
                 torch.stack([b.mean(0) for b in batches]).mean(0))
-    # ... and the running variance is Algorithm 2's $\frac{m}{m-1}\mathbb{E}_{\mathcal{B}}[\sigma^2_{\mathcal{B}}]$
-    # for these equal-size batches ($m = 4$)
+    # ... and the running variance is Algorithm 2's
+    # $\frac{m}{m-1}\mathbb{E}_{\mathcal{B}}[\sigma^2_{\mathcal{B}}]$ for these equal-size batches
+    # ($m = 4$)
+    biased = torch.stack([b.var(0, unbiased=False) for b in batches])
     check_close('momentum=None: running_var == m/(m-1) · mean of biased batch variances (Alg. 2)',
-                bn.running_var, 4 / 3 * torch.stack([b.var(0, unbiased=False) for b in batches]).mean(0))
+                bn.running_var, 4 / 3 * biased.mean(0))
     check('num_batches_tracked counts the training steps', bn.num_batches_tracked.item() == 5,
           f'{bn.num_batches_tracked.item()} after 5 batches')
     bn.eval()
     bn(batches[0])
     check('... and not the evaluation ones', bn.num_batches_tracked.item() == 5,
           f'{bn.num_batches_tracked.item()} after one more call in eval()')
-    #
-    # PyTorch's $m$ and Keras's $k = 1 - m$ give the same running mean; the running variances differ
-    # by the unbiased factor, since Keras averages the biased batch variance
+
+
+def _check_keras_momentum():
+    r"""
+    ## PyTorch's momentum and Keras's
+
+    PyTorch's $m$ and Keras's $k = 1 - m$ give the same running mean; the running variances
+    differ by the unbiased factor, since Keras averages the biased batch variance.
+    """
+    from labml_nn_norm._check import check, check_close, section
+
     section('PyTorch momentum m == Keras momentum 1 - m')
     for m in (0.1, 0.01, 0.3):
         bn = BatchNorm(3, momentum=m)
@@ -369,20 +398,31 @@ def _test():
             k_mean = keras_moving_average(k_mean, b.mean(0), 1 - m)
             k_var = keras_moving_average(k_var, b.var(0, unbiased=False), 1 - m)
             k_var_unbiased = keras_moving_average(k_var_unbiased, b.var(0, unbiased=True), 1 - m)
-        check_close(f'm={m}: running_mean == Keras formula with momentum {1 - m:g}', bn.running_mean, k_mean)
-        check_close(f'm={m}: running_var == Keras formula fed the unbiased variance', bn.running_var,
-                    k_var_unbiased)
+        check_close(f'm={m}: running_mean == Keras formula with momentum {1 - m:g}',
+                    bn.running_mean, k_mean)
+        check_close(f'm={m}: running_var == Keras formula fed the unbiased variance',
+                    bn.running_var, k_var_unbiased)
         gap = (bn.running_var - k_var).abs().max().item()
-        check(f'm={m}: ... and != Keras formula fed the biased variance (what Keras stores)', gap > 1e-3,
-              f'max |Δ| = {gap:.3f} after 6 batches of 8')
-    # Keras's `ops.moments` example: the variance of [0, 1, 2, 3, 100] is 1553.36, the $1/n$ variance
+        check(f'm={m}: ... and != Keras formula fed the biased variance (what Keras stores)',
+              gap > 1e-3, f'max |Δ| = {gap:.3f} after 6 batches of 8')
+    # Keras's `ops.moments` example: the variance of [0, 1, 2, 3, 100] is 1553.36, the $1/n$
+    # variance
     v = torch.tensor([0., 1., 2., 3., 100.])
     check_close('Keras docs: mean 21.2, variance 1553.36 of [0, 1, 2, 3, 100] == biased variance',
                 (v.mean(), v.var(unbiased=False)), (torch.tensor(21.2), torch.tensor(1553.36)))
     check('... not the unbiased one', abs(v.var(unbiased=True).item() - 1553.36) > 100,
           f'unbiased: {v.var(unbiased=True).item():.2f}')
-    #
-    # **A bias before BatchNorm.** The same weight, with and without a bias, in training mode
+
+
+def _check_bias_before_bn():
+    """
+    ## A bias before BatchNorm
+
+    The same weight, with and without a bias, in training mode: the mean subtraction cancels the
+    bias. In `eval()` it does not, quite.
+    """
+    from labml_nn_norm._check import check_close, section
+
     section('A bias before BatchNorm (training mode)')
     with_b, without_b = nn.Linear(5, 4), nn.Linear(5, 4, bias=False)
     with torch.no_grad():
@@ -394,8 +434,10 @@ def _test():
     y_b, y_0 = bn_b(with_b(u)), bn_0(without_b(u))
     y_b.backward(dy)
     y_0.backward(dy)
-    check_close('Linear(bias=True) + BN == Linear(bias=False) + BN: output', y_b, y_0, atol=1e-5, rtol=1e-5)
-    check_close('... gradient of W', with_b.weight.grad, without_b.weight.grad, atol=1e-5, rtol=1e-5)
+    check_close('Linear(bias=True) + BN == Linear(bias=False) + BN: output', y_b, y_0,
+                atol=1e-5, rtol=1e-5)
+    check_close('... gradient of W', with_b.weight.grad, without_b.weight.grad,
+                atol=1e-5, rtol=1e-5)
     check_close('... gradient of b is 0 (up to rounding)', with_b.bias.grad, torch.zeros(4),
                 atol=1e-5, rtol=0)
     # In eval() the running mean has absorbed only $1 - (1 - m)^k$ of $b$ after $k$ steps
@@ -407,7 +449,36 @@ def _test():
         expected = 0.9 ** 3 * with_b.bias / torch.sqrt(bn_b.running_var + bn_b.eps) * bn_b.weight
     check_close('eval() after k=3 steps: outputs differ by 0.9^k · b · γ / sqrt(running_var + eps)',
                 gap, expected.expand_as(gap), atol=1e-4, rtol=1e-4)
-    #
+
+
+def _exact_bn(x: torch.Tensor) -> torch.Tensor:
+    # The exact (`float64`) normalization of a $(N, C, L)$ input, for the half-precision checks
+    xd = x.double()
+    dims = (0, 2)
+    var = xd.var(dims, unbiased=False, keepdim=True)
+    return (xd - xd.mean(dims, keepdim=True)) / torch.sqrt(var + 1e-5)
+
+
+def _ulps(y: torch.Tensor, exact: torch.Tensor) -> float:
+    # The spacing of `y.dtype` numbers around each exact value, and that of 1 below $|y| = 1$
+    # (an absolute error there, since $x - \mu$ cancels)
+    octave = torch.exp2(torch.floor(torch.log2(exact.abs().clamp_min(1.0))))
+    spacing = torch.finfo(y.dtype).eps * octave
+    return ((y.double() - exact).abs() / spacing).max().item()
+
+
+def _check_edge_cases():
+    """
+    ## Edge cases: an empty batch, half precision
+
+    **Half precision.** Both outputs are compared with the exact (`float64`) normalization of the
+    same half-precision input, in units in the last place (ulp) of each exact value (of 1, for
+    values below 1). Ours is computed in `float32` and rounded once, so it is within half an ulp
+    plus the small error of a `float32` mean (0.6 ulp is asserted); PyTorch's CPU output is a
+    little further off (the measured ulps are printed; we have not read its kernel to say why).
+    """
+    from labml_nn_norm._check import check, check_close, note, section
+
     section('Edge cases')
     for config in (dict(), dict(momentum=None)):
         ours, ref = BatchNorm(3, **config), nn.BatchNorm1d(3, **config)
@@ -417,66 +488,78 @@ def _test():
               all(torch.equal(b, b_ref) for b, b_ref in zip(ours.buffers(), ref.buffers())),
               f'num_batches_tracked={ours.num_batches_tracked.item()}')
     #
-    # **Half precision.** Both outputs are compared with the exact (`float64`) normalization of the
-    # same half-precision input, in units in the last place (ulp) of each exact value (of 1, for
-    # values below 1). Ours is
-    # computed in `float32` and rounded once, so it is within half an ulp plus the small error of a
-    # `float32` mean (0.6 ulp is asserted); PyTorch's CPU output is
-    # a little further off (the measured ulps are printed; we have not read its kernel to say why).
-    def exact_bn(x: torch.Tensor) -> torch.Tensor:
-        xd = x.double()
-        dims = (0, 2)
-        var = xd.var(dims, unbiased=False, keepdim=True)
-        return (xd - xd.mean(dims, keepdim=True)) / torch.sqrt(var + 1e-5)
-
-    def ulps(y: torch.Tensor, exact: torch.Tensor) -> float:
-        # The spacing of `y.dtype` numbers around each exact value, and that of 1 below $|y| = 1$
-        # (an absolute error there, since $x - \mu$ cancels)
-        octave = torch.exp2(torch.floor(torch.log2(exact.abs().clamp_min(1.0))))
-        spacing = torch.finfo(y.dtype).eps * octave
-        return ((y.double() - exact).abs() / spacing).max().item()
-
+    # `float16` and `bfloat16`, in the module's dtype; then a `float16` input to a `float32` module
     for dtype in (torch.float16, torch.bfloat16):
         x = (torch.randn(16, 4, 8) + 3).to(dtype)
         ours, ref = BatchNorm(4).to(dtype), nn.BatchNorm1d(4).to(dtype)
         y, y_ref = ours(x), ref(x)
-        exact = exact_bn(x)
-        check(f'{dtype}: ours within 0.6 ulp of exact', ulps(y, exact) <= 0.6,
-              f'{ulps(y, exact):.2f} ulp')
-        note(f'{dtype}: torch.nn.BatchNorm1d', f'{ulps(y_ref, exact):.2f} ulp from exact')
+        exact = _exact_bn(x)
+        check(f'{dtype}: ours within 0.6 ulp of exact', _ulps(y, exact) <= 0.6,
+              f'{_ulps(y, exact):.2f} ulp')
+        note(f'{dtype}: torch.nn.BatchNorm1d', f'{_ulps(y_ref, exact):.2f} ulp from exact')
         eps = torch.finfo(dtype).eps
         check_close(f'{dtype}: ours vs torch, to 4·eps', y, y_ref, atol=4 * eps, rtol=eps)
         check_close(f'{dtype} running_var', ours.running_var, ref.running_var)
     ours, ref = BatchNorm(4), nn.BatchNorm1d(4)
     check_close('float16 input, float32 module', ours(x.half()), ref(x.half()))
-    # A `float16` input whose per-channel sum is past the `float16` range: both layers still agree
+
+
+def _check_half_overflow():
+    """
+    ## Past the `float16` range
+
+    A `float16` input whose per-channel sum is past the `float16` range: both layers still agree.
+    """
+    from labml_nn_norm._check import check, check_close, note, section
+
+    section('float16: a channel sum past the float16 range')
     big = (torch.randn(64, 4, 512) + 200).half()
     ours, ref = BatchNorm(4).half(), nn.BatchNorm1d(4).half()
     y, y_ref = ours(big), ref(big)
     check('float16 sum of each channel overflows to inf', bool(big.sum((0, 2)).isinf().all()),
           f'{big.numel() // 4} values ≈ 200 per channel')
-    exact = exact_bn(big)
+    exact = _exact_bn(big)
     check('... ours: finite, within 0.6 ulp of exact',
-          bool(y.isfinite().all()) and ulps(y, exact) <= 0.6,
-          f'{ulps(y, exact):.2f} ulp')
+          bool(y.isfinite().all()) and _ulps(y, exact) <= 0.6,
+          f'{_ulps(y, exact):.2f} ulp')
     check('... torch: finite', bool(y_ref.isfinite().all()))
-    note('... torch.nn.BatchNorm1d', f'{ulps(y_ref, exact):.2f} ulp from exact')
+    note('... torch.nn.BatchNorm1d', f'{_ulps(y_ref, exact):.2f} ulp from exact')
     check_close('... running_mean, running_var', (ours.running_mean, ours.running_var),
                 (ref.running_mean, ref.running_var))
-    #
-    # The `state_dict` moves between ours and PyTorch's, both ways, and the repr reads the same
+
+
+def _check_drop_in():
+    """
+    ## Drop-in
+
+    The `state_dict` moves between ours and PyTorch's, both ways, and the repr reads the same.
+    """
+    from labml_nn_norm._check import check, section
+
+    section('Drop-in')
     ours, ref = BatchNorm(6), nn.BatchNorm2d(6)
     ours(torch.randn(4, 6, 3, 3))
     ref.load_state_dict(ours.state_dict())
     ours.load_state_dict(nn.BatchNorm3d(6).state_dict())
     check('state_dict loads both ways; same keys as torch',
           list(ours.state_dict()) == list(ref.state_dict()), ', '.join(ours.state_dict()))
-    check('repr matches torch', repr(ours) == repr(ref).replace('BatchNorm2d', 'BatchNorm'), repr(ours))
-    #
+    check('repr matches torch', repr(ours) == repr(ref).replace('BatchNorm2d', 'BatchNorm'),
+          repr(ours))
+
+
+def _check_errors():
+    """
+    ## Errors
+
+    The same refusals as PyTorch's, with messages that say what was expected.
+    """
+    from labml_nn_norm._check import check, check_raises, section
+
     section('Errors')
     check_raises('one value per channel in training', ValueError, BatchNorm(3), torch.randn(1, 3),
                  match='more than 1 value per channel')
-    check_raises('wrong channel count', ValueError, BatchNorm(3), torch.randn(4, 5, 2), match='expects 3 channels')
+    check_raises('wrong channel count', ValueError, BatchNorm(3), torch.randn(4, 5, 2),
+                 match='expects 3 channels')
     check_raises('1D input', ValueError, BatchNorm(3), torch.randn(3), match='2D to 5D')
     check_raises('num_features not a positive int', ValueError, BatchNorm, 0, match='positive int')
     for bn in (BatchNorm(3, eps=0.0), nn.BatchNorm1d(3, eps=0.0)):
@@ -488,11 +571,48 @@ def _test():
     check_raises('eps < 0 in eval()', ValueError, BatchNorm(3, eps=-1.0).eval(), torch.randn(4, 3),
                  match='non-negative')
 
+
+def _test():
+    """
+    ## Checks against PyTorch
+    """
+    torch.manual_seed(0)
+    _check_against_torch()
+    _check_running_stats()
+    _check_keras_momentum()
+    _check_bias_before_bn()
+    _check_edge_cases()
+    _check_half_overflow()
+    _check_drop_in()
+    _check_errors()
+
 # ## Sources
 #
-# * Ioffe and Szegedy, [Batch Normalization: Accelerating Deep Network Training by Reducing Internal Covariate Shift](https://arxiv.org/abs/1502.03167), 2015: §1 and §2 (internal covariate shift, "a step towards reducing" it, fixing means and variances), §3 and Algorithm 1 (per-feature mini-batch statistics, $\gamma$, $\beta$), §3.1 and Algorithm 2 (population statistics at inference, the unbiased $\frac{m}{m-1}$ variance, moving averages as an alternative), §3.2 (the bias cancelled by the mean subtraction; one $\gamma$, $\beta$ per feature map), §4.1 and Figure 1 (the MNIST input distributions).
-# * Santurkar, Tsipras, Ilyas and Madry, [How Does Batch Normalization Help Optimization?](https://arxiv.org/abs/1805.11604), 2018, abstract only (the quotes above). We could not read the body of the paper here, so we quote no section, figure or number from it.
-# * Ba, Kiros and Hinton, [Layer Normalization](https://arxiv.org/abs/1607.06450), 2016, §1: what batch statistics cost (mini-batch size, RNN time steps, online learning, small per-device batches).
-# * PyTorch 2.13.0, `torch/nn/modules/batchnorm.py`: the buffers and `num_batches_tracked` ([L66-L88](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L66-L88)), keyword-only `bias` ([L38-L49](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L38-L49)), `reset_*` and `extra_repr` ([L91-L115](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L91-L115)), `momentum=None` as $1/k$ and batch statistics in `eval()` without buffers ([L176-L224](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L176-L224)), the biased/unbiased variance and the momentum note ([L317-L360](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L317-L360)).
-# * PyTorch 2.13.0, `torch/nn/functional.py`: one value per channel refused in training ([L2840-L2856](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L2840-L2856)), the $\epsilon$ checks ([L2887-L2896](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L2887-L2896)). `_test()` compares every configuration with `torch.nn.BatchNorm1d/2d/3d` itself.
-# * Keras 3, `keras/src/layers/normalization/batch_normalization.py`: the documented update ([L61-L65](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/layers/normalization/batch_normalization.py#L61-L65)), the defaults `axis=-1`, `momentum=0.99`, `epsilon=1e-3` ([L160-L164](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/layers/normalization/batch_normalization.py#L160-L164)), the update of `moving_mean` and `moving_variance` with the batch `variance` from `ops.moments` ([L363-L391](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/layers/normalization/batch_normalization.py#L363-L391), [L434-L440](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/layers/normalization/batch_normalization.py#L434-L440)); `keras/src/ops/nn.py`, the `moments` example, a $1/n$ variance ([L2383-L2387](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/ops/nn.py#L2383-L2387)); the PyTorch backend's `moments`, $\mathbb{E}[x^2] - \mathbb{E}[x]^2$ ([`keras/src/backend/torch/nn.py` L1035-L1043](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/backend/torch/nn.py#L1035-L1043)).
+# * Ioffe and Szegedy, [Batch Normalization: Accelerating Deep Network Training by Reducing Internal
+#   Covariate Shift](https://arxiv.org/abs/1502.03167), 2015: §1 and §2 (internal covariate shift,
+#   "a step towards reducing" it, fixing means and variances), §3 and Algorithm 1 (per-feature
+#   mini-batch statistics, $\gamma$, $\beta$), §3.1 and Algorithm 2 (population statistics at
+#   inference, the unbiased $\frac{m}{m-1}$ variance, moving averages as an alternative), §3.2 (the
+#   bias cancelled by the mean subtraction; one $\gamma$, $\beta$ per feature map), §4.1 and
+#   Figure 1 (the MNIST input distributions).
+# * Santurkar, Tsipras, Ilyas and Madry, [How Does Batch Normalization Help Optimization?](https://arxiv.org/abs/1805.11604),
+#   2018, abstract only (the quotes above). We could not read the body of the paper here, so we
+#   quote no section, figure or number from it.
+# * Ba, Kiros and Hinton, [Layer Normalization](https://arxiv.org/abs/1607.06450), 2016, §1: what
+#   batch statistics cost (mini-batch size, RNN time steps, online learning, small per-device
+#   batches).
+# * PyTorch 2.13.0, `torch/nn/modules/batchnorm.py`: the buffers and `num_batches_tracked` ([L66-L88](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L66-L88)),
+#   keyword-only `bias` ([L38-L49](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L38-L49)),
+#   `reset_*` and `extra_repr` ([L91-L115](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L91-L115)),
+#   `momentum=None` as $1/k$ and batch statistics in `eval()` without buffers ([L176-L224](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L176-L224)),
+#   the biased/unbiased variance and the momentum note ([L317-L360](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L317-L360)).
+# * PyTorch 2.13.0, `torch/nn/functional.py`: one value per channel refused in training ([L2840-L2856](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L2840-L2856)),
+#   the $\epsilon$ checks ([L2887-L2896](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L2887-L2896)).
+#   `_test()` compares every configuration with `torch.nn.BatchNorm1d/2d/3d` itself.
+# * Keras 3, `keras/src/layers/normalization/batch_normalization.py`: the documented update ([L61-L65](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/layers/normalization/batch_normalization.py#L61-L65)),
+#   the defaults `axis=-1`, `momentum=0.99`, `epsilon=1e-3` ([L160-L164](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/layers/normalization/batch_normalization.py#L160-L164)),
+#   the update of `moving_mean` and `moving_variance` with the batch `variance` from `ops.moments` ([L363-L391](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/layers/normalization/batch_normalization.py#L363-L391),
+#   [L434-L440](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/layers/normalization/batch_normalization.py#L434-L440));
+#   `keras/src/ops/nn.py`, the `moments` example, a $1/n$ variance ([L2383-L2387](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/ops/nn.py#L2383-L2387));
+#   the PyTorch backend's `moments`, $\mathbb{E}[x^2] - \mathbb{E}[x]^2$
+#   ([`keras/src/backend/torch/nn.py` L1035-L1043](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/backend/torch/nn.py#L1035-L1043)).
