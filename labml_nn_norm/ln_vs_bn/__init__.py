@@ -1,7 +1,8 @@
 r"""
 ---
 title: LayerNorm vs BatchNorm
-summary: One definition (the set of elements normalized together), its two cases, and each consequence shown by a checked example.
+summary: One definition (the set of elements normalized together), its two cases, and each
+  consequence shown by a checked example.
 section: The BatchNorm contrast
 order: 12
 ---
@@ -27,8 +28,8 @@ $$\mu_{S_i} = \frac{1}{|S_i|}\sum_{j \in S_i} x_j \qquad
 y_i = \frac{x_i - \mu_{S_i}}{\sqrt{\sigma^2_{S_i} + \epsilon}}\,\gamma + \beta$$
 
 A layer picks some dimensions to *reduce*. $S_i$ is then every element $j$ that agrees with $i$ on
-all the other dimensions, the *kept* ones, and there is one mean and variance for each value of the kept
-dimensions.
+all the other dimensions, the *kept* ones, and there is one mean and variance for each value of the
+kept dimensions.
 
 | input | layer | reduces | keeps | statistics | $\lvert S_i \rvert$ |
 | --- | --- | --- | --- | --- | --- |
@@ -39,9 +40,12 @@ dimensions.
 
 In words: BatchNorm's $S_i$ is *one channel across the whole batch*; LayerNorm's is *one sample*
 (for tokens, one token) across its features. In the figure, the dot is element $i$ and the
-coloured cells are $S_i$. It is drawn from `statistics_set()` below, the same function the checks use.
+coloured cells are $S_i$. It is drawn from `statistics_set()` below, the same function the checks
+use.
 
-![Four grids of cells. BatchNorm on images colours one channel row in every sample; LayerNorm on images colours all of one sample; BatchNorm on tokens colours one feature column in every token of every sample; LayerNorm on tokens colours one token's row of features.](axes.svg)
+![Four grids of cells. BatchNorm on images colours one channel row in every sample; LayerNorm on
+images colours all of one sample; BatchNorm on tokens colours one feature column in every token of
+every sample; LayerNorm on tokens colours one token's row of features.](axes.svg)
 
 The $\gamma$ and $\beta$ follow the kept/reduced split the other way round: BatchNorm learns one
 per channel, LayerNorm one per element of `normalized_shape`.
@@ -75,7 +79,8 @@ def reduction_dims(kind: str, shape: Sequence[int], normalized_ndim: int = 1) ->
 def statistics_set(kind: str, shape: Sequence[int], index: Sequence[int],
                    normalized_ndim: int = 1) -> torch.Tensor:
     """
-    $S_i$ as a boolean mask of `shape`: the elements that agree with `index` on every kept dimension.
+    $S_i$ as a boolean mask of `shape`: the elements that agree with `index` on every kept
+    dimension.
     """
     reduced = reduction_dims(kind, shape, normalized_ndim)
     coords = torch.meshgrid(*[torch.arange(n) for n in shape], indexing='ij')
@@ -88,7 +93,8 @@ def statistics_set(kind: str, shape: Sequence[int], index: Sequence[int],
 
 
 #
-# The shared formula ($\gamma = 1$, $\beta = 0$), with the biased variance; only `dims` tells the layers apart
+# The shared formula ($\gamma = 1$, $\beta = 0$), with the biased variance; only `dims` tells the
+# layers apart
 def normalize_over(x: torch.Tensor, dims: Tuple[int, ...], eps: float = 1e-5) -> torch.Tensor:
     mean = x.mean(dim=dims, keepdim=True)
     var = (x - mean).square().mean(dim=dims, keepdim=True)
@@ -100,8 +106,8 @@ def masked_batch_norm(x: torch.Tensor, mask: torch.Tensor, eps: float = 1e-5) ->
     ## BatchNorm that skips padding
 
     BatchNorm on padded tokens can be repaired, at the price of a mask that every call must carry.
-    `x` is $(B, T, C)$ and `mask` is $(B, T)$, `True` for real tokens. The statistics are taken over the real
-    tokens only, and the pads come out as zeros.
+    `x` is $(B, T, C)$ and `mask` is $(B, T)$, `True` for real tokens. The statistics are taken over
+    the real tokens only, and the pads come out as zeros.
     """
     m = mask.unsqueeze(-1).to(x.dtype)  # (B, T, 1)
     # $|S_i|$ is now the number of real tokens, not $B \cdot T$
@@ -141,8 +147,8 @@ def _artifacts():
     """
     ## The figure
 
-    Drawn at build time from `statistics_set()`. Each grid shows small inputs with one block per sample;
-    the dot marks element $i$, and the coloured cells are its $S_i$.
+    Drawn at build time from `statistics_set()`. Each grid shows small inputs with one block per
+    sample; the dot marks element $i$, and the coloured cells are its $S_i$.
     """
     import matplotlib.pyplot as plt
     from matplotlib.collections import PatchCollection
@@ -151,15 +157,18 @@ def _artifacts():
     blue, orange, grey = '#1f5fbf', '#c85200', '#e4e7ec'
     N, C, P = 3, 3, 4  # images: samples, channels, pixels H·W
     B, T, F = 3, 3, 4  # tokens: samples, tokens, features
-    # Each panel: title, $S_i$ laid out as (sample, row, column), element $i$, row and column labels, colour.
-    # BatchNorm1d sees tokens as $(B, C, T)$, so its mask is moved back to $(B, T, C)$ for the picture.
+    # Each panel: title, $S_i$ laid out as (sample, row, column), element $i$, row and column
+    # labels, colour. BatchNorm1d sees tokens as $(B, C, T)$, so its mask is moved back to
+    # $(B, T, C)$ for the picture.
     i = (1, 1, 2)
     panels = [
         ('BatchNorm2d on images', statistics_set('batch', (N, C, P), i), 'channel', 'pixel', blue),
         ('BatchNorm1d on tokens', statistics_set('batch', (B, F, T), (1, 2, 1)).transpose(1, 2),
          'token', 'feature', blue),
-        ('LayerNorm((C, H, W)) on images', statistics_set('layer', (N, C, P), i, 2), 'channel', 'pixel', orange),
-        ('LayerNorm(C) on tokens', statistics_set('layer', (B, T, F), i), 'token', 'feature', orange),
+        ('LayerNorm((C, H, W)) on images', statistics_set('layer', (N, C, P), i, 2),
+         'channel', 'pixel', orange),
+        ('LayerNorm(C) on tokens', statistics_set('layer', (B, T, F), i),
+         'token', 'feature', orange),
     ]
     si, ri, ci = i
     fig, axes = plt.subplots(2, 2, figsize=(9, 4.4))
@@ -172,8 +181,10 @@ def _artifacts():
                 for c in range(cols):
                     cells.append(Rectangle((s * (cols + 1) + c, rows - 1 - r), 0.92, 0.92))
                     colours.append(colour if mask[s, r, c] else grey)
-            ax.text(s * (cols + 1) + cols / 2 - 0.04, -0.35, f'sample {s}', ha='center', va='top', fontsize=8)
-        ax.add_collection(PatchCollection(cells, facecolors=colours, edgecolors='#333333', linewidths=0.4))
+            ax.text(s * (cols + 1) + cols / 2 - 0.04, -0.35, f'sample {s}',
+                    ha='center', va='top', fontsize=8)
+        ax.add_collection(PatchCollection(cells, facecolors=colours, edgecolors='#333333',
+                                          linewidths=0.4))
         ax.plot(si * (cols + 1) + ci + 0.46, rows - 1 - ri + 0.46, 'o', color='black', markersize=5)
         ax.set_xlim(-0.3, samples * (cols + 1) - 0.7)
         ax.set_ylim(-1.1, rows + 0.1)
@@ -194,31 +205,39 @@ def _check_definition():
     """
     ## Checking the definition against PyTorch
 
-    Normalizing by hand over `reduction_dims()` gives what the `torch.nn` layers give, for images and
-    for tokens, and `statistics_set()` picks out exactly the elements those statistics are taken over.
+    Normalizing by hand over `reduction_dims()` gives what the `torch.nn` layers give, for images
+    and for tokens, and `statistics_set()` picks out exactly the elements those statistics are taken
+    over.
     """
     from torch import nn
+
     from labml_nn_norm._check import check, check_close, check_raises, section
 
     section('One definition, two cases')
     x = torch.randn(4, 3, 5, 5) * 2 + 3  # images: N, C, H, W
     tokens = torch.randn(2, 7, 8) + 1  # B, T, C
     check('BatchNorm on (N, C, H, W) reduces N, H, W; LayerNorm((C, H, W)) reduces C, H, W',
-          reduction_dims('batch', x.shape) == (0, 2, 3) and reduction_dims('layer', x.shape, 3) == (1, 2, 3))
+          reduction_dims('batch', x.shape) == (0, 2, 3)
+          and reduction_dims('layer', x.shape, 3) == (1, 2, 3))
     check_close('images: normalize over N, H, W == nn.BatchNorm2d(3) in training',
-                normalize_over(x, reduction_dims('batch', x.shape)), nn.BatchNorm2d(3)(x).detach())
+                normalize_over(x, reduction_dims('batch', x.shape)),
+                nn.BatchNorm2d(3)(x).detach())
     check_close('images: normalize over C, H, W == nn.LayerNorm((3, 5, 5))',
-                normalize_over(x, reduction_dims('layer', x.shape, 3)), nn.LayerNorm((3, 5, 5))(x).detach())
+                normalize_over(x, reduction_dims('layer', x.shape, 3)),
+                nn.LayerNorm((3, 5, 5))(x).detach())
     # For BatchNorm the tokens are laid out $(B, C, T)$, so the reduced dimensions are 0 and 2
     bct = tokens.transpose(1, 2)
     check_close('tokens: normalize (B, C, T) over B, T == nn.BatchNorm1d(8)',
-                normalize_over(bct, reduction_dims('batch', bct.shape)), nn.BatchNorm1d(8)(bct).detach())
+                normalize_over(bct, reduction_dims('batch', bct.shape)),
+                nn.BatchNorm1d(8)(bct).detach())
     check_close('tokens: normalize over C == nn.LayerNorm(8)',
-                normalize_over(tokens, reduction_dims('layer', tokens.shape)), nn.LayerNorm(8)(tokens).detach())
+                normalize_over(tokens, reduction_dims('layer', tokens.shape)),
+                nn.LayerNorm(8)(tokens).detach())
     #
     # The mask reproduces one element's output from its $S_i$ alone
     i = (2, 1, 3, 4)
-    cases = (('batch', 1, nn.BatchNorm2d(3), 4 * 5 * 5), ('layer', 3, nn.LayerNorm((3, 5, 5)), 3 * 5 * 5))
+    cases = (('batch', 1, nn.BatchNorm2d(3), 4 * 5 * 5),
+             ('layer', 3, nn.LayerNorm((3, 5, 5)), 3 * 5 * 5))
     for kind, ndim, layer, size in cases:
         s = x[statistics_set(kind, x.shape, i, ndim)]
         by_hand = (x[i] - s.mean()) / torch.sqrt(s.var(unbiased=False) + 1e-5)
@@ -229,27 +248,31 @@ def _check_definition():
     # **The trap.** `BatchNorm1d(C)` on $(B, T, C)$ without the transpose: when $T = C$ nothing
     # complains, and it normalizes each *token position* over the batch and features
     square = torch.randn(4, 8, 8) + 1
-    check_close('trap: BatchNorm(8) on (B, T=8, C=8) silently normalizes per position, over B and C',
-                BatchNorm(8)(square), normalize_over(square, (0, 2)))
-    check_raises('... and with T != C it refuses', ValueError, BatchNorm(8), tokens, match='expects 8 channels')
+    check_close('trap: BatchNorm(8) on (B, T=8, C=8) silently normalizes per position, '
+                'over B and C', BatchNorm(8)(square), normalize_over(square, (0, 2)))
+    check_raises('... and with T != C it refuses', ValueError, BatchNorm(8), tokens,
+                 match='expects 8 channels')
 
 
 def _check_train_eval():
     r"""
     ## Why `train()` and `eval()` change BatchNorm and not LayerNorm
 
-    BatchNorm's $S_i$ contains *other samples*, so in training one sample's output depends on its neighbours.
-    At inference we want an output that depends on the input alone, and there may be only one input.
-    So while training BatchNorm keeps running averages of $\mu$ and $\sigma^2$ in buffers,
+    BatchNorm's $S_i$ contains *other samples*, so in training one sample's output depends on its
+    neighbours. At inference we want an output that depends on the input alone, and there may be
+    only one input. So while training BatchNorm keeps running averages of $\mu$ and $\sigma^2$ in
+    buffers,
 
     $$\hat\mu \leftarrow (1 - m)\,\hat\mu + m\,\mu_{\mathcal{B}}$$
 
     with momentum $m = 0.1$ in PyTorch (its
-    [`BatchNorm1d` note](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L335-L341); Keras's `momentum` means
-    $1 - m$, see the [BatchNorm page](../batch_norm/index.md)), and `eval()` switches to them. LayerNorm's $S_i$ is inside the sample, so it
-    always computes the same thing: it has nothing to switch and nothing to store.
+    [`BatchNorm1d` note](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L335-L341);
+    Keras's `momentum` means $1 - m$, see the [BatchNorm page](../batch_norm/index.md)), and
+    `eval()` switches to them. LayerNorm's $S_i$ is inside the sample, so it always computes the
+    same thing: it has nothing to switch and nothing to store.
     """
     from torch import nn
+
     from labml_nn_norm._check import check, check_close, section
 
     section('train() and eval()')
@@ -258,11 +281,13 @@ def _check_train_eval():
     y_bn, y_ln = bn(x), ln(x)
     check_close('BatchNorm in training == nn.BatchNorm2d in training', y_bn, bn_ref(x))
     bn.eval(), bn_ref.eval(), ln.eval()
-    # After one training step the running averages are still 90% their initial 0 and 1, far from this
-    # batch's statistics, so `eval()` normalizes the same input differently
-    check_close('after one step: running_mean == 0.1 · batch mean', bn.running_mean, 0.1 * x.mean((0, 2, 3)))
+    # After one training step the running averages are still 90% their initial 0 and 1, far from
+    # this batch's statistics, so `eval()` normalizes the same input differently
+    check_close('after one step: running_mean == 0.1 · batch mean', bn.running_mean,
+                0.1 * x.mean((0, 2, 3)))
     diff = (bn(x) - y_bn).abs().max().item()
-    check('BatchNorm: the same input gives another output in eval()', diff > 1, f'max |Δ| = {diff:.2f}')
+    check('BatchNorm: the same input gives another output in eval()', diff > 1,
+          f'max |Δ| = {diff:.2f}')
     check_close('BatchNorm in eval() == nn.BatchNorm2d in eval()', bn(x), bn_ref(x))
     mean, var = bn.running_mean.view(1, 3, 1, 1), bn.running_var.view(1, 3, 1, 1)
     check_close('BatchNorm in eval() normalizes with running_mean and running_var',
@@ -274,7 +299,8 @@ def _check_train_eval():
     moved = (bn.train()(neighbours)[0] - bn.train()(x)[0]).abs().max().item()
     check('BatchNorm train(): sample 0 changes when the other 7 change', moved > 0.5,
           f'max |Δ| = {moved:.2f}')
-    check('BatchNorm eval(): sample 0 stays the same', torch.equal(bn.eval()(neighbours)[0], bn(x)[0]))
+    check('BatchNorm eval(): sample 0 stays the same',
+          torch.equal(bn.eval()(neighbours)[0], bn(x)[0]))
     check_close('LayerNorm: sample 0 stays the same', ln(neighbours)[0], ln(x)[0])
     #
     # **The buffers.** LayerNorm's `state_dict` is only $\gamma$ and $\beta$
@@ -286,16 +312,18 @@ def _check_train_eval():
           list(LayerNorm(8).state_dict()) == list(nn.LayerNorm(8).state_dict())
           and list(BatchNorm(8).state_dict()) == list(nn.BatchNorm1d(8).state_dict()))
     #
-    # **Convergence.** Feeding one batch $k$ times moves $\hat\mu$ from 0 a fraction $1 - 0.9^k$ of the way to
-    # its mean; $\hat\sigma^2$ moves from 1 toward the batch's *unbiased* variance
+    # **Convergence.** Feeding one batch $k$ times moves $\hat\mu$ from 0 a fraction $1 - 0.9^k$ of
+    # the way to its mean; $\hat\sigma^2$ moves from 1 toward the batch's *unbiased* variance
     bn, k = BatchNorm(3), 10
     for _ in range(k):
         bn(x)
     mean, var = x.mean((0, 2, 3)), x.var((0, 2, 3), unbiased=True)
-    check_close(f'running_mean after {k} steps == (1 - 0.9^{k}) μ', bn.running_mean, (1 - 0.9 ** k) * mean)
+    check_close(f'running_mean after {k} steps == (1 - 0.9^{k}) μ', bn.running_mean,
+                (1 - 0.9 ** k) * mean)
     check_close(f'running_var after {k} steps == 0.9^{k} + (1 - 0.9^{k}) σ²', bn.running_var,
                 0.9 ** k + (1 - 0.9 ** k) * var)
-    # Fresh batches from $\mathcal{N}(3, 2^2)$: after 50 steps the buffers sit near the data's statistics
+    # Fresh batches from $\mathcal{N}(3, 2^2)$: after 50 steps the buffers sit near the data's
+    # statistics
     bn, bn_ref = BatchNorm(3), nn.BatchNorm2d(3)
     for _ in range(50):
         batch = torch.randn(16, 3, 5, 5) * 2 + 3
@@ -312,25 +340,28 @@ def _check_batch_of_one():
     """
     ## A batch of one
 
-    With $N = 1$, BatchNorm's $S_i$ shrinks to what one sample holds for one channel. For a $(1, C)$ input that
-    is a single value: its variance is 0 and it normalizes to 0 whatever it was, so in training PyTorch (and
-    ours) refuse it. For a $(1, C, H, W)$ image it is that image's own pixels, so BatchNorm becomes
-    *instance normalization*. LayerNorm's $S_i$ never included the batch, so a sample's output is the same alone
-    or in any batch.
+    With $N = 1$, BatchNorm's $S_i$ shrinks to what one sample holds for one channel. For a $(1, C)$
+    input that is a single value: its variance is 0 and it normalizes to 0 whatever it was, so in
+    training PyTorch (and ours) refuse it. For a $(1, C, H, W)$ image it is that image's own pixels,
+    so BatchNorm becomes *instance normalization*. LayerNorm's $S_i$ never included the batch, so a
+    sample's output is the same alone or in any batch.
     """
     import torch.nn.functional as F
     from torch import nn
+
     from labml_nn_norm._check import check_close, check_raises, section
 
     section('A batch of one')
     check_raises('BatchNorm, (1, C) in training', ValueError, BatchNorm(3), torch.randn(1, 3),
                  match='Expected more than 1 value per channel when training')
     check_raises('nn.BatchNorm1d refuses it with the same message', ValueError,
-                 nn.BatchNorm1d(3), torch.randn(1, 3), match='Expected more than 1 value per channel when training')
+                 nn.BatchNorm1d(3), torch.randn(1, 3),
+                 match='Expected more than 1 value per channel when training')
     one = torch.randn(1, 3, 5, 5) * 2 + 3
     y = BatchNorm(3)(one)
     check_close('BatchNorm, (1, C, H, W) == nn.BatchNorm2d', y, nn.BatchNorm2d(3)(one))
-    check_close('... == each channel over its own H·W pixels (instance norm)', y, F.instance_norm(one))
+    check_close('... == each channel over its own H·W pixels (instance norm)', y,
+                F.instance_norm(one))
     x = torch.randn(6, 3, 5, 5) * 2 + 3
     ln = LayerNorm((3, 5, 5))
     alone = torch.cat([ln(x[n:n + 1]) for n in range(6)])
@@ -341,30 +372,31 @@ def _check_padding():
     r"""
     ## Variable-length sequences
 
-    Sequences of different lengths are padded to one length $T$. BatchNorm's $S_i$ for a feature is every
-    token of every sequence, pads included, so the statistics, and the outputs of the *real* tokens, depend
-    on how much padding the batch happens to have. LayerNorm's $S_i$ is one token's features, so padding
-    cannot reach it. That much is measured below, on a toy batch.
+    Sequences of different lengths are padded to one length $T$. BatchNorm's $S_i$ for a feature is
+    every token of every sequence, pads included, so the statistics, and the outputs of the *real*
+    tokens, depend on how much padding the batch happens to have. LayerNorm's $S_i$ is one token's
+    features, so padding cannot reach it. That much is measured below, on a toy batch.
 
     What we do *not* claim is that this is why Transformers use LayerNorm. The sources say less:
 
     * **Paper, what it does.** [Vaswani et al., 2017](https://arxiv.org/abs/1706.03762) (§3.1) put a
-      residual connection around each sub-layer, "followed by layer normalization", citing Ba et al.,
-      with the output $\mathrm{LayerNorm}(x + \mathrm{Sublayer}(x))$ (see the
-      [Transformer](../transformer/index.md) page). §3.1 gives no reason for choosing layer over batch
-      normalization (we have not searched the rest of the paper for one).
-    * **Paper, what it found.** Shen et al., [PowerNorm](https://arxiv.org/abs/2003.07845) (2020), say in
-      their abstract that LN is preferred in NLP "principally due to the empirical observation that a
-      (naive/vanilla) use of BN leads to significant performance degradation for NLP tasks", and that
-      "the statistics of NLP data across the batch dimension exhibit large fluctuations throughout
-      training", which makes a naive BN unstable. They also report a normalization over the batch
-      dimension of their own (Power Normalization: no mean subtraction, a running quadratic mean in place
-      of per-batch statistics) that outperforms LN on their NLP tasks, so the batch dimension as such is
-      not ruled out. We read their abstract, not the body.
+      residual connection around each sub-layer, "followed by layer normalization", citing Ba et
+      al., with the output $\mathrm{LayerNorm}(x + \mathrm{Sublayer}(x))$ (see the
+      [Transformer](../transformer/index.md) page). §3.1 gives no reason for choosing layer over
+      batch normalization (we have not searched the rest of the paper for one).
+    * **Paper, what it found.** Shen et al., [PowerNorm](https://arxiv.org/abs/2003.07845) (2020),
+      say in their abstract that LN is preferred in NLP "principally due to the empirical
+      observation that a (naive/vanilla) use of BN leads to significant performance degradation for
+      NLP tasks", and that "the statistics of NLP data across the batch dimension exhibit large
+      fluctuations throughout training", which makes a naive BN unstable. They also report a
+      normalization over the batch dimension of their own (Power Normalization: no mean subtraction,
+      a running quadratic mean in place of per-batch statistics) that outperforms LN on their NLP
+      tasks, so the batch dimension as such is not ruled out. We read their abstract, not the body.
     * **Conjecture.** Padding, and the varying lengths behind it, is one plausible source of the
       fluctuating batch statistics Shen et al. describe; we have not tested that on real data.
     """
     from torch import nn
+
     from labml_nn_norm._check import check, check_close, section
 
     section('Padded sequences (B, T, C)')
@@ -381,7 +413,8 @@ def _check_padding():
     drift = (_tokens_through_bn(bn, x15)[m15] - _tokens_through_bn(bn, x5)[m5]).abs().max().item()
     check('BatchNorm: real tokens change when padding grows from 5 to 15', drift > 0.5,
           f'max |Δ| = {drift:.2f}')
-    check_close('LayerNorm: real tokens the same with 5 or 15 padded length', ln(x15)[m15], ln(x5)[m5])
+    check_close('LayerNorm: real tokens the same with 5 or 15 padded length',
+                ln(x15)[m15], ln(x5)[m5])
     check_close('LayerNorm: ... and the same as each sequence alone, unpadded', ln(x15)[m15],
                 torch.cat([nn.LayerNorm(8)(s) for s in real]).detach())
     # The masked version equals BatchNorm on the real tokens alone, packed as $(n, C)$
@@ -395,30 +428,31 @@ def _check_rnn_and_devices():
     r"""
     ## RNNs and several devices
 
-    **From the LayerNorm paper.** Ba et al. (§1) write that the summed inputs of an RNN "often vary with
-    the length of the sequence so applying batch normalization to RNNs appears to require different
-    statistics for different time-steps", and (§3.1) that statistics stored per time step are
-    "problematic if a test sequence is longer than any of the training sequences", while LayerNorm's
-    "normalization terms depend only on the summed inputs to a layer at the current time-step". Their §4
-    reports that Cooijmans et al. (2016) got their best recurrent BatchNorm with independent statistics for
-    each time step.
+    **From the LayerNorm paper.** Ba et al. (§1) write that the summed inputs of an RNN "often vary
+    with the length of the sequence so applying batch normalization to RNNs appears to require
+    different statistics for different time-steps", and (§3.1) that statistics stored per time step
+    are "problematic if a test sequence is longer than any of the training sequences", while
+    LayerNorm's "normalization terms depend only on the summed inputs to a layer at the current
+    time-step". Their §4 reports that Cooijmans et al. (2016) got their best recurrent BatchNorm
+    with independent statistics for each time step.
 
     **Measured here, on a toy.** Our stand-in for a hidden state is a running sum of independent
-    $\mathcal{N}(0, 1)$ inputs (not a trained RNN), so its variance at step $t$ is $t$ in expectation.
-    BatchNorm with one set of statistics for all steps then squeezes the early steps and inflates the late
-    ones; LayerNorm normalizes each sample at each step from that step's state alone.
+    $\mathcal{N}(0, 1)$ inputs (not a trained RNN), so its variance at step $t$ is $t$ in
+    expectation. BatchNorm with one set of statistics for all steps then squeezes the early steps
+    and inflates the late ones; LayerNorm normalizes each sample at each step from that step's state
+    alone.
 
-    Data-parallel training splits the batch over devices. Per-device BatchNorm uses a different $S_i$
-    from single-device BatchNorm. The exact statistics need each device's count, mean and variance
-    (`combine_statistics()` above). PyTorch's `nn.SyncBatchNorm` gathers each rank's per-channel mean,
-    $1/\sqrt{\sigma^2 + \epsilon}$ and count with one `all_gather`
-    ([`_functions.py` L59-L86](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L59-L86)) and merges them in
-    `torch.batch_norm_gather_stats_with_counts`
-    ([L102-L115](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L102-L115)); the
-    [across devices](../distributed/index.md) page builds the same on `torch.distributed`. LayerNorm
-    gives the same result on any split.
+    Data-parallel training splits the batch over devices. Per-device BatchNorm uses a different
+    $S_i$ from single-device BatchNorm. The exact statistics need each device's count, mean and
+    variance (`combine_statistics()` above). PyTorch's `nn.SyncBatchNorm` gathers each rank's
+    per-channel mean, $1/\sqrt{\sigma^2 + \epsilon}$ and count with one `all_gather`
+    ([`_functions.py` L59-L86](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L59-L86))
+    and merges them in `torch.batch_norm_gather_stats_with_counts` ([L102-L115](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L102-L115));
+    the [across devices](../distributed/index.md) page builds the same on `torch.distributed`.
+    LayerNorm gives the same result on any split.
     """
     from torch import nn
+
     from labml_nn_norm._check import check, check_close, section
 
     section('RNN time steps')
@@ -430,13 +464,14 @@ def _check_rnn_and_devices():
           f'{(step_var[-1] / step_var[0]).item():.1f}')
     y = _tokens_through_bn(BatchNorm(8), h)
     std_first, std_last = y[:, 0].std().item(), y[:, -1].std().item()
-    check('one BatchNorm for all steps: step 1 squeezed, step 20 inflated', std_first < 0.5 < 1.2 < std_last,
+    check('one BatchNorm for all steps: step 1 squeezed, step 20 inflated',
+          std_first < 0.5 < 1.2 < std_last,
           f'std {std_first:.2f} at step 1, {std_last:.2f} at step 20')
     ln = LayerNorm(8)
     per_step = torch.stack([ln(h[:, t]) for t in range(20)], 1)
     check_close('LayerNorm step by step == LayerNorm on the whole sequence', per_step, ln(h))
-    check_close('LayerNorm: every sample at every step has biased std 1', per_step.std(-1, unbiased=False),
-                torch.ones(64, 20), atol=1e-4, rtol=0)
+    check_close('LayerNorm: every sample at every step has biased std 1',
+                per_step.std(-1, unbiased=False), torch.ones(64, 20), atol=1e-4, rtol=0)
     #
     section('Data-parallel: the batch split over 2 devices')
     x = torch.randn(8, 3, 5, 5) * 2 + 3
@@ -469,12 +504,28 @@ def _test():
     _check_batch_of_one()
     _check_padding()
     _check_rnn_and_devices()
-    check_raises('reduction_dims: an unknown kind', ValueError, reduction_dims, 'group', (2, 3), match="'group'")
+    check_raises('reduction_dims: an unknown kind', ValueError, reduction_dims, 'group', (2, 3),
+                 match="'group'")
 
 # ## Sources
 #
-# * Ba, Kiros and Hinton, [Layer Normalization](https://arxiv.org/abs/1607.06450), 2016: §1 (batch normalization and RNN time steps, online learning, small mini-batches), §3 (statistics over the hidden units of one layer, one training case), §3.1 (per-time-step statistics, test sequences longer than the training ones), §4 (Cooijmans et al.'s per-time-step recurrent BatchNorm, as Ba et al. report it).
-# * Ioffe and Szegedy, [Batch Normalization](https://arxiv.org/abs/1502.03167), 2015, §3.1 (population statistics at inference), §3.2 (one $\gamma$, $\beta$ per feature map); details on the [BatchNorm page](../batch_norm/index.md).
-# * Vaswani et al., [Attention Is All You Need](https://arxiv.org/abs/1706.03762), 2017, §3.1: a residual connection around each sub-layer followed by layer normalization, $\mathrm{LayerNorm}(x + \mathrm{Sublayer}(x))$, citing Ba et al., with no reason given there for the choice.
-# * Shen, Yao, Gholami, Mahoney and Keutzer, [PowerNorm: Rethinking Batch Normalization in Transformers](https://arxiv.org/abs/2003.07845), ICML 2020, abstract only: BN's degradation in NLP as the reason LN is preferred, batch statistics that fluctuate throughout training, Power Normalization outperforming LN.
-# * PyTorch 2.13.0, [`torch/nn/modules/batchnorm.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L335-L341): the `momentum` update rule; [`torch/nn/modules/_functions.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L59-L115): `SyncBatchNorm`'s `all_gather` of mean, invstd and count, and the merge. Every behaviour of `nn.BatchNorm*d`, `nn.LayerNorm` and `F.instance_norm` stated on this page is compared with those modules in `_test()`.
+# * Ba, Kiros and Hinton, [Layer Normalization](https://arxiv.org/abs/1607.06450), 2016: §1 (batch
+#   normalization and RNN time steps, online learning, small mini-batches), §3 (statistics over the
+#   hidden units of one layer, one training case), §3.1 (per-time-step statistics, test sequences
+#   longer than the training ones), §4 (Cooijmans et al.'s per-time-step recurrent BatchNorm, as Ba
+#   et al. report it).
+# * Ioffe and Szegedy, [Batch Normalization](https://arxiv.org/abs/1502.03167), 2015, §3.1
+#   (population statistics at inference), §3.2 (one $\gamma$, $\beta$ per feature map); details on
+#   the [BatchNorm page](../batch_norm/index.md).
+# * Vaswani et al., [Attention Is All You Need](https://arxiv.org/abs/1706.03762), 2017, §3.1: a
+#   residual connection around each sub-layer followed by layer normalization,
+#   $\mathrm{LayerNorm}(x + \mathrm{Sublayer}(x))$, citing Ba et al., with no reason given there for
+#   the choice.
+# * Shen, Yao, Gholami, Mahoney and Keutzer, [PowerNorm: Rethinking Batch Normalization in Transformers](https://arxiv.org/abs/2003.07845),
+#   ICML 2020, abstract only: BN's degradation in NLP as the reason LN is preferred, batch
+#   statistics that fluctuate throughout training, Power Normalization outperforming LN.
+# * PyTorch 2.13.0, [`torch/nn/modules/batchnorm.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L335-L341):
+#   the `momentum` update rule; [`torch/nn/modules/_functions.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L59-L115):
+#   `SyncBatchNorm`'s `all_gather` of mean, invstd and count, and the merge. Every behaviour of
+#   `nn.BatchNorm*d`, `nn.LayerNorm` and `F.instance_norm` stated on this page is compared with
+#   those modules in `_test()`.
