@@ -67,12 +67,14 @@ def check_raises(name: str, exc_type, fn, *args, match: str = '', **kwargs):
     except exc_type as e:
         if match not in str(e):
             raise AssertionError(f'{name}: message {str(e)!r} does not mention {match!r}') from e
-        logger.log([('  ✓ ', Text.success), (name, Text.key), (f'  {type(e).__name__}: {e}', Text.value)])
+        logger.log([('  ✓ ', Text.success), (name, Text.key),
+                    (f'  {type(e).__name__}: {e}', Text.value)])
         return
     raise AssertionError(f'{name}: expected {exc_type.__name__}, nothing was raised')
 
 
-def run_side_by_side(ours: torch.nn.Module, ref: torch.nn.Module, x: torch.Tensor, *, buffers: bool = False):
+def run_side_by_side(ours: torch.nn.Module, ref: torch.nn.Module, x: torch.Tensor, *,
+                     buffers: bool = False):
     """
     Run `ours` and the reference module on copies of `x`, backpropagate the same random `dy`
     through both, and assert equal outputs, input gradients, parameter gradients (and buffers).
