@@ -288,10 +288,10 @@ class LayerNorm(nn.Module):
 
 def variance_shortcut(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     r"""
-    ## The trap: $\mathbb{E}[x^2] - \mathbb{E}[x]^2$
+    ## The trap: the one-pass variance
 
-    Algebraically equal to the two-pass variance, and popular because it needs one pass over the
-    data: the [labml implementation](https://github.com/labmlai/annotated_deep_learning_paper_implementations/blob/56a460a243676fd04d73e386679ddc6b7a508fce/labml_nn/normalization/layer_norm/__init__.py#L109-L114)
+    $\mathbb{E}[x^2] - \mathbb{E}[x]^2$ is algebraically equal to the two-pass variance, and
+    popular because it needs one pass over the data: the [labml implementation](https://github.com/labmlai/annotated_deep_learning_paper_implementations/blob/56a460a243676fd04d73e386679ddc6b7a508fce/labml_nn/normalization/layer_norm/__init__.py#L109-L114)
     this project started from uses it, and so did
     [PyTorch's CPU kernel of 2019](https://github.com/pytorch/pytorch/blob/0354b60c4e0ee0cb32307500f92bb03e8d0ed344/aten/src/ATen/native/cpu/layer_norm_kernel.cpp#L41-L45)
     (clamped at 0). In floating point, for a row with mean $10^4$ and spread 1, both terms are

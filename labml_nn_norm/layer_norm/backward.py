@@ -499,7 +499,7 @@ def _check_memory_efficient(x, w, b, dy):
 
 def _check_division_by_gamma(x, w, b, dy):
     r"""
-    ## The caveat: dividing by $\gamma$
+    ## The caveat: dividing by γ
 
     $\gamma_0 = 0$: apex's clamp makes the recovered $\hat{x}_0 = 0$, so $d\gamma_0 = 0$, while
     the true $d\gamma_0 = \sum_r dy_{r,0}\hat{x}_{r,0}$ is not.
