@@ -274,6 +274,8 @@ def main():
     parser.add_argument('--site', type=Path, help='a built site (default: build one)')
     parser.add_argument('--pages', type=int, help='measure only the first N pages')
     parser.add_argument('--runs', type=int, default=1, help='Lighthouse runs per page (median)')
+    parser.add_argument('--clipped-only', action='store_true',
+                        help='only the clipped-line share (seconds instead of minutes)')
     args = parser.parse_args()
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix='lighthouse-') as tmp:
@@ -286,9 +288,10 @@ def main():
         server = serve(site.resolve())
         base = f'http://127.0.0.1:{server.server_port}/'
         try:
-            ensure_lighthouse()
             results = {}
-            for path in pages:
+            if not args.clipped_only:
+                ensure_lighthouse()
+            for path in ([] if args.clipped_only else pages):
                 lap = time.perf_counter()
                 results[path or '(home)'] = lighthouse_page(base + path, args.runs, tmp)
                 print(f'  lighthouse {path or "(home)"}: {time.perf_counter() - lap:.0f} s',
@@ -298,9 +301,10 @@ def main():
             clip_seconds = time.perf_counter() - lap
         finally:
             server.shutdown()
-    print(f'\nLighthouse {", ".join(FORM_FACTORS)}, {args.runs} run(s) per page, median score; '
-          f'served gzip-compressed from {base}')
-    print_lighthouse(results)
+    if results:
+        print(f'\nLighthouse {", ".join(FORM_FACTORS)}, {args.runs} run(s) per page, median score; '
+              f'served gzip-compressed from {base}')
+        print_lighthouse(results)
     print_clipped(found)
     print(f'\nClipped-line measure: {clip_seconds:.0f} s; '
           f'total: {time.perf_counter() - start:.0f} s')

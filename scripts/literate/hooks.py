@@ -56,6 +56,8 @@ GENERATOR = ['__init__', 'parse', 'highlight', 'render', 'cache', 'hooks']
 log = logging.getLogger('mkdocs.hooks.literate')
 
 _rendered_math: List[str] = []
+# The TeX of each formula, for places that show text, not HTML (the table of contents)
+_math_tex: List[str] = []
 _state = SERVE_STATE
 
 
@@ -319,6 +321,7 @@ def on_files(files, config):
     # All formulas of the build in one KaTeX call
     try:
         _rendered_math[:] = math.render()
+        _math_tex[:] = [tex for tex, _, _ in math.formulas]
     except literate.GeneratorError as e:
         raise SystemExit(f'Error: {e}') from e
     _add_katex_assets(files, config)
@@ -344,6 +347,16 @@ def on_page_markdown(markdown, page, config, files):
 
 
 def on_page_content(html, page, config, files):
+    # Headings with math also appear in the table of contents, which is text: there the
+    # placeholder becomes the formula's TeX
+    def plain(title: str) -> str:
+        return re.sub(r'KATEXMATH(\d+)X', lambda m: _math_tex[int(m.group(1))], title)
+
+    def walk(items):
+        for item in items:
+            item.title = plain(item.title)
+            walk(item.children)
+    walk(page.toc)
     return literate.substitute_math(html, _rendered_math)
 
 
