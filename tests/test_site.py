@@ -85,3 +85,39 @@ def test_readme_lists_every_page():
         name, module = meta.get('nav', meta['title']), path.relative_to(root).as_posix()
         assert any(f'| {name} |' in row and f'`{module}`' in row for row in rows), \
             f'README.md has no row "| {name} | `{module}` |"'
+
+
+def test_no_raw_tex_on_any_page(site_dir):
+    # Every page's math is rendered at build time: no `$…$`, TeX command or placeholder left in
+    # the text a reader sees (code, KaTeX's own MathML and scripts aside)
+    import re
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        skip_tags = {'code', 'pre', 'script', 'style', 'annotation', 'math', 'svg'}
+
+        def __init__(self):
+            super().__init__()
+            self.depth, self.parts = 0, []
+
+        def handle_starttag(self, tag, attrs):
+            if tag in self.skip_tags:
+                self.depth += 1
+
+        def handle_endtag(self, tag):
+            if tag in self.skip_tags and self.depth:
+                self.depth -= 1
+
+        def handle_data(self, data):
+            if not self.depth:
+                self.parts.append(data)
+
+    raw = re.compile(r'\$[^$\s][^$]*\$|\\(?:frac|mathbb|mathrm|sum|hat|sqrt|epsilon|sigma|mu)\b'
+                     r'|KATEXMATH\d+X')
+    found = []
+    for path in _built_pages(site_dir):
+        parser = Text()
+        parser.feed(path.read_text(encoding='utf-8'))
+        for hit in raw.findall(' '.join(parser.parts)):
+            found.append(f'{path.relative_to(site_dir)}: {hit[:60]}')
+    assert not found, found[:20]

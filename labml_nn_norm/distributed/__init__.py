@@ -619,9 +619,10 @@ def _check_per_device():
 
 def _check_merge():
     r"""
-    ## Why $(n, \bar{x}, M_2)$ and not $(n, \sum x, \sum x^2)$
+    ## Why send the mean and M₂, not the sums
 
-    One `float32` channel, mean $10^4$, spread 1, in two shards of 1000.
+    Why each rank sends $(n, \bar{x}, M_2)$ and not $(n, \sum x, \sum x^2)$: one `float32`
+    channel, mean $10^4$, spread 1, in two shards of 1000.
     """
     from labml_nn_norm._check import check, section
 

@@ -339,10 +339,22 @@ def _add_katex_assets(files, config):
         files.append(File.generated(config, name, content=font.read_bytes()))
 
 
+# KaTeX's HTML for the formulas of each hand-written page, by its path in docs/
+_docs_math: Dict[str, List[str]] = {}
+
+
 def on_page_markdown(markdown, page, config, files):
     # The hand-written home page lists the pages where it says `{{ pages }}`
     if page.file.src_uri == 'index.md':
-        return markdown.replace('{{ pages }}', _home_page_list())
+        markdown = markdown.replace('{{ pages }}', _home_page_list())
+    # Hand-written pages get the same build-time math as generated ones
+    if page.file.generated_by is None:
+        math = literate.MathCollector()
+        markdown = math.extract(markdown, f'docs/{page.file.src_uri}')
+        try:
+            _docs_math[page.file.src_uri] = math.render()
+        except literate.GeneratorError as e:
+            raise SystemExit(f'Error: {e}') from e
     return markdown
 
 
@@ -356,6 +368,8 @@ def on_page_content(html, page, config, files):
         for item in items:
             item.title = plain(item.title)
             walk(item.children)
+    if page.file.generated_by is None:
+        return literate.substitute_math(html, _docs_math.get(page.file.src_uri, []))
     walk(page.toc)
     return literate.substitute_math(html, _rendered_math)
 
