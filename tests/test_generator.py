@@ -279,3 +279,14 @@ def test_front_matter_values_wrap_and_unquote():
         ''')
     assert m.meta == {'title': 'Step 1: parse',
                       'summary': 'A summary long enough to need a second line.'}
+
+
+def test_headings_never_skip_a_level():
+    # `#` title, then `###` in the opening prose: it becomes `##`; code spans are left alone
+    from scripts.literate.render import even_headings
+    texts = even_headings(
+        ['# Title\n\n### Why\n\ntext `### not a heading`', '## The module\n\n#### Deep',
+         '## Sources'],
+        start=0)
+    assert texts == ['# Title\n\n## Why\n\ntext `### not a heading`', '## The module\n\n### Deep',
+                     '## Sources']

@@ -26,9 +26,10 @@ A prose edit re-runs nothing; a code edit re-runs the pages that import the edit
 import ast
 import hashlib
 from pathlib import Path
-from typing import Dict, Iterable, Optional, Set
+from typing import Dict, Iterable, Optional, Set, Tuple
 
 _fingerprints: Dict[str, str] = {}
+_imports: Dict[Tuple[Path, str], Set[str]] = {}
 # What must outlive one build of `mkdocs serve`, which loads the hook module afresh at every
 # rebuild while this module stays imported: the background runner, and front matter by source
 SERVE_STATE: Dict[str, object] = {'serve': False, 'background': None}
@@ -81,7 +82,10 @@ def imported_modules(root: Path, path: Path, package: str) -> Set[str]:
     `_test()` imports its helpers there), absolute or relative, restricted to `package`. For
     `from a import b`, `b` counts when it is itself a module.
     """
-    tree = ast.parse(path.read_text(encoding='utf-8'), filename=str(path))
+    source = path.read_text(encoding='utf-8')
+    if (path, source) in _imports:
+        return set(_imports[path, source])
+    tree = ast.parse(source, filename=str(path))
     this = _module_name(root, path)
     is_package = path.name == '__init__.py'
     found = set()
@@ -98,8 +102,9 @@ def imported_modules(root: Path, path: Path, package: str) -> Set[str]:
                 base = node.module or ''
             found.add(base)
             found.update(f'{base}.{alias.name}' for alias in node.names)
-    return {name for name in found
-            if (name == package or name.startswith(package + '.')) and _module_file(root, name)}
+    inside = {name for name in found if name == package or name.startswith(package + '.')}
+    _imports[path, source] = {name for name in inside if _module_file(root, name)}
+    return set(_imports[path, source])
 
 
 def dependencies(root: Path, path: Path, package: str) -> Set[Path]:

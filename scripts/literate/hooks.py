@@ -278,6 +278,7 @@ def on_files(files, config):
     the site's files.
     """
     math = literate.MathCollector()
+    _code_blocks.clear()
     sources = list(page_sources())
     # Parse and highlight every page while the checks run, then wait for them
     parsed = {}
@@ -315,6 +316,9 @@ def on_files(files, config):
         source_name = 'index.py' if path.name == '__init__.py' else path.name
         lines = literate.highlight(module)
         content = literate.render(module, lines, math, run, source_name, crumbs)
+        # The highlighted code is finished HTML: it skips Markdown (whose HTML parser would walk
+        # every token of it) and comes back in `on_page_content`
+        content = _CODE_BLOCK.sub(lambda m: _set_aside(m.group(0)), content)
         files.append(File.generated(config, str(page), content=content))
         files.append(File.generated(config, str(page.parent / source_name), content=source))
     #
@@ -358,6 +362,15 @@ def on_page_markdown(markdown, page, config, files):
     return markdown
 
 
+_CODE_BLOCK = re.compile(r'<div class="lit-code">.*?</code></pre></div>', re.S)
+_code_blocks: List[str] = []
+
+
+def _set_aside(html: str) -> str:
+    _code_blocks.append(html)
+    return f'<div class="lit-code">LITCODEBLOCK{len(_code_blocks) - 1}X</div>'
+
+
 def on_page_content(html, page, config, files):
     # Headings with math also appear in the table of contents, which is text: there the
     # placeholder becomes the formula's TeX
@@ -371,6 +384,8 @@ def on_page_content(html, page, config, files):
     if page.file.generated_by is None:
         return literate.substitute_math(html, _docs_math.get(page.file.src_uri, []))
     walk(page.toc)
+    html = re.sub(r'<div class="lit-code">(?:<p>)?LITCODEBLOCK(\d+)X(?:</p>)?</div>',
+                  lambda m: _code_blocks[int(m.group(1))], html)
     return literate.substitute_math(html, _rendered_math)
 
 

@@ -110,6 +110,32 @@ _templates = Environment(loader=FileSystemLoader(HERE / 'templates'),
                          autoescape=select_autoescape(['html']), keep_trailing_newline=True)
 
 
+_HEADING = re.compile(r'^(#{1,6})(?=\s)', re.M)
+
+
+def even_headings(texts: List[str], start: int = 1) -> List[str]:
+    """
+    ## Headings that never skip a level
+
+    Screen readers and the page outline expect each heading at most one level below the one
+    before it, and authors write `###` for a subsection right after the `#` title. Across the
+    page's prose in reading order, each heading keeps its level unless it would skip one: then
+    it moves up to one below the previous heading. Headings inside code spans and fenced blocks
+    are not headings.
+    """
+    level, out = start, []
+    for text in texts:
+        parts = _CODE_SPANS.split(text)
+        for i in range(0, len(parts), 3):
+            def fix(m: re.Match) -> str:
+                nonlocal level
+                level = min(len(m.group(1)), level + 1)
+                return '#' * level
+            parts[i] = _HEADING.sub(fix, parts[i])
+        out.append(''.join(p for i, p in enumerate(parts) if i % 3 != 2))
+    return out
+
+
 def render(module: Module, lines: Dict[int, str], math: MathCollector, run: Optional[dict],
            source_name: str, breadcrumbs: List[Tuple[str, str]]) -> str:
     """
@@ -143,6 +169,11 @@ def render(module: Module, lines: Dict[int, str], math: MathCollector, run: Opti
         })
     title = module.meta.get('title') or Path(module.path).stem
     intro = math.extract(_escape_script(module.intro), f'{module.path}:{module.intro_line}')
+    # Headings in reading order: the opening prose, the rows, the sources
+    texts = even_headings([intro] + [row['prose'] for row in rows] + [sources], start=0)
+    intro, sources = texts[0], texts[-1]
+    for row, text in zip(rows, texts[1:-1]):
+        row['prose'] = text
     return _templates.get_template('page.html').render(
         title=title, summary=module.meta.get('summary', ''), intro=intro, rows=rows, run=run,
         path=module.path, source_name=source_name, breadcrumbs=breadcrumbs, sources=sources)
