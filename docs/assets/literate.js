@@ -30,6 +30,9 @@
     document.querySelectorAll('.md-typeset__scrollwrap').forEach(function (box) {
       box.setAttribute('tabindex', '0');
     });
+    // Material's search overlay is a dialog without a name: give it one for screen readers
+    var dialog = document.querySelector('.md-search[role="dialog"]');
+    if (dialog && !dialog.hasAttribute('aria-label')) dialog.setAttribute('aria-label', 'Search');
   }
   if (typeof document$ !== 'undefined') document$.subscribe(focusableScrollers);
   else document.addEventListener('DOMContentLoaded', focusableScrollers);

@@ -74,7 +74,7 @@ Both PyTorch (`BatchNorm*d`) and Keras (`BatchNormalization`) call the weight of
 average `momentum`, and they mean opposite things. With $\hat{x}$ a running statistic and
 $x_{\mathcal{B}}$ this batch's value:
 
-| | update | default | stored variance |
+| library | update | default | stored variance |
 | --- | --- | --- | --- |
 | PyTorch | $\hat{x} \leftarrow (1 - m)\,\hat{x} + m\,x_{\mathcal{B}}$ | $m = 0.1$ | unbiased |
 | Keras | $\hat{x} \leftarrow k\,\hat{x} + (1 - k)\,x_{\mathcal{B}}$ | $k = 0.99$ | biased |

@@ -557,7 +557,8 @@ def _artifacts():
     post_cells = ' | '.join(f'{v:.2f}' for v in post['hidden'])
     pre_cells = ' | '.join(f'{v:.2f} ({1 + k / 2:g}–{1 + 3 * k / 2:g})'
                            for k, v in enumerate(pre['hidden']))
-    lemma = ['| | ' + ' | '.join(str(k) for k in range(L + 1)) + ' |', '| --- ' * (L + 2) + '|',
+    blocks = ' | '.join(f'k = {k}' for k in range(L + 1))
+    lemma = [f'| quantity, after k blocks | {blocks} |', '| --- ' * (L + 2) + '|',
              f'| Post-LN, $x^{{post,5}}_l$ (Lemma 2: 1.5) | – | {post_cells} |',
              f'| Pre-LN, $x^{{pre}}_k$ (Lemma 2: between $1 + k/2$ and $1 + 3k/2$) | {pre_cells} |']
     final_hidden = ' | '.join(f'{v:.2f}' for v in pre['final_hidden'])
