@@ -216,3 +216,22 @@ def test_no_broken_links_or_anchors(site_url, site_dir):
             if fragment and page_url.endswith('/') and fragment not in ids_of(page_url):
                 broken.append(f'{path}: {href} -> no #{fragment}')
     assert not broken, broken
+
+
+def test_code_lines_fit_their_block_at_1280(browser, site_url):
+    # Reading code on a laptop: at 1280 x 800, at most 1% of all code lines are wider than the
+    # visible width of their block (the same measure as `python -m scripts.lighthouse`)
+    from scripts.lighthouse import CLIPPED_JS
+    context = browser.new_context(viewport={'width': 1280, 'height': 800})
+    page = context.new_page()
+    clipped = total = 0
+    worst = []
+    for path in PAGES:
+        page.goto(f'{site_url}/{path}', wait_until='load')
+        counts = page.evaluate(CLIPPED_JS)
+        clipped, total = clipped + counts['clipped'], total + counts['total']
+        if counts['clipped']:
+            worst.append(f"{path}: {counts['clipped']} of {counts['total']}")
+    context.close()
+    assert total > 1000, f'only {total} code lines found'
+    assert clipped <= 0.01 * total, f'{clipped} of {total} code lines clipped: {worst}'
