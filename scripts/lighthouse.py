@@ -85,19 +85,19 @@ class GzipHandler(http.server.SimpleHTTPRequestHandler):
         if body:
             self.wfile.write(data)
 
-    def do_GET(self):
+    def _respond(self, plain, body: bool):
+        # Compressed when the client takes gzip and the file is text; otherwise the plain handler
         path = self._gzip_target()
         if path is None:
-            super().do_GET()
+            plain()
         else:
-            self._send_gzipped(path, body=True)
+            self._send_gzipped(path, body=body)
+
+    def do_GET(self):
+        self._respond(super().do_GET, body=True)
 
     def do_HEAD(self):
-        path = self._gzip_target()
-        if path is None:
-            super().do_HEAD()
-        else:
-            self._send_gzipped(path, body=False)
+        self._respond(super().do_HEAD, body=False)
 
 
 class QuietServer(http.server.ThreadingHTTPServer):

@@ -36,7 +36,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from mkdocs.structure.files import File
 
@@ -188,14 +188,12 @@ def _prune(name: str, keep: Path):
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _start_runner(todo: List[Tuple[str, Path]], wait: bool, touch: bool = False):
+def _start_runner(todo: List[Tuple[str, Path]], touch: bool = False) -> subprocess.Popen:
+    # The runner works while the build goes on; `finish_checks()` waits for it
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED='0')
     args = [sys.executable, str(RUNNER)] + [f'{name}={out}' for name, out in todo]
     if touch:
         args += ['--touch', str(FINISHED)]
-    if wait:
-        subprocess.run(args, cwd=ROOT, env=env, check=False)
-        return None
     return subprocess.Popen(args, cwd=ROOT, env=env)
 
 
@@ -213,29 +211,30 @@ def start_checks(paths: List[Path]):
     keys = {p: page_key(ROOT, p, 'labml_nn_norm', [RUNNER]) for p in paths}
     folders = {p: CACHE / module_name(p) / keys[p] for p in paths}
     todo = [p for p in paths if not (folders[p] / 'status').exists()]
-    stale = {}
-    if todo and _state['serve']:
-        stale = {p: _latest_result(module_name(p)) for p in todo}
-        stale = {p: d for p, d in stale.items() if d is not None}
-    blocking = sorted((p for p in todo if p not in stale), key=_last_seconds, reverse=True)
-    background = sorted((p for p in todo if p in stale), key=_last_seconds, reverse=True)
+    # Each page's previous result, if any: shown while it re-runs (serve), and its run time
+    latest = {p: _latest_result(module_name(p)) for p in todo}
+    stale = {p: d for p, d in latest.items() if d is not None} if _state['serve'] else {}
+
+    def slowest_first(pages):
+        return sorted(pages, key=lambda p: _last_seconds(p, latest[p]), reverse=True)
+    blocking = slowest_first(p for p in todo if p not in stale)
+    background = slowest_first(p for p in todo if p in stale)
     _state['blocking'] = None
     if blocking:
         jobs = [(module_name(p), folders[p]) for p in blocking]
-        _state['blocking'] = _start_runner(jobs, wait=False)
+        _state['blocking'] = _start_runner(jobs)
     running = _state['background']
     if background and (running is None or running.poll() is not None):
         log.info('re-running the checks of %s in the background',
                  ', '.join(module_name(p) for p in background))
         jobs = [(module_name(p), folders[p]) for p in background]
-        _state['background'] = _start_runner(jobs, wait=False, touch=True)
+        _state['background'] = _start_runner(jobs, touch=True)
     _state['pages'] = (paths, folders, stale)
 
 
-def _last_seconds(path: Path) -> Tuple[bool, float]:
+def _last_seconds(path: Path, last: Optional[Path]) -> Tuple[bool, float]:
     # How long the page's checks took last time (the runner writes it); pages never run go
     # first, the longest source first
-    last = _latest_result(module_name(path))
     seconds = last / 'seconds' if last else None
     if seconds and seconds.exists():
         return False, float(seconds.read_text())
