@@ -15,6 +15,7 @@ Targets: build <= 20 s on 2 cores, reload <= 3 s, page <= 600 KB.
 """
 
 import functools
+import gzip
 import http.server
 import os
 import re
@@ -42,17 +43,100 @@ def timed_build(dest: Path) -> float:
     return time.perf_counter() - start
 
 
+COMPRESSED = {'.html', '.css', '.js', '.json', '.svg', '.txt', '.xml', '.map'}
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files, as they are, with no log line per request."""
+
+    def log_message(self, *args):
+        pass
+
+
+class GzipHandler(QuietHandler):
+    """Static files, text ones gzipped when the request accepts gzip; HTTP/1.1 keep-alive."""
+
+    protocol_version = 'HTTP/1.1'
+    _compressed: dict = {}   # path -> (mtime, gzipped bytes), shared by all requests
+    _lock = threading.Lock()
+
+    def _gzip_target(self):
+        if 'gzip' not in self.headers.get('Accept-Encoding', ''):
+            return None
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            if not self.path.split('?', 1)[0].endswith('/'):
+                return None   # the parent class redirects to the slashed URL
+            path = path / 'index.html'
+        if path.suffix not in COMPRESSED or not path.is_file():
+            return None
+        return path
+
+    def _send_gzipped(self, path: Path, body: bool):
+        mtime = path.stat().st_mtime
+        with self._lock:
+            cached = self._compressed.get(path)
+        if cached is None or cached[0] != mtime:
+            cached = (mtime, gzip.compress(path.read_bytes(), compresslevel=9))
+            with self._lock:
+                self._compressed[path] = cached
+        data = cached[1]
+        self.send_response(200)
+        self.send_header('Content-Type', self.guess_type(str(path)))
+        self.send_header('Content-Encoding', 'gzip')
+        self.send_header('Content-Length', str(len(data)))
+        self.send_header('Vary', 'Accept-Encoding')
+        self.send_header('Last-Modified', self.date_time_string(int(mtime)))
+        self.end_headers()
+        if body:
+            self.wfile.write(data)
+
+    def _respond(self, plain, body: bool):
+        # Compressed when the client takes gzip and the file is text; otherwise the plain handler
+        path = self._gzip_target()
+        if path is None:
+            plain()
+        else:
+            self._send_gzipped(path, body=body)
+
+    def do_GET(self):
+        self._respond(super().do_GET, body=True)
+
+    def do_HEAD(self):
+        self._respond(super().do_HEAD, body=False)
+
+
+class QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass   # a browser closing a kept-alive connection is not news
+
+
+def serve(site: Path, compress: bool = True) -> http.server.ThreadingHTTPServer:
+    """The built site on 127.0.0.1, a free port; gzipped as static hosts serve it, or not."""
+    handler = functools.partial(GzipHandler if compress else QuietHandler, directory=str(site))
+    server = QuietServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def site_pages(site: Path) -> list:
+    """URL paths of every built page (each `index.html` but 404's), the home page ('') first."""
+    paths = []
+    for index in site.rglob('index.html'):
+        relative = index.parent.relative_to(site).as_posix()
+        if '404' in relative.split('/'):
+            continue
+        paths.append('' if relative == '.' else relative + '/')
+    return sorted(paths, key=lambda p: (p != '', p))
+
+
 def page_weights(site: Path):
     from playwright.sync_api import sync_playwright
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-    handler = functools.partial(Quiet, directory=str(site))
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    paths = [''] + [str(p.parent) + '/' if p.name == 'index.md' else str(p.with_suffix('')) + '/'
-                    for _, p in page_sources()]
+    server = serve(site, compress=False)
+    paths = site_pages(site)
     weights = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which('chromium') or '/usr/bin/chromium',

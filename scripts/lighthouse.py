@@ -17,20 +17,16 @@ The site is served gzip-compressed (html, css, js, json, svg), as static hosts s
 """
 
 import argparse
-import functools
-import gzip
-import http.server
 import json
 import os
 import shutil
 import statistics
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-from scripts.budget import timed_build
+from scripts.budget import serve, site_pages, timed_build
 from scripts.literate.hooks import ROOT
 
 LIGHTHOUSE_DIR = ROOT / '.cache' / 'lighthouse'
@@ -41,90 +37,6 @@ CATEGORIES = ('performance', 'accessibility', 'best-practices', 'seo')
 AUDITED = ('accessibility', 'best-practices', 'seo')
 FORM_FACTORS = {'mobile': [], 'desktop': ['--preset=desktop']}
 VIEWPORTS = ((1280, 800), (1024, 768))
-COMPRESSED = {'.html', '.css', '.js', '.json', '.svg', '.txt', '.xml', '.map'}
-
-
-class GzipHandler(http.server.SimpleHTTPRequestHandler):
-    """Static files, text ones gzipped when the request accepts gzip; HTTP/1.1 keep-alive."""
-
-    protocol_version = 'HTTP/1.1'
-    _compressed: dict = {}   # path -> (mtime, gzipped bytes), shared by all requests
-    _lock = threading.Lock()
-
-    def log_message(self, *args):
-        pass
-
-    def _gzip_target(self):
-        if 'gzip' not in self.headers.get('Accept-Encoding', ''):
-            return None
-        path = Path(self.translate_path(self.path))
-        if path.is_dir():
-            if not self.path.split('?', 1)[0].endswith('/'):
-                return None   # the parent class redirects to the slashed URL
-            path = path / 'index.html'
-        if path.suffix not in COMPRESSED or not path.is_file():
-            return None
-        return path
-
-    def _send_gzipped(self, path: Path, body: bool):
-        mtime = path.stat().st_mtime
-        with self._lock:
-            cached = self._compressed.get(path)
-        if cached is None or cached[0] != mtime:
-            cached = (mtime, gzip.compress(path.read_bytes(), compresslevel=9))
-            with self._lock:
-                self._compressed[path] = cached
-        data = cached[1]
-        self.send_response(200)
-        self.send_header('Content-Type', self.guess_type(str(path)))
-        self.send_header('Content-Encoding', 'gzip')
-        self.send_header('Content-Length', str(len(data)))
-        self.send_header('Vary', 'Accept-Encoding')
-        self.send_header('Last-Modified', self.date_time_string(int(mtime)))
-        self.end_headers()
-        if body:
-            self.wfile.write(data)
-
-    def _respond(self, plain, body: bool):
-        # Compressed when the client takes gzip and the file is text; otherwise the plain handler
-        path = self._gzip_target()
-        if path is None:
-            plain()
-        else:
-            self._send_gzipped(path, body=body)
-
-    def do_GET(self):
-        self._respond(super().do_GET, body=True)
-
-    def do_HEAD(self):
-        self._respond(super().do_HEAD, body=False)
-
-
-class QuietServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass   # a browser closing a kept-alive connection is not news
-
-
-def serve(site: Path) -> http.server.ThreadingHTTPServer:
-    handler = functools.partial(GzipHandler, directory=str(site))
-    server = QuietServer(('127.0.0.1', 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-def site_pages(site: Path) -> list:
-    """URL paths of every built page (each `index.html` but 404's), the home page ('') first."""
-    paths = []
-    for index in site.rglob('index.html'):
-        relative = index.parent.relative_to(site).as_posix()
-        if '404' in relative.split('/'):
-            continue
-        paths.append('' if relative == '.' else relative + '/')
-    return sorted(paths, key=lambda p: (p != '', p))
-
-
 def ensure_lighthouse() -> Path:
     if not LIGHTHOUSE.exists():
         print(f'Installing lighthouse@12 into {LIGHTHOUSE_DIR.relative_to(ROOT)} ...', flush=True)
