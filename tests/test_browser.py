@@ -8,6 +8,7 @@ import re
 import shutil
 import urllib.error
 import urllib.request
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
@@ -157,9 +158,15 @@ def _assert_copy_button(page, path: str):
     button.click()
     page.wait_for_timeout(100)
     copied = page.evaluate('navigator.clipboard.readText()')
-    numbers = page.evaluate('''() => [...document.querySelector('.lit-code')
-                                           .querySelectorAll('.lit-ln')]
-                               .map(e => +e.dataset.n)''')
+    # The line numbers the page shows: a CSS counter reset at the first line and after each gap
+    numbers = page.evaluate('''() => {
+        let n = 0;
+        return [...document.querySelector('.lit-code').querySelectorAll('.lit-cl')].map(e => {
+            const reset = /lit-ln (\\d+)/.exec(e.getAttribute('style') || '');
+            n = reset ? +reset[1] + 1 : n + 1;
+            return n;
+        });
+    }''')
     source_file = [s for s, p in page_sources() if _url_path(p) == path][0]
     source = source_file.read_text(encoding='utf-8')
     lines = source.splitlines()
@@ -187,6 +194,18 @@ def test_search_finds_prose_and_code(browser, site_url, query, expected):
         v.close()
 
 
+def _links(html: str) -> set:
+    """The `href` and `src` attributes of a page's elements (not text that looks like one, such
+    as the code of the generator's page)."""
+    found = set()
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.update(v for k, v in attrs if k in ('href', 'src') and v)
+    Links().feed(html)
+    return found
+
+
 def test_no_broken_links_or_anchors(site_url, site_dir):
     """Every internal link of every page resolves, and every #fragment exists on its target."""
     ids_cache = {}
@@ -202,7 +221,7 @@ def test_no_broken_links_or_anchors(site_url, site_dir):
     for path in PAGES:
         base = f'{site_url}/{path}'
         html = urllib.request.urlopen(base).read().decode('utf-8')
-        for href in set(re.findall(r'\b(?:href|src)="([^"]+)"', html)):
+        for href in _links(html):
             target = urljoin(base, href)
             # Only this site's own links (the canonical `site_url` names another port)
             if urlparse(target).netloc != urlparse(site_url).netloc:
@@ -235,3 +254,51 @@ def test_code_lines_fit_their_block_at_1280(browser, site_url):
     context.close()
     assert total > 1000, f'only {total} code lines found'
     assert clipped <= 0.01 * total, f'{clipped} of {total} code lines clipped: {worst}'
+
+
+def test_search_index_is_loaded_on_first_use(browser, site_url):
+    # The index (the largest file of the site) is not fetched with the page, but as soon as the
+    # reader focuses the search field, and search then works
+    v = Visit(browser, site_url + '/labml_nn_norm/layer_norm/', 1280)
+    try:
+        assert not [u for u in v.requests if 'search_index' in u], 'index fetched on page load'
+        with v.page.expect_request(lambda r: 'search/search_index.json' in r.url):
+            v.page.locator('.md-search__input').click()
+        v.page.keyboard.type('rsqrt')
+        v.page.wait_for_selector('.md-search-result__item', timeout=10000)
+        assert not v.errors, v.errors
+    finally:
+        v.close()
+
+
+FIRST_SCREENS = ['', 'labml_nn_norm/layer_norm/', 'labml_nn_norm/ln_vs_bn/',
+                 'scripts/literate/hooks/']
+
+
+@pytest.mark.parametrize('width', [390, 1280])
+def test_first_screen_needs_only_the_critical_css(browser, site_url, width):
+    # Material's main stylesheet arrives after the first paint; until then the page is styled by
+    # the inlined rules (scripts/literate/critical.css). The first screen must look the same,
+    # pixel for pixel, with the main stylesheet never arriving. (The dark palette's rules are in
+    # Material's palette stylesheet, which is not deferred.) When this fails after a Material
+    # upgrade or a template change: `python -m scripts.critical_css`.
+    def screenshot(path, block):
+        context = browser.new_context(viewport={'width': width, 'height': 900})
+        page = context.new_page()
+        if block:
+            page.route('**/assets/stylesheets/main.*.min.css', lambda route: route.abort())
+        page.goto(f'{site_url}/{path}', wait_until='load')
+        page.evaluate('document.fonts.ready')
+        page.wait_for_timeout(200)
+        # The deferred stylesheet is switched from `print` to `all` when it has loaded
+        applied = page.evaluate("""() => document.querySelector(
+            'link[rel="stylesheet"][href*="assets/stylesheets/main."][onload]').media === 'all'""")
+        image = page.screenshot()
+        context.close()
+        return applied, image
+    for path in FIRST_SCREENS:
+        full_applied, full = screenshot(path, block=False)
+        critical_applied, critical = screenshot(path, block=True)
+        assert full_applied and not critical_applied, (path, full_applied, critical_applied)
+        assert full == critical, \
+            f'{path or "home"} at {width}px differs without the main stylesheet'
