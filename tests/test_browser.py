@@ -302,3 +302,101 @@ def test_first_screen_needs_only_the_critical_css(browser, site_url, width):
         assert full_applied and not critical_applied, (path, full_applied, critical_applied)
         assert full == critical, \
             f'{path or "home"} at {width}px differs without the main stylesheet'
+
+
+def _name_index(page, name: str) -> int:
+    return page.evaluate('''(name) => [...document.querySelectorAll('.lit-src .n')]
+                                        .findIndex(e => e.textContent === name)''', name)
+
+
+@pytest.mark.parametrize('scheme', ['default', 'slate'])
+def test_click_a_name_marks_it_everywhere(browser, site_url, scheme):
+    v = Visit(browser, site_url + '/labml_nn_norm/layer_norm/', 1280, scheme)
+    page = v.page
+    try:
+        eps = page.locator('.lit-src .n').nth(_name_index(page, 'eps'))
+        eps.scroll_into_view_if_needed()
+        eps.click()
+        marks = page.evaluate('''() => {
+            const marked = [...document.querySelectorAll('.lit-mark')];
+            const rows = new Set(marked.filter(e => e.closest('.lit-src'))
+                                       .map(e => e.closest('.lit-row').id));
+            return {
+                rows: rows.size,
+                code: marked.filter(e => e.closest('.lit-src')).every(e => e.textContent === 'eps'),
+                prose: marked.filter(e => e.matches('.lit-prose code, .md-typeset > p code'))
+                             .map(e => e.textContent),
+                math: marked.filter(e => e.closest('.katex')).map(e => e.textContent),
+            };
+        }''')
+        assert marks['rows'] >= 3 and marks['code'], marks  # in several code rows, only eps
+        assert any('eps' in text for text in marks['prose']), marks
+        # KaTeX draws \epsilon as U+03F5
+        assert marks['math'] and set(marks['math']) == {'\u03f5'}, marks
+        _assert_axe_clean(page, f'layer_norm with eps marked ({scheme})')
+        page.keyboard.press('Escape')
+        assert page.locator('.lit-mark').count() == 0
+        # The keyboard: the block's Tab stop is a name; Enter marks it, Escape clears
+        first = page.locator('.lit-src [tabindex="0"]').first
+        first.focus()
+        page.keyboard.press('ArrowRight')
+        focused = page.evaluate('document.activeElement.textContent')
+        page.keyboard.press('Enter')
+        assert page.locator('.lit-src .lit-mark').count() >= 1
+        assert page.evaluate('document.activeElement.getAttribute("aria-pressed")') == 'true'
+        assert all(t == focused for t in page.locator('.lit-src .lit-mark').all_inner_texts())
+        page.keyboard.press('Escape')
+        assert page.locator('.lit-mark').count() == 0
+        assert not v.errors, v.errors
+    finally:
+        v.close()
+
+
+def test_live_matrix_matches_the_modules(browser, site_url):
+    import torch
+
+    from labml_nn_norm.batch_norm import BatchNorm
+    from labml_nn_norm.layer_norm import LayerNorm
+    from labml_nn_norm.rms_norm import RMSNorm
+
+    v = Visit(browser, site_url + '/labml_nn_norm/ln_vs_bn/', 390)
+    page = v.page
+
+    def outputs(kind):
+        return page.evaluate('''(kind) => [...document.querySelectorAll(
+            `.lit-matrix-out[data-kind="${kind}"] tbody tr`)].map(tr =>
+                [...tr.querySelectorAll('td')].map(td => parseFloat(td.textContent)))''', kind)
+
+    def expected(x):
+        return {'layer': LayerNorm(4, elementwise_affine=False)(x),
+                'batch': BatchNorm(4, affine=False)(x),
+                'rms': RMSNorm(4, eps=1e-5, elementwise_affine=False)(x)}
+    try:
+        inputs = page.locator('.lit-matrix-in input')
+        assert inputs.count() == 12
+        assert outputs('layer')[0] == [-0.8165, 0.0, 1.6330, -0.8165]
+        x = torch.tensor([[1, 2, 4, 1], [6, 3, 2, 4], [2, 4, 6, 1]], dtype=torch.float32)
+        x[1, 2] = -3.5
+        inputs.nth(6).fill('-3.5')
+        x[2, 0] = 10
+        inputs.nth(8).focus()
+        page.keyboard.press('Control+A')
+        page.keyboard.type('10')
+        for kind, want in expected(x).items():
+            got = torch.tensor(outputs(kind))
+            torch.testing.assert_close(got, want.detach(), rtol=0, atol=1e-4,
+                                       msg=lambda m: f'{kind}: {m}')
+        # The statistics sets of the focused cell (row 3, column 1)
+        assert page.locator('.lit-matrix-out[data-kind="layer"] .lit-in-row').count() == 4
+        assert page.locator('.lit-matrix-out[data-kind="batch"] .lit-in-col').count() == 3
+        # Not a number: said in words, a dash instead of NaN
+        inputs.nth(0).fill('')
+        assert 'sample 1, feature 1' in page.locator('.lit-matrix-status').inner_text()
+        assert '—' in page.locator('.lit-matrix-out[data-kind="layer"]').inner_text()
+        assert 'NaN' not in page.locator('.lit-matrix').inner_text()
+        page.locator('.lit-matrix-reset').click()
+        assert outputs('layer')[0] == [-0.8165, 0.0, 1.6330, -0.8165]
+        _assert_axe_clean(page, 'ln_vs_bn live matrix')
+        assert not v.errors, v.errors
+    finally:
+        v.close()

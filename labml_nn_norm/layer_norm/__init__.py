@@ -6,6 +6,7 @@ summary: LayerNorm from scratch, a drop-in for torch.nn.LayerNorm, with every ar
 section: Layer Normalization
 order: 1
 nav: LayerNorm from scratch
+symbols: eps \epsilon; weight \gamma; bias \beta; mean \mu; var \sigma^2; x_hat \hat{x}
 ---
 
 # Layer Normalization

@@ -49,6 +49,18 @@ every sample; LayerNorm on tokens colours one token's row of features.](axes.svg
 
 The $\gamma$ and $\beta$ follow the kept/reduced split the other way round: BatchNorm learns one
 per channel, LayerNorm one per element of `normalized_shape`.
+
+### Try it: one matrix, three layers
+
+Three samples of four features, the worked example of the material this site started from. Each
+output is computed in your browser as you type, with the biased variance and $\epsilon = 10^{-5}$
+and without $\gamma$, $\beta$: LayerNorm over each row (one sample), BatchNorm over each column
+(one feature across the batch), and RMSNorm over each row (no mean subtracted). Point at a cell,
+or move to it with Tab, to see its statistics sets: its row for LayerNorm and RMSNorm, its
+column for BatchNorm. The browser tests edit a cell and compare all three outputs with this
+site's `LayerNorm`, `BatchNorm` and `RMSNorm` modules.
+
+{{ live_matrix }}
 """
 
 from typing import Sequence, Tuple
@@ -143,6 +155,43 @@ def _tokens_through_bn(bn, x: torch.Tensor) -> torch.Tensor:
     return bn(x.transpose(1, 2)).transpose(1, 2)
 
 
+WORKED_EXAMPLE = [[1, 2, 4, 1], [6, 3, 2, 4], [2, 4, 6, 1]]
+
+
+def live_matrix_html(x: Sequence[Sequence[float]] = WORKED_EXAMPLE, eps: float = 1e-5) -> str:
+    """
+    ## The live matrix
+
+    Plain HTML, filled in by the site's script (`literate.js`, "live matrix"): one number input
+    per cell, labelled with its row and column for screen readers, and one table per layer whose
+    cells the script writes. The starting values travel in `data-start`, so Reset needs nothing
+    else. No blank line inside: Markdown would end the HTML block there.
+    """
+    rows, cols = len(x), len(x[0])
+    start = ';'.join(','.join(f'{v:g}' for v in row) for row in x)
+    cells = ''.join(
+        '<tr>' + f'<th scope="row">sample {r + 1}</th>' + ''.join(
+            f'<td><input type="number" step="any" value="{x[r][c]:g}" data-r="{r}" data-c="{c}" '
+            f'aria-label="sample {r + 1}, feature {c + 1}"></td>' for c in range(cols)) + '</tr>'
+        for r in range(rows))
+    head = ('<tr><th scope="col"><span class="lit-sr-only">sample</span></th>'
+            + ''.join(f'<th scope="col">f{c + 1}</th>' for c in range(cols)) + '</tr>')
+    outputs = ''.join(
+        f'<table class="lit-matrix-out" data-kind="{kind}"><caption>{caption}</caption>'
+        f'<thead>{head}</thead><tbody>' + ''.join(
+            '<tr>' + f'<th scope="row">sample {r + 1}</th>'
+            + ''.join(f'<td data-r="{r}" data-c="{c}"></td>' for c in range(cols)) + '</tr>'
+            for r in range(rows)) + '</tbody></table>'
+        for kind, caption in (('layer', 'LayerNorm: each row'), ('batch', 'BatchNorm: each column'),
+                              ('rms', 'RMSNorm: each row')))
+    return (f'<div class="lit-matrix" role="group" aria-label="Live matrix: LayerNorm, BatchNorm '
+            f'and RMSNorm of an editable 3 by 4 input" data-eps="{eps:g}" data-start="{start}">'
+            f'<div class="lit-matrix-grids"><table class="lit-matrix-in"><caption>Input x '
+            f'(editable)</caption><thead>{head}</thead><tbody>{cells}</tbody></table>{outputs}'
+            '</div><p class="lit-matrix-bar"><button type="button" class="lit-matrix-reset">'
+            'Reset</button> <span class="lit-matrix-status" role="status"></span></p></div>')
+
+
 def _artifacts():
     """
     ## The figure
@@ -198,7 +247,7 @@ def _artifacts():
             side.set_visible(False)
     fig.suptitle('The dot is element i; the coloured cells are its statistics set S_i', fontsize=10)
     fig.tight_layout()
-    return {'axes': fig}
+    return {'axes': fig, 'live_matrix': live_matrix_html()}
 
 
 def _check_definition():
@@ -492,6 +541,25 @@ def _check_rnn_and_devices():
                 torch.cat([ln(s) for s in shards]), ln(x))
 
 
+def _check_worked_example():
+    """
+    ## The live matrix's starting values
+
+    The numbers the browser tests expect on the page, from this site's modules: LayerNorm of the
+    first row, and BatchNorm of the first column.
+    """
+    from labml_nn_norm._check import check_close, section
+
+    section('The worked example')
+    x = torch.tensor(WORKED_EXAMPLE, dtype=torch.float32)
+    check_close('LayerNorm(4), first sample == [-0.8165, 0, 1.6330, -0.8165]',
+                LayerNorm(4, elementwise_affine=False)(x)[0],
+                torch.tensor([-0.8165, 0.0, 1.6330, -0.8165]), rtol=0, atol=1e-4)
+    check_close('BatchNorm(4) in training, first feature == [-0.9258, 1.3887, -0.4629]',
+                BatchNorm(4, affine=False)(x)[:, 0], torch.tensor([-0.9258, 1.3887, -0.4629]),
+                rtol=0, atol=1e-4)
+
+
 def _test():
     """
     ## Run all the checks
@@ -499,6 +567,7 @@ def _test():
     from labml_nn_norm._check import check_raises
 
     torch.manual_seed(0)
+    _check_worked_example()
     _check_definition()
     _check_train_eval()
     _check_batch_of_one()

@@ -36,10 +36,13 @@ def highlight(module: Module) -> Dict[int, str]:
     # The same source gives the same lines: under `mkdocs serve` only edited modules are redone
     if module.source in _highlighted:
         return dict(_highlighted[module.source])
-    formatter = HtmlFormatter(nowrap=True, classprefix='tok-')
+    # Pygments' short token classes (`k` keyword, `n` name, `s1` string...), scoped by the CSS
+    # to the code blocks (`.lit-src .k`)
+    formatter = HtmlFormatter(nowrap=True)
     out = pygments_highlight(module.source, PythonLexer(stripnl=False, ensurenl=True), formatter)
-    # Plain names, punctuation and spaces are not coloured: their spans are only weight
-    out = re.sub(r'<span class="tok-(?:n|p|w)">([^<]*)</span>', r'\1', out)
+    # Punctuation and spaces are not coloured: their spans are only weight. Plain names keep
+    # theirs, uncoloured: a click on one marks the name everywhere on the page (`literate.js`)
+    out = re.sub(r'<span class="(?:p|w)">([^<]*)</span>', r'\1', out)
     _highlighted[module.source] = {n: line for n, line in enumerate(out.split('\n'), start=1)}
     return dict(_highlighted[module.source])
 

@@ -168,6 +168,8 @@ def render(module: Module, lines: Dict[int, str], math: MathCollector, run: Opti
             'lines': [(n, lines.get(n, '')) for n, _ in row.code],
         })
     title = module.meta.get('title') or Path(module.path).stem
+    symbols = [(name, math.extract(f'${tex}$', f'{module.path}: front matter `symbols`'))
+               for name, tex in parse_symbols(module.meta.get('symbols', ''), module.path)]
     intro = math.extract(_escape_script(module.intro), f'{module.path}:{module.intro_line}')
     # Headings in reading order: the opening prose, the rows, the sources
     texts = even_headings([intro] + [row['prose'] for row in rows] + [sources], start=0)
@@ -176,7 +178,27 @@ def render(module: Module, lines: Dict[int, str], math: MathCollector, run: Opti
         row['prose'] = text
     return _templates.get_template('page.html').render(
         title=title, summary=module.meta.get('summary', ''), intro=intro, rows=rows, run=run,
-        path=module.path, source_name=source_name, breadcrumbs=breadcrumbs, sources=sources)
+        path=module.path, source_name=source_name, breadcrumbs=breadcrumbs, sources=sources,
+        symbols=symbols)
+
+
+def parse_symbols(text: str, where: str) -> List[Tuple[str, str]]:
+    r"""
+    ### Names and the symbols they stand for
+
+    A page may say which math symbol a name in its code stands for, in its front matter:
+    `symbols: eps \epsilon; weight \gamma; x_hat \hat{x}`. Clicking the name marks the symbol
+    in the formulas too. Each symbol is rendered by KaTeX like any formula, into a `<template>`
+    the page's script reads (the page then compares what KaTeX drew, never TeX).
+    """
+    out = []
+    for item in filter(None, (part.strip() for part in text.split(';'))):
+        name, _, tex = item.partition(' ')
+        if not name.isidentifier() or not tex.strip():
+            raise GeneratorError(f'{where}: front matter `symbols`: expected `name \\tex; ...`, '
+                                 f'got {item!r}')
+        out.append((name, tex.strip()))
+    return out
 
 # ## Sources
 #
