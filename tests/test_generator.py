@@ -290,3 +290,29 @@ def test_headings_never_skip_a_level():
         start=0)
     assert texts == ['# Title\n\n## Why\n\ntext `### not a heading`', '## The module\n\n### Deep',
                      '## Sources']
+
+
+def test_names_in_code_are_addressable_and_symbols_are_declared():
+    m = parse('''
+        """
+        ---
+        title: T
+        symbols: eps \\epsilon; x_hat \\hat{x}
+        ---
+        # T
+        """
+        y = x_hat * eps
+        ''')
+    lines = literate.highlight(m)
+    # Plain names keep a span (a click marks them); punctuation and spaces do not
+    assert '<span class="n">x_hat</span>' in ''.join(lines.values())
+    assert '<span class="p">' not in ''.join(lines.values())
+    math = literate.MathCollector()
+    page = literate.render(m, lines, math, None, 'example.py', [('Home', 'index.md')])
+    assert 'data-name="eps"' in page and 'data-name="x_hat"' in page
+    assert [tex for tex, _, _ in math.formulas] == ['\\epsilon', '\\hat{x}']
+    from scripts.literate.render import parse_symbols
+    with pytest.raises(literate.GeneratorError, match="expected `name"):
+        parse_symbols('eps', 'x.py')
+    with pytest.raises(literate.GeneratorError, match="'2x y'"):
+        parse_symbols('2x y', 'x.py')
