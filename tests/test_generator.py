@@ -294,7 +294,7 @@ def test_headings_never_skip_a_level():
 
 def test_names_in_code_are_addressable_and_symbols_are_declared():
     m = parse('''
-        """
+        r"""
         ---
         title: T
         symbols: eps \\epsilon; x_hat \\hat{x}
