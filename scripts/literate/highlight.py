@@ -43,6 +43,9 @@ def highlight(module: Module) -> Dict[int, str]:
     # Punctuation and spaces are not coloured: their spans are only weight. Plain names keep
     # theirs, uncoloured: a click on one marks the name everywhere on the page (`literate.js`)
     out = re.sub(r'<span class="(?:p|w)">([^<]*)</span>', r'\1', out)
+    # The dot of attribute access is left uncoloured too (as GitHub does): a third of all
+    # operator spans on a page, and colour on it only adds noise
+    out = out.replace('<span class="o">.</span>', '.')
     _highlighted[module.source] = {n: line for n, line in enumerate(out.split('\n'), start=1)}
     return dict(_highlighted[module.source])
 
