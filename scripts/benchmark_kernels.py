@@ -6,8 +6,11 @@ kernels page (`labml_nn_norm/kernels/results/`). A measurement, never a test.
     .venv/bin/python scripts/benchmark_kernels.py --quick  # fewer, shorter timings
 
 CPU: forward and forward+backward of our plain PyTorch `layer_norm` (several separate ops),
-`torch.compile` of it, `F.layer_norm`, and `x.clone()` (the bandwidth floor), median times.
-GPU: GB/s of the Triton kernel, `F.layer_norm` and a device-to-device copy, fp32/fp16/bf16.
+`torch.compile` of it, `compiled_layer_norm` (a compiled forward and a compiled hand-derived
+backward), `F.layer_norm`, and `x.clone()` (the bandwidth floor), median times, float32 and
+bfloat16; the contenders take turns going first.
+GPU: GB/s of the Triton kernel, `compiled_layer_norm`, `F.layer_norm` and a device-to-device
+copy, fp32/fp16/bf16.
 """
 
 import argparse
@@ -22,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils import benchmark
 
+from labml_nn_norm.kernels import compiled_layer_norm
 from labml_nn_norm.layer_norm import layer_norm
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,25 +51,31 @@ def median_time(fn, min_run_time: float) -> float:
     return timer.blocked_autorange(min_run_time=min_run_time).median
 
 
-def bench_cpu(min_run_time: float):
-    # One compiled graph per shape and grad mode: 3 shapes x 2 passes,
-    # more than dynamo's default budget
+def bench_cpu(min_run_time: float, first: int = 0):
+    # One compiled graph per shape, dtype and grad mode: more than dynamo's default budget
     torch._dynamo.config.recompile_limit = 64
     compiled = torch.compile(layer_norm, dynamic=False)
     rows_out = []
-    for rows, cols in CPU_SHAPES:
-        x = torch.randn(rows, cols) + 3
-        w, b = torch.randn(cols), torch.randn(cols)
+    for (rows, cols), dtype in [(s, d) for d in (torch.float32, torch.bfloat16)
+                                for s in CPU_SHAPES]:
+        x = (torch.randn(rows, cols) + 3).to(dtype)
+        w, b = torch.randn(cols, dtype=dtype), torch.randn(cols, dtype=dtype)
         xg, wg, bg = (t.clone().requires_grad_() for t in (x, w, b))
-        dy = torch.randn(rows, cols)
+        dy = torch.randn(rows, cols, dtype=dtype)
         impls = {
             'F.layer_norm': lambda a, w_, b_: F.layer_norm(a, (cols,), w_, b_),
             'plain': lambda a, w_, b_: layer_norm(a, (cols,), w_, b_),
             'compiled': lambda a, w_, b_: compiled(a, (cols,), w_, b_),
+            'fused': lambda a, w_, b_: compiled_layer_norm(a, (cols,), w_, b_),
         }
+        # The contenders take turns: each run of the table starts from a different one
+        names = list(impls)
+        order = names[first % len(names):] + names[:first % len(names)]
         for kind in ('forward', 'forward+backward'):
-            row = {'rows': rows, 'cols': cols, 'pass': kind}
-            for name, f in impls.items():
+            row = {'rows': rows, 'cols': cols, 'pass': kind,
+                   'dtype': str(dtype).replace('torch.', '')}
+            for name in order:
+                f = impls[name]
                 if kind == 'forward':
                     with torch.no_grad():
                         f(x, w, b)  # warm-up (compiles once per shape)
@@ -75,8 +85,9 @@ def bench_cpu(min_run_time: float):
                     row[name] = median_time(lambda: f(xg, wg, bg).backward(dy), min_run_time)
             row['clone'] = (median_time(lambda: x.clone(), min_run_time) if kind == 'forward'
                             else None)
-            # Minimum traffic of the forward pass: read x, write y
-            traffic = 2 * x.numel() * 4 if kind == 'forward' else 4 * x.numel() * 4
+            # Minimum traffic: read x, write y; backward also read x and dy, write dx
+            size = x.element_size()
+            traffic = (2 if kind == 'forward' else 5) * x.numel() * size
             row['F.layer_norm GB/s'] = traffic / row['F.layer_norm'] / 1e9
             rows_out.append(row)
             print(_cpu_line(row), flush=True)
@@ -86,9 +97,10 @@ def bench_cpu(min_run_time: float):
 def _cpu_line(row: dict) -> str:
     # One row of the CPU table: F.layer_norm's time, the others relative to it
     base = row['F.layer_norm']
-    text = (f'{row["rows"]:6d}×{row["cols"]:<5d} {row["pass"]:17s} '
+    text = (f'{row["dtype"]:8s} {row["rows"]:6d}×{row["cols"]:<5d} {row["pass"]:17s} '
             f'F.layer_norm {base * 1e3:8.2f} ms   '
-            f'plain {row["plain"] / base:5.2f}×   compiled {row["compiled"] / base:5.2f}×')
+            f'plain {row["plain"] / base:5.2f}×   compiled {row["compiled"] / base:5.2f}×   '
+            f'fused {row["fused"] / base:5.2f}×')
     if row['clone']:
         text += f'   clone {row["clone"] / base:5.2f}×'
     return text
@@ -109,12 +121,14 @@ def bench_gpu():
             for kind in ('forward', 'backward'):
                 if kind == 'forward':
                     fns = {'triton': lambda: triton_layer_norm(x, (N,), w, b),
+                           'fused': lambda: compiled_layer_norm(x, (N,), w, b),
                            'F.layer_norm': lambda: F.layer_norm(x, (N,), w, b),
                            'copy': lambda: x.clone()}
                     traffic = 2 * x.numel() * size
                 else:
                     fns = {}
-                    for name, f in (('triton', triton_layer_norm), ('F.layer_norm', F.layer_norm)):
+                    for name, f in (('triton', triton_layer_norm), ('fused', compiled_layer_norm),
+                                    ('F.layer_norm', F.layer_norm)):
                         xg = x.clone().requires_grad_()
                         y = f(xg, (N,), w.clone().requires_grad_(), b.clone().requires_grad_())
                         dy = torch.randn_like(y)
@@ -130,6 +144,7 @@ def bench_gpu():
                     row[name] = moved / (ms * 1e-3) / 1e9
                 out.append(row)
                 print(f'{row["dtype"]:9s} {kind:8s} N={N:6d}  triton {row["triton"]:7.0f} GB/s   '
+                      f'fused {row["fused"]:7.0f}   '
                       f'F.layer_norm {row["F.layer_norm"]:7.0f}   copy {row["copy"]:7.0f}',
                       flush=True)
     return out
@@ -185,11 +200,12 @@ def main():
     # The whole table several times, keeping each cell's fastest median: large CPU tensors are
     # fresh mmap'ed pages on some runs and not on others, and the page faults swamp the kernel
     # itself
-    runs = [bench_cpu(0.2 if args.quick else 0.5) for _ in range(1 if args.quick else args.repeat)]
+    runs = [bench_cpu(0.2 if args.quick else 0.5, first=i)
+            for i in range(1 if args.quick else args.repeat)]
     merged = []
     for cells in zip(*runs):
         row = dict(cells[0])
-        for key in ('F.layer_norm', 'plain', 'compiled', 'clone'):
+        for key in ('F.layer_norm', 'plain', 'compiled', 'fused', 'clone'):
             if row[key] is not None:
                 row[key] = min(c[key] for c in cells)
         row['F.layer_norm GB/s'] = max(c['F.layer_norm GB/s'] for c in cells)

@@ -98,3 +98,63 @@ def test_inductor_cpu_forward_is_one_kernel_with_three_row_passes():
     assert source.count('for(int64_t x0=') == 1
     assert source.count('for(int64_t x1=') == 3
     assert source.count('loadu(in_ptr0') == 3
+
+
+# ---- compiled_layer_norm: a compiled forward and a compiled hand-derived backward ----------
+
+FUSED_CASES = [(shape, ns, dtype) for shape, ns, dtype, _ in CASES] + [
+    ((0, 96), 96, torch.float32),            # an empty batch
+    ((3, 0, 16), (16,), torch.float32),      # empty in a middle dimension
+    ((33, 40), 40, torch.float64),
+]
+# Beyond what rounding the result once to the dtype allows
+SLACK = {torch.float32: 1e-5, torch.float64: 1e-10, torch.bfloat16: 2e-2, torch.float16: 2e-3}
+
+
+def _grads(f, x, ns, w, b, dy):
+    leaves = [t.clone().requires_grad_() for t in (x, w, b) if t is not None]
+    it = iter(leaves)
+    xs = next(it)
+    ws = next(it) if w is not None else None
+    bs = next(it) if b is not None else None
+    y = f(xs, ns, ws, bs)
+    return [y.detach()] + list(torch.autograd.grad(y, leaves, dy))
+
+
+@pytest.mark.parametrize('shape,ns,dtype', FUSED_CASES,
+                         ids=[f'{s}-{d}'.replace('torch.', '') for s, _, d in FUSED_CASES])
+@pytest.mark.parametrize('affine,bias', [(True, True), (True, False), (False, False)])
+def test_compiled_layer_norm_matches_f_layer_norm(shape, ns, dtype, affine, bias):
+    """Output, dx, dweight and dbias: no further from float64 than F.layer_norm is, plus slack."""
+    from labml_nn_norm.kernels import compiled_layer_norm
+    torch.manual_seed(0)
+    nshape = (ns,) if isinstance(ns, int) else ns
+    x64 = torch.randn(shape, dtype=torch.float64) * 2 + 1
+    w64 = torch.randn(nshape, dtype=torch.float64) if affine else None
+    b64 = torch.randn(nshape, dtype=torch.float64) if bias and affine else None
+    dy64 = torch.randn(shape, dtype=torch.float64)
+    x, w, b, dy = [t.to(dtype) if t is not None else None for t in (x64, w64, b64, dy64)]
+    # The exact answer for the rounded inputs: F.layer_norm in float64
+    x_, w_, b_, dy_ = [t.double() if t is not None else None for t in (x, w, b, dy)]
+    exact = _grads(F.layer_norm, x_, nshape, w_, b_, dy_)
+    ours = _grads(compiled_layer_norm, x, nshape, w, b, dy)
+    torch_ = _grads(F.layer_norm, x, nshape, w, b, dy)
+    assert len(ours) == len(torch_) == len(exact)
+    for name, a, t, e in zip(('output', 'dx', 'dweight', 'dbias'), ours, torch_, exact):
+        assert a.shape == t.shape and a.dtype == t.dtype, (name, a.shape, a.dtype, t.dtype)
+        if a.numel() == 0:
+            continue
+        scale = e.abs().max().item() or 1.0
+        ours_err = (a.double() - e).abs().max().item()
+        torch_err = (t.double() - e).abs().max().item()
+        assert ours_err <= 2 * torch_err + SLACK[dtype] * scale, (name, ours_err, torch_err)
+
+
+def test_compiled_layer_norm_gradcheck_and_errors():
+    from labml_nn_norm.kernels import compiled_layer_norm
+    args = [torch.randn(s, dtype=torch.float64, requires_grad=True) for s in ((5, 3, 8), 8, 8)]
+    assert torch.autograd.gradcheck(lambda *a: compiled_layer_norm(a[0], 8, *a[1:]), args)
+    with pytest.raises(ValueError, match=r'expected input with shape \[\*, 4\]'):
+        compiled_layer_norm(torch.randn(2, 8), 4)
+    with pytest.raises(ValueError, match=r'weight of shape \[8\]'):
+        compiled_layer_norm(torch.randn(2, 8), 8, torch.ones(3))

@@ -181,6 +181,10 @@ large output add noise; we have not measured that here).
 
 {{ cpu_summary }}
 
+[A fused LayerNorm on the CPU](fused_cpu.md) joins a compiled forward and a compiled
+hand-derived backward in one `torch.autograd.Function`, and counts the bytes each of these paths
+moves.
+
 {{ gpu_note }}
 """
 
@@ -194,6 +198,16 @@ import torch
 from labml_nn_norm.layer_norm import _shape_t, normalized_shape_tuple
 
 RESULTS = Path(__file__).parent / 'results'
+
+
+def __getattr__(name: str):
+    # `labml_nn_norm.kernels.compiled_layer_norm` is [the fused CPU page](fused_cpu.md)'s
+    # function, imported on first use (importing it here would run that page's module whenever
+    # this package is imported, including by `python -m labml_nn_norm.kernels.fused_cpu`)
+    if name == 'compiled_layer_norm':
+        from labml_nn_norm.kernels.fused_cpu import compiled_layer_norm
+        return compiled_layer_norm
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
 
 
 def as_rows_cols(x: torch.Tensor, normalized_shape: _shape_t) -> Tuple[int, int]:
@@ -295,7 +309,7 @@ def _load(name: str):
 def _forward_ratios(cpu: dict, key: str) -> List[float]:
     # The forward rows' time of `key` over F.layer_norm's
     return [r[key] / r['F.layer_norm'] for r in cpu['results']
-            if r['pass'] == 'forward' and r.get(key)]
+            if r['pass'] == 'forward' and r.get(key) and r.get('dtype', 'float32') == 'float32']
 
 
 def _range(values: List[float]) -> str:
@@ -339,6 +353,8 @@ def _artifacts():
                  '| F.layer_norm GB/s |',
                  '| --- | --- | --- | --- | --- | --- | --- |']
         for r in cpu['results']:
+            if r.get('dtype', 'float32') != 'float32':
+                continue  # bfloat16 is on the fused CPU page
             base = r['F.layer_norm']
             cells = [f'{r[k] / base:.2f}×' if r.get(k) is not None else 'n/a'
                      for k in ('plain', 'compiled', 'clone')]
@@ -367,12 +383,13 @@ def _artifacts():
     else:
         lines = [f'**GPU**: {gpu["machine"]["device"]}, {gpu["machine"]["date"]}; '
                  'GB/s (higher is faster).', '',
-                 '| dtype | pass | cols | Triton | F.layer_norm | copy |',
-                 '| --- | --- | --- | --- | --- | --- |']
+                 '| dtype | pass | cols | Triton | compiled_layer_norm | F.layer_norm | copy |',
+                 '| --- | --- | --- | --- | --- | --- | --- |']
 
         for r in gpu['results']:
+            fused = f'{r["fused"]:.0f}' if r.get('fused') else 'n/a'
             lines.append(f'| {r["dtype"]} | {r["pass"]} | {r["cols"]} | {r["triton"]:.0f} | '
-                         f'{r["F.layer_norm"]:.0f} | {r["copy"]:.0f} |')
+                         f'{fused} | {r["F.layer_norm"]:.0f} | {r["copy"]:.0f} |')
         out['gpu_note'] = '\n'.join(lines)
     return out
 

@@ -1,0 +1,481 @@
+r"""
+---
+title: A fused LayerNorm on the CPU
+summary: torch.compile of a forward and of the hand-derived backward, joined by one
+  autograd.Function, timed against F.layer_norm beside the bytes each path moves.
+section: Fast kernels
+order: 33
+nav: Fused on the CPU
+symbols: eps \epsilon; weight \gamma; bias \beta; mean \mu; rstd \sigma
+---
+
+# A fused LayerNorm on the CPU
+
+[The kernels page](index.md) measured `torch.compile` of our plain LayerNorm against PyTorch's
+own `F.layer_norm` on the CPU: close in the forward pass, much slower in forward + backward. The
+reason is what is compiled. `torch.compile` of the whole module differentiates the forward's
+graph (AOTAutograd), so its backward is whatever the chain rule through each operation gives,
+with the intermediates the forward had to keep for it. PyTorch's kernel instead uses a
+hand-derived gradient that needs only $x$, $\gamma$ and two numbers per row.
+
+This page writes that design with `torch.compile` alone: a `torch.autograd.Function` whose
+forward and backward are each a compiled function. The forward computes the statistics in one
+fused kernel and saves only $\mu$ and $1/\sigma$ per row; the backward is the formula derived on
+[the backward page](../layer_norm/backward.md), $d\gamma$, $d\beta$ and
+
+$$dx = \frac{1}{\sigma}\Big(g - \overline{g} - \hat{x}\,\overline{g\hat{x}}\Big),
+\qquad g = \gamma\,dy$$
+
+Then it counts the bytes each path moves, because on the CPU, as on a GPU, a pass that does so
+little arithmetic per element is paid for by its memory traffic.
+"""
+
+import functools
+import math
+import re
+from typing import Dict, Optional, Tuple
+
+import torch
+
+from labml_nn_norm.layer_norm import (
+    _shape_t,
+    check_normalized_shape,
+    normalized_shape_tuple,
+    statistics_dtype,
+)
+
+
+def _forward(x: torch.Tensor, weight: Optional[torch.Tensor], bias: Optional[torch.Tensor],
+             eps: float) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    r"""
+    ## The forward, as one compiled function
+
+    `x` is the `(rows, cols)` view. `torch.var_mean` asks for the mean and the (biased)
+    variance together. On the CPU, Inductor lowers it to a one-pass Welford reduction when a row
+    has more than 1024 elements, and to two passes (the mean, then the variance) for shorter
+    rows, which sit in the cache anyway and where Welford's extra work per element costs more
+    ([`var_mean_helper_`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/_inductor/lowering.py#L7172-L7194),
+    [`use_two_step_variance`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/_inductor/lowering.py#L7079-L7126),
+    [`cpp.use_two_step_variance_threshold = 1024`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/_inductor/config.py#L1800-L1801);
+    `_test()` checks both cases on the generated code). The output is one more pass over the row
+    just read. Statistics are in `float32` for
+    half-precision inputs, as in [our LayerNorm](../layer_norm/index.md).
+    """
+    xc = x.to(statistics_dtype(x.dtype))
+    var, mean = torch.var_mean(xc, dim=-1, correction=0, keepdim=True)
+    rstd = torch.rsqrt(var + eps)
+    y = (xc - mean) * rstd
+    if weight is not None:
+        y = y * weight.to(xc.dtype)
+    if bias is not None:
+        y = y + bias.to(xc.dtype)
+    return y.to(x.dtype), mean, rstd
+
+
+def _backward(dy: torch.Tensor, x: torch.Tensor, weight: Optional[torch.Tensor],
+              mean: torch.Tensor, rstd: torch.Tensor, has_bias: bool):
+    r"""
+    ## The backward, as one compiled function
+
+    $\hat{x}$ is recomputed from $x$ and the two saved numbers per row. The two row means of
+    $dx$ and the two column sums of $d\gamma$, $d\beta$ are reductions along different axes, so
+    Inductor makes separate loops for them; everything element-wise is fused into those loops.
+    """
+    dtype = mean.dtype
+    x_hat = (x.to(dtype) - mean) * rstd
+    dyc = dy.to(dtype)
+    # $g = \gamma\,dy$, the gradient with respect to $\hat{x}$
+    g = dyc * weight.to(dtype) if weight is not None else dyc
+    g_mean = g.mean(-1, keepdim=True)
+    g_x_hat_mean = (g * x_hat).mean(-1, keepdim=True)
+    dx = (rstd * (g - g_mean - x_hat * g_x_hat_mean)).to(x.dtype)
+    # $\partial L/\partial\gamma = \sum_r dy\,\hat{x}$, $\partial L/\partial\beta = \sum_r dy$
+    # summed in two steps: first within `k` blocks of rows, then over the blocks. A single
+    # sum over all rows gives the compiled loop nothing to split between threads but the
+    # columns; the blocks are a second axis to split between threads
+    rows, cols = x.shape
+    k = next(k for k in (16, 8, 4, 2, 1) if rows % k == 0)
+
+    def column_sum(t: torch.Tensor) -> torch.Tensor:
+        return t.reshape(k, rows // k, cols).sum(1).sum(0)
+    dweight = column_sum(dyc * x_hat).to(weight.dtype) if weight is not None else None
+    param_dtype = weight.dtype if weight is not None else x.dtype
+    dbias = column_sum(dyc).to(param_dtype) if has_bias else None
+    return dx, dweight, dbias
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(which: str):
+    """
+    ## Compiled once, on first use
+
+    `dynamic=False`: Inductor specializes each compiled function to the shapes and dtypes it
+    sees, and compiles again (a few seconds) for a new `(rows, cols)` or dtype, up to
+    `torch._dynamo.config.recompile_limit` variants per function. Training runs see one or two
+    shapes.
+    """
+    return torch.compile({'forward': _forward, 'backward': _backward}[which], dynamic=False)
+
+
+class CompiledLayerNormFunction(torch.autograd.Function):
+    """
+    ## The autograd function joining them
+
+    It saves $x$, $\\gamma$ and the per-row $\\mu$ and $1/\\sigma$: what PyTorch's own kernel saves
+    (see [the backward page](../layer_norm/backward.md)). Autograd never looks inside the
+    compiled functions.
+    """
+
+    @staticmethod
+    def forward(ctx, x, normalized_shape, weight, bias, eps):
+        cols = math.prod(normalized_shape)
+        rows = x.reshape(-1, cols)
+        w = weight.reshape(cols) if weight is not None else None
+        b = bias.reshape(cols) if bias is not None else None
+        y, mean, rstd = _compiled('forward')(rows, w, b, eps)
+        ctx.save_for_backward(x, weight, mean, rstd)
+        ctx.has_bias = bias is not None
+        ctx.normalized_shape = normalized_shape
+        return y.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, weight, mean, rstd = ctx.saved_tensors
+        cols = math.prod(ctx.normalized_shape)
+        w = weight.reshape(cols) if weight is not None else None
+        dx, dw, db = _compiled('backward')(dy.reshape(-1, cols), x.reshape(-1, cols), w, mean,
+                                           rstd, ctx.has_bias)
+        shape = ctx.normalized_shape
+        return (dx.reshape(x.shape), None, dw.reshape(shape) if dw is not None else None,
+                db.reshape(shape) if db is not None else None, None)
+
+
+def compiled_layer_norm(x: torch.Tensor, normalized_shape: _shape_t,
+                        weight: Optional[torch.Tensor] = None,
+                        bias: Optional[torch.Tensor] = None, eps: float = 1e-5) -> torch.Tensor:
+    """
+    ## The function
+
+    The contract of `F.layer_norm`, and the same shape checks as our LayerNorm. An empty input
+    never reaches the compiler (a zero-size reduction has nothing to fuse): it gives an empty
+    output and, through `F.layer_norm`, the same zero gradients.
+    """
+    shape = normalized_shape_tuple(normalized_shape)
+    check_normalized_shape(x, shape, weight, bias)
+    if x.numel() == 0:
+        return torch.nn.functional.layer_norm(x, shape, weight, bias, eps)
+    return CompiledLayerNormFunction.apply(x, shape, weight, bias, eps)
+
+
+def inductor_traffic(fn, *args) -> Dict[str, float]:
+    r"""
+    ## Bytes moved, read off the generated code
+
+    Runs `fn` under `torch.compile`'s code capture and, for every generated C++ kernel call,
+    adds up the full-size `(rows, cols)` buffers it takes: `const` pointers are read, the others
+    written. The result is in elements per element of $x$: a *lower bound* on traffic, since a
+    kernel that loops over a row twice (statistics, then output) counts its input once; for rows
+    that fit in the cache the second loop reads from the cache, not from memory.
+    """
+    from torch._inductor.utils import run_and_get_code
+
+    # Compiled afresh: a function dynamo has already compiled for these shapes generates nothing
+    torch._dynamo.reset()
+    _, codes = run_and_get_code(fn, *args)
+    rows, cols = args[0].reshape(-1, args[0].shape[-1]).shape
+    full = rows * cols
+    reads = writes = 0
+    for code in codes:
+        # Buffer sizes: the graph's inputs (asserted) and the buffers it allocates
+        sizes = {}
+        for name, dims in re.findall(r'assert_size_stride\((\w+), \(([\d, ]*)\)', code):
+            sizes[name] = math.prod(int(d) for d in dims.split(',') if d.strip())
+        for name, dims in re.findall(
+                r'(\w+) = (?:empty_strided_cpu\(|reinterpret_tensor\(\w+, )\(([\d, ]*)\)', code):
+            sizes[name] = math.prod(int(d) for d in dims.split(',') if d.strip())
+        # Each kernel's signature says which of its pointers are const (read)
+        signatures = {}
+        for kernel, params in re.findall(
+                r'^(cpp_fused_\w+) = async_compile\.cpp_pybinding\(\[([^\]]*)\]', code, re.M):
+            signatures[kernel] = ['const' in p for p in params.split("', '")]
+        for kernel, call_args in re.findall(r'^\s*(cpp_fused_\w+)\(([^)]*)\)', code, re.M):
+            for is_const, arg in zip(signatures[kernel], call_args.split(',')):
+                if sizes.get(arg.strip()) == full:
+                    reads += is_const
+                    writes += not is_const
+    return {'reads': reads, 'writes': writes}
+
+
+def aten_traffic(fn, *args) -> Dict[str, int]:
+    """
+    ## Bytes moved by eager PyTorch
+
+    For the paths that are not compiled (our plain module, `F.layer_norm`, `x.clone()`), every
+    ATen operation is a separate pass over memory: a dispatch mode sees each one and counts the
+    full-size tensors it takes and returns (forward and, when `fn` calls `backward()`, the
+    backward's operations too).
+    """
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    full = args[0].numel()
+    counts = {'reads': 0, 'writes': 0}
+
+    def is_full(t) -> bool:
+        return isinstance(t, torch.Tensor) and t.numel() == full
+
+    class Count(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            # Views and `detach` move nothing
+            if func.overloadpacket not in (torch.ops.aten.view, torch.ops.aten._unsafe_view,
+                                           torch.ops.aten.detach, torch.ops.aten.t,
+                                           torch.ops.aten.alias, torch.ops.aten.expand):
+                flat = [a for a in args if is_full(a)]
+                counts['reads'] += len(flat)
+                outs = out if isinstance(out, (tuple, list)) else (out,)
+                counts['writes'] += sum(is_full(o) for o in outs)
+            return out
+
+    with Count():
+        fn(*args)
+    return counts
+
+
+def traffic_table(rows: int = 64, cols: int = 96) -> Dict[str, Dict[str, Dict[str, int]]]:
+    """
+    ## The traffic of every path, forward and forward + backward
+
+    Counted on a small float32 input (the counts do not depend on the size). The compiled
+    paths are read off Inductor's code, the others counted operation by operation.
+    """
+    import torch.nn.functional as F
+
+    from labml_nn_norm.layer_norm import layer_norm
+
+    x, w, b, dy = torch.randn(rows, cols) + 1, torch.randn(cols), torch.randn(cols), \
+        torch.randn(rows, cols)
+
+    def grads(f):
+        def run(x_, w_, b_):
+            f(x_, (cols,), w_, b_).backward(dy)
+        return run
+
+    def leaves():
+        return [t.clone().requires_grad_() for t in (x, w, b)]
+    compiled_plain = torch.compile(layer_norm, dynamic=False)
+    out = {}
+    with torch.no_grad():
+        out['plain'] = {'forward': aten_traffic(lambda *a: layer_norm(a[0], (cols,), *a[1:]),
+                                                x, w, b)}
+        out['F.layer_norm'] = {'forward': aten_traffic(
+            lambda *a: F.layer_norm(a[0], (cols,), *a[1:]), x, w, b)}
+        out['x.clone()'] = {'forward': aten_traffic(lambda a: a.clone(), x)}
+        out['compiled (autograd)'] = {'forward': inductor_traffic(
+            lambda *a: compiled_plain(a[0], (cols,), *a[1:]), x, w, b)}
+        out['compiled (hand-derived)'] = {'forward': inductor_traffic(
+            _compiled('forward'), x, w, b, 1e-5)}
+    out['plain']['forward+backward'] = aten_traffic(grads(layer_norm), *leaves())
+    out['F.layer_norm']['forward+backward'] = aten_traffic(grads(F.layer_norm), *leaves())
+    out['compiled (autograd)']['forward+backward'] = inductor_traffic(
+        grads(compiled_plain), *leaves())
+    _, mean, rstd = _compiled('forward')(x, w, b, 1e-5)
+    backward = inductor_traffic(_compiled('backward'), dy, x, w, mean, rstd, True)
+    forward = out['compiled (hand-derived)']['forward']
+    out['compiled (hand-derived)']['forward+backward'] = {
+        k: forward[k] + backward[k] for k in ('reads', 'writes')}
+    return out
+
+
+def _load_cpu() -> Optional[dict]:
+    import json
+    from pathlib import Path
+    path = Path(__file__).parent / 'results' / 'cpu.json'
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _artifacts():
+    """
+    ## The tables, drawn from the saved results and the counts
+
+    Bytes per element of $x$ in float32 (4 bytes per full-size read or write), beside the times
+    `scripts/benchmark_kernels.py` saved.
+    """
+    counts = traffic_table()
+    lines = ['| path | forward: reads + writes | bytes / element | forward + backward '
+             '| bytes / element |', '| --- | --- | --- | --- | --- |']
+    for name, passes in counts.items():
+        cells = []
+        for kind in ('forward', 'forward+backward'):
+            c = passes.get(kind)
+            cells += ([f'{c["reads"]} + {c["writes"]}', str(4 * (c['reads'] + c['writes']))]
+                      if c else ['', ''])
+        lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+    out = {'traffic': '\n'.join(lines)}
+    out['loops'] = (
+        'All the fused paths move the least there is to move: one read of $x$ and one write of '
+        '$y$ forward; $x$ and $dy$ read and $dx$ written backward. So the byte count alone does '
+        'not separate them from `F.layer_norm`. What it does not see is how many times a kernel '
+        'loops over a row it has just read, and how well its loops split between threads: the '
+        'timings are where those show.')
+    cpu = _load_cpu()
+    if cpu is None or not any('fused' in r for r in cpu['results']):
+        out['timings'] = ('No timings of `compiled_layer_norm` saved yet: run '
+                          '`python -m scripts.benchmark_kernels`.')
+        return out
+    m = cpu['machine']
+    lines = [f'Measured on **{m["cpu"]}** ({m["threads"]} threads, {m["allocator"]}), torch '
+             f'{m["torch"]}, {m["date"]}; fastest median of {cpu["repeats"]} runs; time over '
+             '`F.layer_norm`\'s (lower is faster).', '',
+             '| dtype | shape | pass | F.layer_norm | plain | compiled (autograd) '
+             '| compiled (hand-derived) |', '| --- | --- | --- | --- | --- | --- | --- |']
+    for r in cpu['results']:
+        if 'fused' not in r:
+            continue
+        base = r['F.layer_norm']
+        cells = [f'{r[k] / base:.2f}×' if r.get(k) else 'n/a'
+                 for k in ('plain', 'compiled', 'fused')]
+        lines.append(f'| {r.get("dtype", "float32")} | {r["rows"]}×{r["cols"]} | {r["pass"]} | '
+                     f'{base * 1e3:.2f} ms | ' + ' | '.join(cells) + ' |')
+    # The goal: within 1.1x of F.layer_norm, forward and forward + backward
+    summary = []
+    for dtype in ('float32', 'bfloat16'):
+        ratios = [r['fused'] / r['F.layer_norm'] for r in cpu['results']
+                  if r.get('fused') and r.get('dtype', 'float32') == dtype]
+        within = sum(v <= 1.1 for v in ratios)
+        summary.append(f'{dtype}: {within} of {len(ratios)} cells within 1.1× of '
+                       f'`F.layer_norm` ({min(ratios):.2f}× to {max(ratios):.2f}×)')
+    lines += ['', 'The hand-derived path, ' + '; '.join(summary) + '.']
+    out['timings'] = '\n'.join(lines)
+    return out
+
+
+# ## What each path moves, and how fast it runs
+#
+# Full-size reads and writes per element of $x$ (a float32 `(64, 96)` input; a compiled kernel's
+# input counts once, however many loops read it):
+#
+# {{ traffic }}
+#
+# {{ loops }}
+#
+# {{ timings }}
+
+
+def _check_against_f_layer_norm():
+    """
+    ## Checks: as close to the exact answer as `F.layer_norm` is
+
+    For each case, the output and the three gradients are computed three ways: by
+    `compiled_layer_norm`, by `F.layer_norm` in the same dtype, and by `F.layer_norm` in float64
+    on the same (rounded) inputs, the exact answer. Ours may be no further from the exact answer
+    than twice `F.layer_norm`'s distance, plus a slack of a few roundings of the result to the
+    dtype (relative to the largest value). Cases: float32, float64, bfloat16, float16, no affine
+    parameters, no bias, an empty batch, a 2-d `normalized_shape`.
+    """
+    import torch.nn.functional as F
+
+    from labml_nn_norm._check import check, section
+
+    section('compiled_layer_norm: output, dx, dweight, dbias against float64')
+    slack = {torch.float32: 1e-5, torch.float64: 1e-10, torch.bfloat16: 2e-2,
+             torch.float16: 2e-3}
+    cases = [((64, 96), (96,), torch.float32, True, True),
+             ((4, 7, 3, 16), (3, 16), torch.float32, True, True),
+             ((33, 40), (40,), torch.float64, True, True),
+             ((64, 96), (96,), torch.bfloat16, True, True),
+             ((8, 64), (64,), torch.float16, True, True),
+             ((64, 96), (96,), torch.float32, False, False),
+             ((64, 96), (96,), torch.float32, True, False),
+             ((0, 96), (96,), torch.float32, True, True)]
+
+    def outputs(f, x, ns, w, b, dy):
+        leaves = [t.clone().requires_grad_() for t in (x, w, b) if t is not None]
+        it = iter(leaves)
+        xs, ws, bs = next(it), next(it) if w is not None else None, \
+            next(it) if b is not None else None
+        y = f(xs, ns, ws, bs)
+        return [y.detach()] + list(torch.autograd.grad(y, leaves, dy))
+    for shape, ns, dtype, affine, has_bias in cases:
+        x = (torch.randn(shape, dtype=torch.float64) * 2 + 1).to(dtype)
+        w = torch.randn(ns, dtype=dtype) if affine else None
+        b = torch.randn(ns, dtype=dtype) if has_bias else None
+        dy = torch.randn(shape, dtype=dtype)
+        exact = outputs(F.layer_norm, *[t.double() if t is not None else None
+                                        for t in (x,)], ns,
+                        *[t.double() if t is not None else None for t in (w, b, dy)])
+        ours = outputs(compiled_layer_norm, x, ns, w, b, dy)
+        theirs = outputs(F.layer_norm, x, ns, w, b, dy)
+        worst = []
+        for a, t, e in zip(ours, theirs, exact):
+            if a.shape != t.shape or a.dtype != t.dtype:
+                worst.append(float('inf'))
+                continue
+            if a.numel() == 0:
+                continue
+            scale = e.abs().max().item() or 1.0
+            ours_err = (a.double() - e).abs().max().item()
+            theirs_err = (t.double() - e).abs().max().item()
+            worst.append((ours_err - 2 * theirs_err) / scale)
+        name = (f'{str(dtype)[6:]} {list(shape)} over {list(ns)}'
+                + ('' if affine else ', no affine')
+                + ('' if has_bias or not affine else ', no bias'))
+        check(name, len(ours) == len(theirs) and all(v <= slack[dtype] for v in worst),
+              f'{len(ours)} tensors, worst excess {max(worst, default=0):.1e} of the largest value')
+
+
+def _check_contract():
+    """
+    ## Checks: gradcheck, and the errors of bad input
+
+    The hand-derived backward is the true gradient (`gradcheck` in float64), and a mistake in
+    the arguments gets the same kind of message as our LayerNorm's.
+    """
+    from labml_nn_norm._check import check, check_raises, section
+
+    section('gradcheck and bad input')
+    x = torch.randn(6, 10, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(10, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(10, dtype=torch.float64, requires_grad=True)
+    check('torch.autograd.gradcheck in float64 (x, weight, bias)',
+          torch.autograd.gradcheck(lambda *a: compiled_layer_norm(a[0], (10,), *a[1:]),
+                                   (x, w, b)))
+    check_raises('normalized_shape that the input does not end in', ValueError,
+                 compiled_layer_norm, torch.randn(4, 8), (4,), match='expected input with shape')
+    check_raises('a weight of the wrong shape', ValueError, compiled_layer_norm,
+                 torch.randn(4, 8), (8,), torch.randn(4), match='weight')
+    #
+    # The forward's statistics in the generated code: two steps up to 1024 columns, Welford above
+    from torch._inductor.utils import run_and_get_code
+    for cols, welford in ((1024, False), (1025, True)):
+        x = torch.randn(4, cols) + 1
+        torch._dynamo.reset()
+        _, codes = run_and_get_code(_compiled('forward'), x, torch.randn(cols), torch.randn(cols),
+                                    1e-5)
+        check(f'{cols} columns: the compiled statistics use '
+              + ('a Welford reduction' if welford else 'two steps, no Welford'),
+              ('welford' in '\n'.join(codes).lower()) == welford)
+
+
+def _test():
+    """
+    ## Run all the checks
+    """
+    torch.manual_seed(0)
+    _check_against_f_layer_norm()
+    _check_contract()
+
+
+if __name__ == '__main__':
+    _test()
+
+# ## Sources
+#
+# * [The backward page](../layer_norm/backward.md): the formula for $dx$, $d\gamma$, $d\beta$ and
+#   what PyTorch's kernel saves, each with its own sources.
+# * PyTorch 2.13.0 (the installed wheel, commit `cf30153c`): `torch.compile` and the C++ code
+#   Inductor generates, read with `torch._inductor.utils.run_and_get_code` (the counts above are
+#   computed from it when the site is built); Inductor's lowering of `var_mean`,
+#   [`torch/_inductor/lowering.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/_inductor/lowering.py#L7172-L7208)
+#   (Welford, or a two-step variance when `use_two_step_variance` says so), and
+#   [`config.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/_inductor/config.py#L1800-L1801):
+#   the CPU threshold of 1024 elements.
