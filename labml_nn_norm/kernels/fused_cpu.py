@@ -6,7 +6,7 @@ summary: torch.compile of a forward and of the hand-derived backward, joined by 
 section: Fast kernels
 order: 33
 nav: Fused on the CPU
-symbols: eps \epsilon; weight \gamma; bias \beta; mean \mu; rstd \sigma
+symbols: eps \epsilon; weight \gamma; bias \beta; mean \mu; x_hat \hat{x}
 ---
 
 # A fused LayerNorm on the CPU
