@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -150,8 +151,19 @@ def page_weights(site: Path):
             # The search index is data shared by the whole site (fetched once, cached),
             # reported apart
             index = sum(v for u, v in sizes.items() if u.endswith('search_index.json'))
+            # What a static host that compresses sends: each text file gzipped (level 6)
+            gzipped = 0
+            for url, size in sizes.items():
+                local = site / urllib.parse.urlparse(url).path.lstrip('/')
+                if local.is_dir():
+                    local = local / 'index.html'
+                if url.endswith('search_index.json') or not local.is_file():
+                    continue
+                body = local.read_bytes()
+                text = local.suffix in ('.html', '.css', '.js', '.json', '.svg') or local == site
+                gzipped += len(gzip.compress(body, 6)) if text else len(body)
             weights[path or '(home)'] = (sum(sizes.values()) - index, len(sizes) - (index > 0),
-                                         index)
+                                         gzipped)
             page.close()
         browser.close()
     server.shutdown()
@@ -236,11 +248,13 @@ def main():
         print(f'serve, code edit checked:         {reload["code checked"]:6.1f} s   '
               f're-ran: {reload["reran"][0]}')
         print('\npage weight: HTML, CSS, JS, fonts and figures as loaded by Chromium, uncompressed')
-        print(f'{"page":40} {"KB":>8} {"requests":>9}')
-        for path, (size, count, index) in page_weights(Path(tmp) / 'warm').items():
+        print(f'{"page":40} {"KB":>8} {"KB gzip":>8} {"requests":>9}')
+        for path, (size, count, gzipped) in page_weights(Path(tmp) / 'warm').items():
             flag = '' if size <= 600_000 else '   over 600 KB'
-            print(f'{path:40} {size / 1000:8.1f} {count:9d}{flag}')
-        print(f'plus the site-wide search index, loaded once for search: {index / 1000:.1f} KB')
+            print(f'{path:40} {size / 1000:8.1f} {gzipped / 1000:8.1f} {count:9d}{flag}')
+        index = (Path(tmp) / 'warm' / 'search' / 'search_index.json').read_bytes()
+        print(f'the search index, fetched on the first use of search only: '
+              f'{len(index) / 1000:.1f} KB ({len(gzip.compress(index, 6)) / 1000:.1f} KB gzip)')
 
 
 if __name__ == '__main__':
