@@ -1,19 +1,31 @@
 """
-Helpers for the pages' `_test()` functions: each check asserts, then prints one line
-through labml's logger, so that a page's "Run it" box reads as a list of what was verified.
+Helpers for the pages' `_test()` functions: each check asserts, then prints one coloured line,
+so that a page's "Run it" box reads as a list of what was verified.
 (Not a page: files whose name starts with one underscore are skipped by the generator.)
+
+The lines are plain `print`s with ANSI colours, the codes labml's logger uses, which the site
+turns into coloured spans and terminals and Jupyter show as colours. labml's logger itself is
+not used here: labml 0.5.3 imports `display` from `IPython.core.display` when it runs inside
+Jupyter, which IPython 9 removed, so every page's checks failed in a notebook (see
+CONTRIBUTING.md, "Notebooks").
 """
 
-from typing import Any, Optional
+from typing import Any, List, Optional, Tuple
 
 import torch
-from labml import logger
-from labml.logger import Text
+
+# ANSI SGR codes: underline, bold, green, cyan, blue, orange (yellow)
+HEADING, VALUE, SUCCESS, KEY, META, WARNING = '4', '1', '32', '36', '34', '33'
+
+
+def _log(parts: List[Tuple[str, str]]):
+    """One line of `(text, style)` parts, each coloured and reset."""
+    print(''.join(f'\x1b[{style}m{text}\x1b[0m' for text, style in parts), flush=True)
 
 
 def section(title: str):
     """Print a heading for a group of checks."""
-    logger.log(title, Text.heading)
+    _log([(title, HEADING)])
 
 
 def _max_abs_diff(actual: torch.Tensor, expected: torch.Tensor) -> float:
@@ -37,27 +49,27 @@ def check_close(name: str, actual: Any, expected: Any, *,
     else:
         pairs = []
     err = max((_max_abs_diff(a, e) for a, e in pairs), default=0.0)
-    logger.log([('  ✓ ', Text.success), (name, Text.key), (f'  max |Δ| = {err:.1e}', Text.value)])
+    _log([('  ✓ ', SUCCESS), (name, KEY), (f'  max |Δ| = {err:.1e}', VALUE)])
 
 
 def check(name: str, condition: bool, detail: str = ''):
     """Assert `condition`; `detail` (the measured numbers) is printed either way."""
     if not condition:
         raise AssertionError(f'{name} failed' + (f': {detail}' if detail else ''))
-    parts = [('  ✓ ', Text.success), (name, Text.key)]
+    parts = [('  ✓ ', SUCCESS), (name, KEY)]
     if detail:
-        parts.append((f'  {detail}', Text.value))
-    logger.log(parts)
+        parts.append((f'  {detail}', VALUE))
+    _log(parts)
 
 
 def note(name: str, detail: str):
     """A measured value, printed without a tick: it is information, not a check."""
-    logger.log([('  · ', Text.meta), (name, Text.key), (f'  {detail}', Text.value)])
+    _log([('  · ', META), (name, KEY), (f'  {detail}', VALUE)])
 
 
 def skipped(name: str, reason: str):
     """A check that did not run, said as such (never shown as a pass)."""
-    logger.log([('  skipped: ', Text.warning), (name, Text.key), (f'  {reason}', Text.value)])
+    _log([('  skipped: ', WARNING), (name, KEY), (f'  {reason}', VALUE)])
 
 
 def check_raises(name: str, exc_type, fn, *args, match: str = '', **kwargs):
@@ -67,8 +79,8 @@ def check_raises(name: str, exc_type, fn, *args, match: str = '', **kwargs):
     except exc_type as e:
         if match not in str(e):
             raise AssertionError(f'{name}: message {str(e)!r} does not mention {match!r}') from e
-        logger.log([('  ✓ ', Text.success), (name, Text.key),
-                    (f'  {type(e).__name__}: {e}', Text.value)])
+        _log([('  ✓ ', SUCCESS), (name, KEY),
+                    (f'  {type(e).__name__}: {e}', VALUE)])
         return
     raise AssertionError(f'{name}: expected {exc_type.__name__}, nothing was raised')
 

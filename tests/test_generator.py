@@ -316,3 +316,54 @@ def test_names_in_code_are_addressable_and_symbols_are_declared():
         parse_symbols('eps', 'x.py')
     with pytest.raises(literate.GeneratorError, match="'2x y'"):
         parse_symbols('2x y', 'x.py')
+
+
+def test_notebook_cells_are_valid_python_and_the_bytes_repeat():
+    import json
+    m = parse('''
+        """
+        ---
+        title: T
+        ---
+        # T
+
+        See [the other page](../other/index.md) and ![a figure](fig.svg).
+        """
+        import math
+
+
+        class A:
+            """A class."""
+
+            def f(self):
+                """
+                A method's docstring is prose.
+                """
+                # a comment row
+                return math.pi
+
+
+        def _test():
+            assert A().f() > 3
+
+
+        if __name__ == '__main__':
+            _test()
+        ''')
+    first = literate.notebook(m, 'pkg.mod', {'fig.svg': b'<svg/>'})
+    assert first == literate.notebook(m, 'pkg.mod', {'fig.svg': b'<svg/>'})
+    nb = json.loads(first)
+    assert nb['nbformat'] == 4 and nb['nbformat_minor'] == 5
+    ids = [c['id'] for c in nb['cells']]
+    assert len(set(ids)) == len(ids)
+    code = [c['source'] for c in nb['cells'] if c['cell_type'] == 'code']
+    for source in code:
+        compile(source, 'cell', 'exec')  # the class and its method stay in one cell
+    assert code[-1] == '_test()' and not any('__main__' in s for s in code)
+    text = '\n'.join(c['source'] for c in nb['cells'] if c['cell_type'] == 'markdown')
+    assert "A method's docstring is prose." in text and '](../other/)' in text
+    assert '](attachment:fig.svg)' in text
+    # Running the cells in order works
+    scope = {}
+    for source in code:
+        exec(source, scope)

@@ -6,6 +6,7 @@ summary: In data-parallel training BatchNorm needs a collective to see the whole
   with PyTorch's, measured.
 section: The BatchNorm contrast
 order: 13
+notebook_checks: installed
 ---
 
 # Normalization across devices

@@ -108,7 +108,10 @@ def train(norm_first: bool, warmup: bool, config: Dict, lr: float, seed: int,
     Returns the training loss of every step. With `verbose`, labml's `monit` and `tracker` print
     the progress and the loss (they need no experiment server: nothing is written or sent).
     """
-    from labml import monit, tracker
+    if verbose:
+        # Only the full run logs through labml (its logger cannot be imported inside Jupyter
+        # with IPython 9: see CONTRIBUTING.md, "Notebooks")
+        from labml import monit, tracker
 
     c = config
     torch.manual_seed(seed)

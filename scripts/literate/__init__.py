@@ -14,7 +14,7 @@ Every page of this site is a Python module, and this package, `scripts.literate`
 turns one into a page: prose and math on the left, the code they explain on the right, row by
 row. It is itself written in that style, so these pages are its own output.
 
-A module becomes a page in four named steps:
+A module becomes a page in four named steps, and a notebook in a fifth:
 
 1. [**parse**](parse.md): Python's own `ast` finds the docstrings and `tokenize` finds the
    comments (a `#` inside a string is not a comment, and only the tokenizer knows that); every
@@ -26,7 +26,9 @@ A module becomes a page in four named steps:
    `katex_render.js`, so readers load no script and nothing from a CDN), and a Jinja template
    (`templates/page.html`) lays out the rows;
 4. [**write**](hooks.md): the MkDocs hook (`hooks.py`) hands the result to MkDocs as a
-   generated page.
+   generated page;
+5. [**notebook**](notebook.md): each page of the package is also written out as a Jupyter
+   notebook that runs top to bottom.
 
 Between parse and write sits [the cache](cache.md): a page's checks run again only when the
 code they depend on changes, so a prose edit shows in a second.
@@ -36,11 +38,12 @@ text), and the output depends on nothing but the input, so two builds give ident
 """
 
 from scripts.literate.highlight import highlight
+from scripts.literate.notebook import notebook
 from scripts.literate.parse import GeneratorError, Module, Row, parse
 from scripts.literate.render import MathCollector, render, substitute_math
 
-__all__ = ['GeneratorError', 'MathCollector', 'Module', 'Row', 'highlight', 'parse', 'render',
-           'substitute_math']
+__all__ = ['GeneratorError', 'MathCollector', 'Module', 'Row', 'highlight', 'notebook', 'parse',
+           'render', 'substitute_math']
 
 # ## Sources
 #

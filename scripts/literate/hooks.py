@@ -52,7 +52,7 @@ RUNNER = HERE / 'run_page.py'
 # Touched by the background runner when it finishes; `mkdocs serve` watches it
 FINISHED = CACHE / 'finished'
 # The generator's own pages, in the order of its steps
-GENERATOR = ['__init__', 'parse', 'highlight', 'render', 'cache', 'hooks']
+GENERATOR = ['__init__', 'parse', 'highlight', 'render', 'cache', 'hooks', 'notebook']
 log = logging.getLogger('mkdocs.hooks.literate')
 
 _rendered_math: List[str] = []
@@ -313,8 +313,16 @@ def on_files(files, config):
         depth = len(page.parts) - 1
         crumbs = [('Home', '../' * depth + 'index.md')]
         source_name = 'index.py' if path.name == '__init__.py' else path.name
+        # A page with checks is also a notebook, beside its source (`notebook.py`)
+        notebook_name = None
+        if run is not None:
+            notebook_name = path.stem.replace('__init__', 'index') + '.ipynb'
+            figures = {svg.name: svg.read_bytes() for svg in sorted(run['folder'].glob('*.svg'))}
+            files.append(File.generated(config, str(page.parent / notebook_name),
+                                        content=literate.notebook(module, run['module'], figures)))
         lines = literate.highlight(module)
-        content = literate.render(module, lines, math, run, source_name, crumbs)
+        content = literate.render(module, lines, math, run, source_name, crumbs,
+                                  notebook_name=notebook_name)
         # The highlighted code is finished HTML: it skips Markdown (whose HTML parser would walk
         # every token of it) and comes back in `on_page_content`
         content = _CODE_BLOCK.sub(lambda m: _set_aside(m.group(0)), content)

@@ -137,7 +137,8 @@ def even_headings(texts: List[str], start: int = 1) -> List[str]:
 
 
 def render(module: Module, lines: Dict[int, str], math: MathCollector, run: Optional[dict],
-           source_name: str, breadcrumbs: List[Tuple[str, str]]) -> str:
+           source_name: str, breadcrumbs: List[Tuple[str, str]],
+           notebook_name: Optional[str] = None) -> str:
     """
     ### The page
 
@@ -179,7 +180,7 @@ def render(module: Module, lines: Dict[int, str], math: MathCollector, run: Opti
     return _templates.get_template('page.html').render(
         title=title, summary=module.meta.get('summary', ''), intro=intro, rows=rows, run=run,
         path=module.path, source_name=source_name, breadcrumbs=breadcrumbs, sources=sources,
-        symbols=symbols)
+        symbols=symbols, notebook_name=notebook_name)
 
 
 def parse_symbols(text: str, where: str) -> List[Tuple[str, str]]:
