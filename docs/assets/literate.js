@@ -1,3 +1,6 @@
+// The page's language: the Chinese edition (under zh/) has <html lang="zh-CN">
+var LIT_ZH = /^zh/.test(document.documentElement.lang);
+
 // Copy buttons on the generated pages: each row's button copies exactly that row's code (no
 // line numbers); "Copy the whole module" copies the module's source file, fetched from the site.
 (function () {
@@ -32,7 +35,7 @@
     });
     // Material's search overlay is a dialog without a name: give it one for screen readers
     var dialog = document.querySelector('.md-search[role="dialog"]');
-    if (dialog && !dialog.hasAttribute('aria-label')) dialog.setAttribute('aria-label', 'Search');
+    if (dialog && !dialog.hasAttribute('aria-label')) dialog.setAttribute('aria-label', LIT_ZH ? '搜索' : 'Search');
   }
   if (typeof document$ !== 'undefined') document$.subscribe(focusableScrollers);
   else document.addEventListener('DOMContentLoaded', focusableScrollers);
@@ -67,7 +70,7 @@
     document.querySelectorAll('.lit-src [aria-pressed]').forEach(function (el) {
       el.setAttribute('aria-pressed', 'false');
     });
-    if (marked) announce('Marks cleared');
+    if (marked) announce(LIT_ZH ? '已清除标记' : 'Marks cleared');
     marked = null;
   }
   function mark(name) {
@@ -92,8 +95,11 @@
     document.querySelectorAll('.lit-src [aria-pressed]').forEach(function (el) {
       el.setAttribute('aria-pressed', String(el.textContent === name));
     });
-    announce(name + ' marked: ' + count + ' in code' + (symbols ? ', ' + symbols + ' in formulas' : '') +
-             '. Escape clears.');
+    announce(LIT_ZH
+      ? '已标记 ' + name + '：代码中 ' + count + ' 处' + (symbols ? '，公式中 ' + symbols + ' 处' : '') +
+        '。按 Esc 清除。'
+      : name + ' marked: ' + count + ' in code' + (symbols ? ', ' + symbols + ' in formulas' : '') +
+        '. Escape clears.');
   }
   function toggle(el) { if (marked === el.textContent) clear(); else mark(el.textContent); }
   // The roving Tab stop of a code block: one name, a button that marks it
@@ -190,8 +196,9 @@
         });
       });
       status.textContent = bad.length
-        ? 'Not a number: ' + bad.map(function (i) { return i.getAttribute('aria-label'); }).join('; ') +
-          '. The outputs that need it show a dash.'
+        ? (LIT_ZH ? '不是数字：' : 'Not a number: ') +
+          bad.map(function (i) { return i.getAttribute('aria-label'); }).join('; ') +
+          (LIT_ZH ? '。用到它的输出显示为短横线。' : '. The outputs that need it show a dash.')
         : '';
     }
     function highlight(r, c) {
@@ -224,7 +231,7 @@
       var start = box.dataset.start.split(';').map(function (row) { return row.split(','); });
       inputs.forEach(function (i) { i.value = start[+i.dataset.r][+i.dataset.c]; });
       update();
-      status.textContent = 'Reset to the worked example';
+      status.textContent = LIT_ZH ? '已恢复为示例的数值' : 'Reset to the worked example';
     });
     update();
   }

@@ -41,6 +41,7 @@ from typing import Dict, List, Optional, Tuple
 from mkdocs.structure.files import File
 
 import scripts.literate as literate
+from scripts.literate import translate
 from scripts.literate.cache import FRONT_MATTER, SERVE_STATE, page_key
 from scripts.literate.parse import front_matter as front_matter_of
 
@@ -52,7 +53,11 @@ RUNNER = HERE / 'run_page.py'
 # Touched by the background runner when it finishes; `mkdocs serve` watches it
 FINISHED = CACHE / 'finished'
 # The generator's own pages, in the order of its steps
-GENERATOR = ['__init__', 'parse', 'highlight', 'render', 'cache', 'hooks', 'notebook']
+GENERATOR = ['__init__', 'parse', 'highlight', 'render', 'cache', 'hooks', 'notebook', 'translate']
+# The Chinese edition: every page again under `zh/` ([step 6](translate.md)), and its own glossary
+ZH = Path('zh')
+ZH_NAV = '中文'
+ZH_SITE_NAME = '层归一化，逐行注解'
 log = logging.getLogger('mkdocs.hooks.literate')
 
 _rendered_math: List[str] = []
@@ -130,6 +135,18 @@ def on_config(config):
             sections[meta['section']] = []
             nav.append({meta['section']: sections[meta['section']]})
         sections[meta['section']].append({meta.get('nav', meta['title']): page.as_posix()})
+    # The Chinese pages, in the same order, under one entry that `overrides/partials/nav.html`
+    # shows alone on Chinese pages and hides on English ones
+    zh_nav, zh_sections = [{'首页': 'zh/index.md'}], {}
+    for path, page, meta in pages_in_order():
+        meta = zh_meta(path, meta)
+        if meta['section'] not in zh_sections:
+            zh_sections[meta['section']] = []
+            zh_nav.append({meta['section']: zh_sections[meta['section']]})
+        zh_sections[meta['section']].append({meta.get('nav', meta['title']):
+                                             (ZH / page).as_posix()})
+    zh_nav.append({'术语表': 'zh/glossary.md'})
+    nav.append({ZH_NAV: zh_nav})
     config['nav'] = nav
     # The page checks start now and run while MkDocs reads the docs and the pages are parsed
     start_checks([p for p, _ in page_sources() if p.is_relative_to(PACKAGE)])
@@ -257,14 +274,28 @@ def finish_checks() -> Dict[Path, dict]:
     return results
 
 
-def _home_page_list() -> str:
+def zh_meta(path: Path, meta: Dict[str, str]) -> Dict[str, str]:
+    # The front matter in Chinese, where the page's translation file has it
+    catalog = translate.load(translate.catalog_path(path))
+    out = dict(meta)
+    for key in translate.META_KEYS:
+        entry = catalog.entries.get(translate.block_key(meta.get(key, '')))
+        if meta.get(key) and entry and entry['zh'].strip():
+            out[key] = entry['zh']
+    return out
+
+
+def _home_page_list(lang: str = 'en') -> str:
     # The home page's list of pages: each section, then each page's title and summary
     lines, section = [], None
-    for _, page, meta in pages_in_order():
+    for path, page, meta in pages_in_order():
+        if lang == 'zh':
+            meta = zh_meta(path, meta)
         if meta['section'] != section:
             section = meta['section']
             lines.append(f'\n**{section}**\n')
-        lines.append(f'- [{meta["title"]}]({page.as_posix()}): {meta["summary"]}')
+        colon = '：' if lang == 'zh' else ': '
+        lines.append(f'- [{meta["title"]}]({page.as_posix()}){colon}{meta["summary"]}')
     return '\n'.join(lines).strip('\n')
 
 
@@ -290,6 +321,7 @@ def on_files(files, config):
             raise SystemExit(f'Error: {e}') from e
         parsed[path] = (rel, source, module, literate.highlight(module))
     runs = finish_checks()
+    _twins.clear()
     #
     for path, page in sources:
         rel, source, module, lines = parsed[path]
@@ -298,36 +330,28 @@ def on_files(files, config):
             # An error, not a warning: `mkdocs build -q` drops warnings before
             # `--strict` counts them
             log.error(f'{rel}: python -m {run["module"]} failed; its page shows the error')
-        if run is not None:
-            # A prose line `{{ name }}` becomes the Markdown the page computed;
-            # figures go beside the page
-            for md in sorted(run['folder'].glob('*.md')):
-                text = md.read_text(encoding='utf-8')
-                placeholder = '{{ %s }}' % md.stem
-                module.intro = module.intro.replace(placeholder, text)
-                for row in module.rows:
-                    row.prose = [text if p.strip() == placeholder else p for p in row.prose]
-            for svg in sorted(run['folder'].glob('*.svg')):
-                figure = str(page.parent / svg.name)
-                files.append(File.generated(config, figure, content=svg.read_bytes()))
-        depth = len(page.parts) - 1
-        crumbs = [('Home', '../' * depth + 'index.md')]
-        source_name = 'index.py' if path.name == '__init__.py' else path.name
-        # A page with checks is also a notebook, beside its source (`notebook.py`)
-        notebook_name = None
-        if run is not None:
-            notebook_name = path.stem.replace('__init__', 'index') + '.ipynb'
-            figures = {svg.name: svg.read_bytes() for svg in sorted(run['folder'].glob('*.svg'))}
-            files.append(File.generated(config, str(page.parent / notebook_name),
-                                        content=literate.notebook(module, run['module'], figures)))
-        lines = literate.highlight(module)
-        content = literate.render(module, lines, math, run, source_name, crumbs,
-                                  notebook_name=notebook_name)
-        # The highlighted code is finished HTML: it skips Markdown (whose HTML parser would walk
-        # every token of it) and comes back in `on_page_content`
-        content = _CODE_BLOCK.sub(lambda m: _set_aside(m.group(0)), content)
-        files.append(File.generated(config, str(page), content=content))
-        files.append(File.generated(config, str(page.parent / source_name), content=source))
+        # The Chinese twin of the module, before the computed text goes in ([step 6](translate.md))
+        catalog = translate.load(translate.catalog_path(path))
+        zh_module, problems = translate.translate_module(module, catalog)
+        for problem in problems:
+            log.warning(str(problem))
+        for lang, mod, folder in (('en', module, page.parent), ('zh', zh_module, ZH / page.parent)):
+            figures = {}
+            if run is not None:
+                # A prose line `{{ name }}` becomes the Markdown the page computed;
+                # figures go beside the page
+                for md in sorted(run['folder'].glob('*.md')):
+                    text = _generated(md, lang, catalog, rel)
+                    _substitute(mod, '{{ %s }}' % md.stem, text)
+                for svg in sorted(run['folder'].glob('*.svg')):
+                    figures[svg.name] = _generated(svg, lang, catalog, rel).encode('utf-8')
+                    files.append(File.generated(config, str(folder / svg.name),
+                                                content=figures[svg.name]))
+            _page(config, files, path, page if lang == 'en' else ZH / page, mod, lines, run,
+                  math, figures, lang)
+            if lang == 'zh':
+                _twins[page.as_posix()] = (ZH / page).as_posix()
+    _home_zh(files, config, math)
     #
     # All formulas of the build in one KaTeX call
     try:
@@ -337,6 +361,72 @@ def on_files(files, config):
         raise SystemExit(f'Error: {e}') from e
     _add_katex_assets(files, config)
     return files
+
+
+def _substitute(module, placeholder: str, text: str):
+    module.intro = module.intro.replace(placeholder, text)
+    for row in module.rows:
+        row.prose = [p.replace(placeholder, text) for p in row.prose]
+
+
+def _generated(path: Path, lang: str, catalog, rel: str) -> str:
+    # A computed text, in Chinese through the page's templates; a unit without one is a warning
+    text = path.read_text(encoding='utf-8')
+    if lang == 'en':
+        return text
+    text, missing = translate.translate_generated(text, catalog, f'{rel}: {path.name}')
+    for line in missing:
+        log.warning(f'{line}; add a template under `generated` in '
+                    f'{translate.catalog_path(Path(rel)).as_posix()}')
+    return text
+
+
+def _page(config, files, path: Path, page: Path, module, lines, run, math, figures, lang: str):
+    # One page in one language, with its notebook and a copy of its source beside it
+    depth = len(page.parts) - 1 - (1 if lang == 'zh' else 0)
+    crumbs = [('Home' if lang == 'en' else '首页', '../' * depth + 'index.md')]
+    source_name = 'index.py' if path.name == '__init__.py' else path.name
+    # A page with checks is also a notebook, beside its source (`notebook.py`)
+    notebook_name = None
+    if run is not None:
+        notebook_name = path.stem.replace('__init__', 'index') + '.ipynb'
+        files.append(File.generated(config, str(page.parent / notebook_name),
+                                    content=literate.notebook(module, run['module'], figures)))
+    content = literate.render(module, lines, math, run, source_name, crumbs,
+                              notebook_name=notebook_name, lang=lang)
+    # The highlighted code is finished HTML: it skips Markdown (whose HTML parser would walk
+    # every token of it) and comes back in `on_page_content`
+    content = _CODE_BLOCK.sub(lambda m: _set_aside(m.group(0)), content)
+    page_file = File.generated(config, str(page), content=content)
+    files.append(page_file)
+    files.append(File.generated(config, str(page.parent / source_name),
+                                content=path.read_text(encoding='utf-8')))
+    return page_file
+
+
+# English page → its Chinese twin, by their paths in the site
+_twins: Dict[str, str] = {}
+
+
+def _home_zh(files, config, math):
+    # The home page's Chinese twin, from `docs/index.md` and `docs/index.zh.yml`
+    home = ROOT / 'docs' / 'index.md'
+    module = translate.home_module(home, ROOT)
+    catalog = translate.load(translate.catalog_path(home))
+    zh, problems = translate.translate_module(module, catalog)
+    for problem in problems:
+        log.warning(str(problem))
+    text = math.extract(zh.intro, 'docs/index.md')
+    description = zh.meta.get('description', '')
+    content = (f'---\ntitle: {json_dumps(zh.meta.get("title", ""))}\n'
+               f'description: {json_dumps(description)}\n---\n\n{text}\n')
+    files.append(File.generated(config, 'zh/index.md', content=content))
+    _twins['index.md'] = 'zh/index.md'
+
+
+def json_dumps(text: str) -> str:
+    import json
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _add_katex_assets(files, config):
@@ -361,6 +451,8 @@ def on_page_markdown(markdown, page, config, files):
     # The hand-written home page lists the pages where it says `{{ pages }}`
     if page.file.src_uri == 'index.md':
         markdown = markdown.replace('{{ pages }}', _home_page_list())
+    if page.file.src_uri == 'zh/index.md':
+        markdown = markdown.replace('{{ pages }}', _home_page_list('zh'))
     # Hand-written pages get the same build-time math as generated ones
     if page.file.generated_by is None:
         math = literate.MathCollector()
@@ -423,6 +515,7 @@ def _critical_css() -> Tuple[str, str]:
 
 
 def on_post_page(output, page, config):
+    output = _languages(output, page, config)
     output = _BUNDLE.sub(r'<script defer src="\1"></script>', output, count=1)
     link = _MAIN_CSS.search(output)
     if link is None:
@@ -439,6 +532,64 @@ def on_post_page(output, page, config):
               f'<link rel="stylesheet" href="{href}" media="print" onload="this.media=\'all\'">'
               f'<noscript><link rel="stylesheet" href="{href}"></noscript>')
     return output[:link.start()] + inline + output[link.end():]
+
+
+def _url(uri: str) -> str:
+    # A page's URL in the site, from its path in the docs (`a/index.md` → `a/`, `a/b.md` → `a/b/`)
+    uri = re.sub(r'(^|/)index\.md$', r'\1', uri)
+    return re.sub(r'\.md$', '/', uri)
+
+
+def _relative(target: str, base: str) -> str:
+    # From the folder of page URL `base` to page URL `target`
+    import posixpath
+    rel = posixpath.relpath(target or '.', base or '.')
+    return '' if rel == '.' else rel + '/'
+
+
+_LANG_SWITCH = ('<div class="md-header__option"><a class="md-header__button lit-lang" '
+                'href="{href}" hreflang="{hreflang}" lang="{hreflang}" title="{title}">'
+                '{label}</a></div>')
+
+
+def _languages(output: str, page, config) -> str:
+    """
+    ## Two languages, one site
+
+    Every English page and its Chinese twin link to each other: `<link rel="alternate"
+    hreflang>` for search engines, and a switch in the header for readers. A Chinese page also
+    gets `lang="zh-CN"`, the site's name in Chinese, and its header's home link to the Chinese
+    home page.
+    """
+    uri = page.file.src_uri
+    zh = uri.startswith('zh/')
+    en_uri = next((e for e, z in _twins.items() if z == uri), None) if zh else uri
+    zh_uri = _twins.get(en_uri) if en_uri else None
+    here = _url(uri)
+    if zh:
+        output = output.replace('<html lang="zh"', '<html lang="zh-CN"', 1)
+        output = output.replace(html.escape(config['site_name']), ZH_SITE_NAME)
+        output = output.replace('Switch to the dark palette', '切换到深色模式')
+        output = output.replace('Switch to the light palette', '切换到浅色模式')
+        # The logo's link: to the Chinese home page
+        home = _relative('zh/', here)
+        output = re.sub(r'href="[^"]*"(?= title="%s" class="md-(?:header|nav)__button md-logo")'
+                        % re.escape(ZH_SITE_NAME), f'href="{home or "./"}"', output)
+    if not (en_uri and zh_uri):
+        return output
+    site = (config.get('site_url') or '').rstrip('/') + '/'
+    links = ''.join(f'<link rel="alternate" hreflang="{code}" href="{site}{_url(u)}">'
+                    for code, u in (('en', en_uri), ('zh-CN', zh_uri)))
+    links += f'<link rel="alternate" hreflang="x-default" href="{site}{_url(en_uri)}">'
+    output = output.replace('</head>', links + '</head>', 1)
+    twin = _url(en_uri if zh else zh_uri)
+    switch = _LANG_SWITCH.format(
+        href=_relative(twin, here) or './', hreflang='en' if zh else 'zh-CN',
+        title='Read this page in English' if zh else '阅读本页的中文版',
+        label='English' if zh else '中文')
+    # Before the palette toggle, the header's first option
+    return re.sub(r'(<form class="md-header__option" data-md-component="palette")',
+                  lambda m: switch + m.group(1), output, count=1)
 
 
 def on_serve(server, config, builder):

@@ -136,9 +136,27 @@ def even_headings(texts: List[str], start: int = 1) -> List[str]:
     return out
 
 
+# The page's own words, in each language of the site (the prose comes from the module)
+UI = {
+    'en': {'breadcrumbs': 'Breadcrumbs', 'download': 'Download', 'notebook': 'Download notebook',
+           'copy_all': 'Copy the whole module', 'permalink': 'Permalink to row {n}', 'copy': 'Copy',
+           'copy_row': 'Copy the code of row {n}', 'run_it': 'Run it',
+           'run_intro': 'The checks at the bottom of this page, run while this site was built:',
+           'stale': "Out of date: this output is from an earlier version of this page's code. "
+                    'Its checks are running again, and the page reloads when they finish.',
+           'output_of': 'Output of'},
+    'zh': {'breadcrumbs': '导航路径', 'download': '下载', 'notebook': '下载 notebook',
+           'copy_all': '复制整个模块', 'permalink': '第 {n} 行的永久链接', 'copy': '复制',
+           'copy_row': '复制第 {n} 行的代码', 'run_it': '运行',
+           'run_intro': '本页末尾的检查，在构建本站时运行的结果：',
+           'stale': '已过期：这是本页代码较早版本的输出。检查正在重新运行，完成后页面会自动刷新。',
+           'output_of': '输出：'},
+}
+
+
 def render(module: Module, lines: Dict[int, str], math: MathCollector, run: Optional[dict],
            source_name: str, breadcrumbs: List[Tuple[str, str]],
-           notebook_name: Optional[str] = None) -> str:
+           notebook_name: Optional[str] = None, lang: str = 'en') -> str:
     """
     ### The page
 
@@ -180,7 +198,7 @@ def render(module: Module, lines: Dict[int, str], math: MathCollector, run: Opti
     return _templates.get_template('page.html').render(
         title=title, summary=module.meta.get('summary', ''), intro=intro, rows=rows, run=run,
         path=module.path, source_name=source_name, breadcrumbs=breadcrumbs, sources=sources,
-        symbols=symbols, notebook_name=notebook_name)
+        symbols=symbols, notebook_name=notebook_name, ui=UI[lang])
 
 
 def parse_symbols(text: str, where: str) -> List[Tuple[str, str]]:
