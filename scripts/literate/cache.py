@@ -146,7 +146,8 @@ def page_key(root: Path, path: Path, package: str, extra: Iterable[Path] = ()) -
         # Data beside the module: the files of its own folder and of its `results/` folder
         beside = list(dep.parent.glob('*')) + list((dep.parent / 'results').rglob('*'))
         for file in sorted(beside):
-            if file.is_file() and file.suffix not in ('.py', '.pyc'):
+            if file.is_file() and file.suffix not in ('.py', '.pyc') \
+                    and not file.name.endswith('.zh.yml'):  # a page's Chinese is prose
                 data[file.relative_to(root).as_posix()] = file.read_bytes()
     for rel in sorted(data):
         h.update(rel.encode() + b'\0' + data[rel] + b'\0')

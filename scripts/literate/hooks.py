@@ -453,6 +453,8 @@ def on_page_markdown(markdown, page, config, files):
         markdown = markdown.replace('{{ pages }}', _home_page_list())
     if page.file.src_uri == 'zh/index.md':
         markdown = markdown.replace('{{ pages }}', _home_page_list('zh'))
+    if page.file.src_uri.startswith('zh/'):
+        markdown = _english_ids(markdown, page.file.src_uri)
     # Hand-written pages get the same build-time math as generated ones
     if page.file.generated_by is None:
         math = literate.MathCollector()
@@ -473,7 +475,44 @@ def _set_aside(html: str) -> str:
     return f'<div class="lit-code">LITCODEBLOCK{len(_code_blocks) - 1}X</div>'
 
 
+# The ids of each English page's headings, in order: its Chinese twin's headings get the same
+_heading_ids: Dict[str, List[str]] = {}
+_HEADING_LINE = re.compile(r'^(#{1,6}[ \t]+\S.*?)[ \t]*$', re.M)
+
+
+def _english_ids(markdown: str, uri: str) -> str:
+    """
+    A Chinese heading keeps the `id` of its English one, so that links to `#the-equations` from
+    this page or another work in both languages (MkDocs would derive the id from the Chinese
+    text). Headings are matched in order; the translation keeps every heading a heading.
+    """
+    english = next((e for e, z in _twins.items() if z == uri), None)
+    ids = _heading_ids.get(english)
+    if ids is None:
+        return markdown
+    # Headings outside code (the highlighted code is set aside already; fenced blocks remain)
+    parts = re.split(r'(```.*?```)', markdown, flags=re.S)
+    found = sum(len(_HEADING_LINE.findall(p)) for p in parts[::2])
+    if found != len(ids):
+        log.warning(f'{uri}: {found} headings, its English page has {len(ids)}: a translation '
+                    f'must keep every heading a heading')
+        return markdown
+    it = iter(ids)
+    for i in range(0, len(parts), 2):
+        parts[i] = _HEADING_LINE.sub(lambda m: f'{m.group(1)} {{#{next(it)}}}', parts[i])
+    return ''.join(parts)
+
+
 def on_page_content(html, page, config, files):
+    if not page.file.src_uri.startswith('zh/'):
+        ids = []
+
+        def collect(items):
+            for item in items:
+                ids.append(item.id)
+                collect(item.children)
+        collect(page.toc)
+        _heading_ids[page.file.src_uri] = ids
     # Headings with math also appear in the table of contents, which is text: there the
     # placeholder becomes the formula's TeX
     def plain(title: str) -> str:

@@ -136,6 +136,9 @@ def even_headings(texts: List[str], start: int = 1) -> List[str]:
     return out
 
 
+# The heading that opens a page's list of sources, in each language
+SOURCES_HEADINGS = ('## Sources', '## 参考来源')
+
 # The page's own words, in each language of the site (the prose comes from the module)
 UI = {
     'en': {'breadcrumbs': 'Breadcrumbs', 'download': 'Download', 'notebook': 'Download notebook',
@@ -171,7 +174,8 @@ def render(module: Module, lines: Dict[int, str], math: MathCollector, run: Opti
     # (an empty `#` inside it only starts a new paragraph)
     body, sources = module.rows, ''
     for k, row in enumerate(module.rows):
-        if (row.prose and row.prose[0].strip() == '## Sources'
+        first = '\n'.join(row.prose).strip().split('\n', 1)[0].strip()
+        if (first in SOURCES_HEADINGS
                 and not any(r.code for r in module.rows[k:])):
             body = module.rows[:k]
             text = '\n\n'.join('\n'.join(r.prose) for r in module.rows[k:])
