@@ -33,11 +33,14 @@ def _url_path(page: Path) -> str:
 
 
 def page_urls():
-    """URL path of every generated page (directory URLs), plus the landing page."""
+    """
+    URL path of every generated page (directory URLs), plus the landing page; then the same in
+    Chinese (under `zh/`), and the Chinese glossary.
+    """
     urls = ['']
     for _, page in page_sources():
         urls.append(_url_path(page))
-    return urls
+    return urls + ['zh/' + url for url in urls] + ['zh/glossary/']
 
 
 PAGES = page_urls()
@@ -167,7 +170,7 @@ def _assert_copy_button(page, path: str):
             return n;
         });
     }''')
-    source_file = [s for s, p in page_sources() if _url_path(p) == path][0]
+    source_file = [s for s, p in page_sources() if _url_path(p) == path.removeprefix('zh/')][0]
     source = source_file.read_text(encoding='utf-8')
     lines = source.splitlines()
     code = '\n'.join(lines[n - 1] for n in numbers)
@@ -190,6 +193,36 @@ def test_search_finds_prose_and_code(browser, site_url, query, expected):
         titles = v.page.locator('.md-search-result__item').all_inner_texts()
         assert any(expected in t for t in titles), titles
         assert not v.errors, v.errors
+    finally:
+        v.close()
+
+
+@pytest.mark.parametrize('query,expected', [('层归一化', 'zh/labml_nn_norm/layer_norm/'),
+                                              ('滑动均值', 'zh/labml_nn_norm/batch_norm/')])
+def test_chinese_search_finds_chinese_pages_only(browser, site_url, query, expected):
+    # On a Chinese page the search finds the Chinese pages (and only those) for a Chinese term
+    v = Visit(browser, site_url + '/zh/', 1280)
+    try:
+        v.page.locator('.md-search__input').click()
+        v.page.keyboard.type(query)
+        v.page.wait_for_selector('.md-search-result__item', timeout=10000)
+        links = v.page.eval_on_selector_all('.md-search-result__item > a',
+                                            'els => els.map(e => e.href)')
+        paths = [urlparse(u).path.lstrip('/') for u in links]
+        assert any(p.startswith(expected) for p in paths), paths
+        assert all(p.startswith('zh/') for p in paths), paths
+        assert not v.errors, v.errors
+    finally:
+        v.close()
+    # And an English page's search finds no Chinese page
+    v = Visit(browser, site_url + '/', 1280)
+    try:
+        v.page.locator('.md-search__input').click()
+        v.page.keyboard.type('LayerNorm')
+        v.page.wait_for_selector('.md-search-result__item', timeout=10000)
+        links = v.page.eval_on_selector_all('.md-search-result__item > a',
+                                            'els => els.map(e => e.href)')
+        assert links and not any('/zh/' in u for u in links), links
     finally:
         v.close()
 
@@ -272,7 +305,7 @@ def test_search_index_is_loaded_on_first_use(browser, site_url):
 
 
 FIRST_SCREENS = ['', 'labml_nn_norm/layer_norm/', 'labml_nn_norm/ln_vs_bn/',
-                 'scripts/literate/hooks/']
+                 'scripts/literate/hooks/', 'zh/labml_nn_norm/layer_norm/']
 
 
 @pytest.mark.parametrize('width', [390, 1280])

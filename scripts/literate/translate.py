@@ -41,7 +41,7 @@ from typing import Dict, List, Optional, Tuple
 
 import yaml
 
-from scripts.literate.parse import GeneratorError, Module, Row
+from scripts.literate.parse import GeneratorError, Module
 
 # Front-matter keys that readers see, in the order they are stored
 META_KEYS = ('title', 'summary', 'section', 'nav')
@@ -219,10 +219,11 @@ class Problem:
         return f'{self.path}:{self.line}: {self.message}'
 
 
-def _missing(module: Module, block: Block, catalog: Catalog) -> Problem:
-    old = _closest(block.en, catalog, module)
+def _missing(module: Module, block: Block, catalog: Catalog, used) -> Problem:
+    old = _closest(block.en, catalog, used)
     hint = f' (it changed since entry {old} was translated)' if old else ''
-    where = catalog.path.as_posix()
+    # The translation file, named like the module (relative to the project)
+    where = Path(module.path).with_name(catalog.path.name).as_posix()
     return Problem(module.path, block.line,
                    f'no current Chinese for this block in {where}{hint}: '
                    f'"{_short(block.en)}"; run `python -m scripts.literate.translate`')
@@ -233,18 +234,16 @@ def _short(text: str, n: int = 70) -> str:
     return text if len(text) <= n else text[:n - 1] + '…'
 
 
-def _closest(text: str, catalog: Catalog, module: Optional[Module]) -> Optional[str]:
-    # The unused entry whose English shares the most words with this block's: what it replaced
-    used = {b.key for b in blocks_of(module)} if module is not None else set()
-    words = set(text.split())
-    best, score = None, 0.5
+def _closest(text: str, catalog: Catalog, used) -> Optional[str]:
+    # The unused entry whose English is most like this block's: probably what it replaced
+    from difflib import SequenceMatcher
+    best, score = None, 0.6
     for key, entry in catalog.entries.items():
         if key in used:
             continue
-        other = set(entry['en'].split())
-        overlap = len(words & other) / max(len(words | other), 1)
-        if overlap > score:
-            best, score = key, overlap
+        ratio = SequenceMatcher(None, text, entry['en']).ratio()
+        if ratio > score:
+            best, score = key, ratio
     return best
 
 
@@ -271,11 +270,12 @@ def translate_module(module: Module, catalog: Catalog) -> Tuple[Module, List[Pro
     computed text replaces are untouched.
     """
     blocks = blocks_of(module)
+    used = {b.key for b in blocks}
     found, problems = {}, []
     for block in blocks:
         entry = catalog.entries.get(block.key)
         if entry is None or not entry['zh'].strip():
-            problems.append(_missing(module, block, catalog))
+            problems.append(_missing(module, block, catalog, used))
         else:
             found[block.key] = entry['zh']
     meta = dict(module.meta)
