@@ -30,6 +30,11 @@ probably replaces; it never removes or rewrites a Chinese text.
 The tables and notes a page computes at build time (its `_artifacts()`) are translated by
 templates in the same file, under `generated`; a computed text with English words and no
 template fails the build too.
+
+[The hook](hooks.md) writes both pages from one parse: the Chinese page gets the same code
+lines, the same "Run it" output and figures, `<html lang="zh-CN">`, `hreflang` links to its
+English twin and back, a switch in the header, and its headings keep the English ids, so every
+`#anchor` works in both languages. The terms follow [the glossary](../../zh/glossary.md).
 """
 
 import hashlib
@@ -353,7 +358,7 @@ def translate_generated(text: str, catalog: Catalog, where: str) -> Tuple[str, L
                       lambda m: m.group(1) + unit(m.group(3)), text), missing
     if text.lstrip().startswith('<'):
         # HTML: text nodes, and the labels a screen reader reads
-        text = re.sub(r'(?<=>)([^<>]+)(?=<)', lambda m: unit(html_unescape(m.group(1))), text)
+        text = re.sub(r'(?<=>)([^<>]+)(?=<)', lambda m: unit(m.group(1)), text)
         text = re.sub(r'((?:aria-label|title|alt)=")([^"]*)(")',
                       lambda m: m.group(1) + unit(m.group(2)) + m.group(3), text)
         return text, missing
@@ -369,11 +374,6 @@ def translate_generated(text: str, catalog: Catalog, where: str) -> Tuple[str, L
         marker = re.match(r'\s*(?:[*\-] |\d+\. )?', line).group(0)
         out.append(marker + unit(line[len(marker):]) if line.strip() else line)
     return '\n'.join(out), missing
-
-
-def html_unescape(text: str) -> str:
-    # Text nodes are matched as written; templates are written with `&` and `<` as such
-    return text
 
 
 # ## Keeping the files up to date
@@ -525,3 +525,18 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 if __name__ == '__main__':
     raise SystemExit(main())
+
+# ## Sources
+#
+# * Python's [`hashlib`](https://docs.python.org/3.11/library/hashlib.html) (SHA-256) and
+#   [`difflib.SequenceMatcher`](https://docs.python.org/3.11/library/difflib.html#sequencematcher-objects)
+#   (which old entry a changed block most resembles).
+# * [YAML 1.2.2, §8.1 block scalar styles](https://yaml.org/spec/1.2.2/#81-block-scalar-styles):
+#   the literal style `|` with the strip chomping indicator `-`, which keeps each line as written;
+#   read and written with [PyYAML](https://pyyaml.org/wiki/PyYAMLDocumentation).
+# * Material for MkDocs, [Chinese search support](https://squidfunk.github.io/mkdocs-material/blog/2022/05/05/chinese-search-support/):
+#   with `jieba` installed the search plugin segments Chinese text at build time, joining the
+#   words with U+200B, which the `separator` must include; `jieba_dict_user` adds our terms.
+# * Google Search Central, [localized versions of a page](https://developers.google.com/search/docs/specialty/international/localized-versions):
+#   `<link rel="alternate" hreflang>` on every version, each listing all versions and itself, with
+#   fully qualified URLs, and `x-default`.
