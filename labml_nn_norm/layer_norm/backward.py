@@ -326,7 +326,7 @@ def _check_against_torch():
 
     In `float32` to within rounding. In `bfloat16` both round the gradients to 8 significant bits
     (and sum $d\gamma$ over 28 rows), so we compare each with `float64` arithmetic on the same
-    `bfloat16` numbers: ours must be as close as PyTorch's.
+    `bfloat16` numbers: ours must be within twice PyTorch's error.
     """
     import torch.nn.functional as F
 

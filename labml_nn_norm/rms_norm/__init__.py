@@ -141,7 +141,7 @@ def rms_norm(input: torch.Tensor, normalized_shape: _shape_t,
     dims = tuple(range(-len(shape), 0))
     #
     # Half precision is computed in `float32` (PyTorch's "opmath" type): $x^2$ overflows
-    # `float16` above 256
+    # `float16` (largest finite value 65504) once $|x|$ reaches about 256
     compute_dtype = statistics_dtype(input.dtype)
     x = input.to(compute_dtype)
     # `eps=None`: the machine epsilon of the computation dtype
