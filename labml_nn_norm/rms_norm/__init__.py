@@ -43,8 +43,8 @@ $\sqrt{H}$, and $\gamma$ then stretches the axes. `_test()` asserts
 * `F.normalize` divides by $\max(\lVert x \rVert_2, \epsilon)$, default $\epsilon = 10^{-12}$: it
   *clamps* the norm, so it is exact for every row whose norm is above $\epsilon$
   ([`functional.py` L6070-L6104](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L6070-L6104),
-  the clamp at [L6100]
-(https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L6100));
+  the clamp at
+  [L6100](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L6100));
 * RMSNorm *adds* $\epsilon$ inside the mean of squares, so it pulls every row towards zero, a
   little for large rows and a lot for rows whose mean square is near $\epsilon$: with the
   default $\epsilon$ of `float32` ($1.19 \times 10^{-7}$), a row of $10^{-4}$s comes out as
