@@ -30,9 +30,11 @@ def test_every_block_has_current_chinese(source, module):
     catalog = translate.load(translate.catalog_path(source))
     zh, problems = translate.translate_module(module, catalog)
     assert not problems, '\n'.join(map(str, problems[:10]))
-    # And what replaced it is Chinese: every block with words has Chinese characters
+    # And what replaced it is Chinese: every block with English words (not only names such as
+    # "RMSNorm") has Chinese characters
     for block in translate.blocks_of(module):
-        assert _cjk(catalog.entries[block.key]['zh']) > 0, (source, block.en[:80])
+        if translate.needs_chinese(block.en):
+            assert _cjk(catalog.entries[block.key]['zh']) > 0, (source, block.en[:80])
 
 
 def _module(text: str):

@@ -252,6 +252,11 @@ def _closest(text: str, catalog: Catalog, used) -> Optional[str]:
     return best
 
 
+# A line break between two Chinese characters would show as a space: the lines are joined
+_CJK = '\u3000-\u303f\u4e00-\u9fff\uff00-\uffef'
+_CJK_BREAK = re.compile(f'(?<=[{_CJK}])\n[ \t]*(?=[{_CJK}])')
+
+
 def translated_text(text: str, catalog: Catalog, found: Dict[str, str]) -> str:
     # Each paragraph with words becomes its Chinese; blank lines between them stay
     out, pos = [], 0
@@ -260,7 +265,7 @@ def translated_text(text: str, catalog: Catalog, found: Dict[str, str]) -> str:
         n = para.count('\n') + 1
         out.extend(lines[pos:offset])
         key = block_key(para)
-        out.append(found.get(key, para) if has_words(para) else para)
+        out.append(_CJK_BREAK.sub('', found[key]) if key in found else para)
         pos = offset + n
     out.extend(lines[pos:])
     return '\n'.join(out)
