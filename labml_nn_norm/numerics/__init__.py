@@ -635,8 +635,9 @@ def _check_table2():
     """
     ## Table 2: the claims in the prose
 
-    Accumulating in the input's dtype costs every method a factor of 100 or more; `float16`
-    overflows above 256; Welford beats the sum-based methods at large offsets, and loses at 0.
+    Accumulating in the input's dtype costs every method a factor of 100 or more; in `float16`,
+    $x^2$ overflows once $|x|$ reaches 256; Welford beats the sum-based methods at large
+    offsets, and loses at 0.
     """
     from labml_nn_norm._check import check, section
 
