@@ -342,9 +342,9 @@ def _name_index(page, name: str) -> int:
                                         .findIndex(e => e.textContent === name)''', name)
 
 
-@pytest.mark.parametrize('scheme', ['default', 'slate'])
-def test_click_a_name_marks_it_everywhere(browser, site_url, scheme):
-    v = Visit(browser, site_url + '/labml_nn_norm/layer_norm/', 1280, scheme)
+@pytest.mark.parametrize('lang,scheme', [('', 'default'), ('', 'slate'), ('zh/', 'default')])
+def test_click_a_name_marks_it_everywhere(browser, site_url, lang, scheme):
+    v = Visit(browser, site_url + f'/{lang}labml_nn_norm/layer_norm/', 1280, scheme)
     page = v.page
     try:
         eps = page.locator('.lit-src .n').nth(_name_index(page, 'eps'))
@@ -385,14 +385,15 @@ def test_click_a_name_marks_it_everywhere(browser, site_url, scheme):
         v.close()
 
 
-def test_live_matrix_matches_the_modules(browser, site_url):
+@pytest.mark.parametrize('lang', ['', 'zh/'])
+def test_live_matrix_matches_the_modules(browser, site_url, lang):
     import torch
 
     from labml_nn_norm.batch_norm import BatchNorm
     from labml_nn_norm.layer_norm import LayerNorm
     from labml_nn_norm.rms_norm import RMSNorm
 
-    v = Visit(browser, site_url + '/labml_nn_norm/ln_vs_bn/', 390)
+    v = Visit(browser, site_url + f'/{lang}labml_nn_norm/ln_vs_bn/', 390)
     page = v.page
 
     def outputs(kind):
@@ -424,7 +425,8 @@ def test_live_matrix_matches_the_modules(browser, site_url):
         assert page.locator('.lit-matrix-out[data-kind="batch"] .lit-in-col').count() == 3
         # Not a number: said in words, a dash instead of NaN
         inputs.nth(0).fill('')
-        assert 'sample 1, feature 1' in page.locator('.lit-matrix-status').inner_text()
+        status = page.locator('.lit-matrix-status').inner_text()
+        assert ('样本 1' if lang else 'sample 1, feature 1') in status, status
         assert '—' in page.locator('.lit-matrix-out[data-kind="layer"]').inner_text()
         assert 'NaN' not in page.locator('.lit-matrix').inner_text()
         page.locator('.lit-matrix-reset').click()

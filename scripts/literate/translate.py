@@ -153,16 +153,26 @@ class Catalog:
     generated: List[Dict[str, str]]
 
 
+# Parsed files by their text: a build reads each one several times, `mkdocs serve` at every rebuild
+_parsed: Dict[Tuple[Path, str], dict] = {}
+# libyaml's parser when PyYAML has it (ten times faster), else PyYAML's own
+_Loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
+
+
 def load(path: Path) -> Catalog:
     if not path.exists():
         return Catalog(path, {}, [])
-    try:
-        data = yaml.safe_load(path.read_text(encoding='utf-8')) or {}
-    except yaml.YAMLError as e:
-        raise GeneratorError(f'{path}: not valid YAML: {e}') from e
+    text = path.read_text(encoding='utf-8')
+    if (path, text) not in _parsed:
+        try:
+            _parsed[path, text] = yaml.load(text, Loader=_Loader) or {}
+        except yaml.YAMLError as e:
+            raise GeneratorError(f'{path}: not valid YAML: {e}') from e
+    data = _parsed[path, text]
     if not isinstance(data, dict):
         raise GeneratorError(f'{path}: expected a mapping of block keys, got {type(data).__name__}')
-    generated = data.pop('generated', None) or []
+    data = dict(data)
+    generated = [dict(g) if isinstance(g, dict) else g for g in data.pop('generated', None) or []]
     entries = {}
     for key, entry in data.items():
         if not (isinstance(entry, dict) and isinstance(entry.get('en'), str)
