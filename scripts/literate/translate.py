@@ -348,10 +348,19 @@ class Templates:
             match = pattern.match(stripped)
             if match:
                 self.used.add(i)
-                out = re.sub(r'<(\d)>', lambda m: match.group(f's{m.group(1)}'), zh)
+                # A slot that is itself a unit with a template is translated too
+                out = re.sub(r'<(\d)>', lambda m: self.slot(match.group(f's{m.group(1)}')), zh)
                 return text[:len(text) - len(text.lstrip())] + out + \
                     text[len(text.rstrip()):]
         return None if needs_chinese(stripped) else text
+
+
+    def slot(self, value: str) -> str:
+        for pattern, zh in self.items:
+            match = pattern.match(value.strip())
+            if match and '<' not in zh:
+                return zh
+        return value
 
 
 def translate_generated(text: str, catalog: Catalog, where: str) -> Tuple[str, List[str]]:
