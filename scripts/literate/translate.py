@@ -337,7 +337,9 @@ def needs_chinese(unit: str) -> bool:
 
 class Templates:
     def __init__(self, catalog: Catalog):
-        self.items = [(_template(t['en']), t['zh']) for t in catalog.generated]
+        # The most specific first: the template with the most literal text
+        ordered = sorted(catalog.generated, key=lambda t: -len(re.sub(r'<\d>', '', t['en'])))
+        self.items = [(_template(t['en']), t['zh']) for t in ordered]
         self.used = set()
 
     def unit(self, text: str) -> Optional[str]:
