@@ -340,29 +340,32 @@ class Templates:
         # The most specific first: the template with the most literal text
         ordered = sorted(catalog.generated, key=lambda t: -len(re.sub(r'<\d>', '', t['en'])))
         self.items = [(_template(t['en']), t['zh']) for t in ordered]
-        self.used = set()
 
-    def unit(self, text: str) -> Optional[str]:
+    def unit(self, text: str, depth: int = 0) -> Optional[str]:
+        """
+        The Chinese of one unit, or `None` if it needs Chinese and no template gives it. A slot
+        whose text is itself a unit with a template is translated too (a table cell "**reproduces**:
+        grows (...)" is one template, its verdict and its trend two more).
+        """
         stripped = text.strip()
         if not stripped:
             return text
-        for i, (pattern, zh) in enumerate(self.items):
+        for pattern, zh in self.items:
             match = pattern.match(stripped)
             if match:
-                self.used.add(i)
-                # A slot that is itself a unit with a template is translated too
-                out = re.sub(r'<(\d)>', lambda m: self.slot(match.group(f's{m.group(1)}')), zh)
-                return text[:len(text) - len(text.lstrip())] + out + \
-                    text[len(text.rstrip()):]
+                def slot(m: re.Match) -> str:
+                    value = match.group(f's{m.group(1)}')
+                    inner = self.unit(value, depth + 1) if depth < 3 else None
+                    return value if inner is None else inner
+                out = re.sub(r'<(\d)>', slot, zh)
+                if depth == 0 and _ENGLISH_PHRASE.search(_CODE_OR_MATH.sub(' ', out)):
+                    return None
+                return text[:len(text) - len(text.lstrip())] + out + text[len(text.rstrip()):]
         return None if needs_chinese(stripped) else text
 
 
-    def slot(self, value: str) -> str:
-        for pattern, zh in self.items:
-            match = pattern.match(value.strip())
-            if match and '<' not in zh:
-                return zh
-        return value
+# Two English words in a row left in a translated unit: a slot whose text had no template
+_ENGLISH_PHRASE = re.compile(r'(?<![\w.\-])[a-z]{2,} [a-z]{2,}(?![\w(])')
 
 
 def translate_generated(text: str, catalog: Catalog, where: str) -> Tuple[str, List[str]]:
