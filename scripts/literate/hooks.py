@@ -15,11 +15,14 @@ a build:
 * `on_startup`: remembers whether this is `mkdocs serve` or `mkdocs build`;
 * `on_config`: builds the navigation from the pages' front matter (one list of pages);
 * `on_files`: runs the pages' checks (or takes them from [the cache](cache.md)), then parses,
-  highlights and renders every page and adds it to the site's files, with a copy of its source
-  and its figures; KaTeX's CSS and fonts are copied from `node_modules`. Nothing is written into
+  highlights and renders every page, in English and in Chinese under `zh/`
+  ([step 6](translate.md)), and adds it to the site's files, with a copy of its source and its
+  figures; KaTeX's CSS and fonts are copied from `node_modules`. Nothing is written into
   `docs/`;
 * `on_page_markdown`: the home page's list of pages, from the same front matter;
 * `on_page_content`: the math placeholders become KaTeX's HTML;
+* `on_post_page`: links each page to its twin in the other language, and makes two changes for
+  the first paint (below);
 * `on_serve`: watches the file that says "checks finished" (below).
 
 **While `mkdocs serve` runs**, a page whose code changed shows at once with its previous "Run it"
@@ -644,5 +647,5 @@ def on_serve(server, config, builder):
 #
 # * MkDocs 1.6: [hooks](https://www.mkdocs.org/user-guide/configuration/#hooks) and the
 #   [event handlers](https://www.mkdocs.org/dev-guide/plugins/#events) `on_startup`, `on_config`,
-#   `on_files`, `on_page_markdown`, `on_page_content`, `on_serve`;
+#   `on_files`, `on_page_markdown`, `on_page_content`, `on_post_page`, `on_serve`;
 #   [`File.generated`](https://www.mkdocs.org/dev-guide/api/#mkdocs.structure.files.File.generated).
