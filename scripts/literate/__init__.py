@@ -14,7 +14,8 @@ Every page of this site is a Python module, and this package, `scripts.literate`
 turns one into a page: prose and math on the left, the code they explain on the right, row by
 row. It is itself written in that style, so these pages are its own output.
 
-A module becomes a page in four named steps, and a notebook in a fifth:
+A module becomes a page in four named steps, a notebook in a fifth, and a Chinese page in a
+sixth:
 
 1. [**parse**](parse.md): Python's own `ast` finds the docstrings and `tokenize` finds the
    comments (a `#` inside a string is not a comment, and only the tokenizer knows that); every
@@ -28,7 +29,9 @@ A module becomes a page in four named steps, and a notebook in a fifth:
 4. [**write**](hooks.md): the MkDocs hook (`hooks.py`) hands the result to MkDocs as a
    generated page;
 5. [**notebook**](notebook.md): each page of the package is also written out as a Jupyter
-   notebook that runs top to bottom.
+   notebook that runs top to bottom;
+6. [**the Chinese edition**](translate.md): every page again under `zh/`, with the same code
+   and its prose from a translation file kept in step with the English by the build.
 
 Between parse and write sits [the cache](cache.md): a page's checks run again only when the
 code they depend on changes, so a prose edit shows in a second.
