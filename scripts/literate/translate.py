@@ -155,7 +155,7 @@ class Catalog:
 
 # Parsed files by their text: a build reads each one several times, `mkdocs serve` at every rebuild
 _parsed: Dict[Tuple[Path, str], dict] = {}
-# libyaml's parser when PyYAML has it (ten times faster), else PyYAML's own
+# libyaml's parser when PyYAML has it (written in C), else PyYAML's own (pure Python)
 _Loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
 
 
