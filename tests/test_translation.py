@@ -202,25 +202,27 @@ class _Prose(HTMLParser):
 
     def __init__(self):
         super().__init__()
-        self.depth, self.in_prose, self.parts = 0, 0, []
+        self.prose_divs, self.skipping, self.skip_depth, self.parts = 0, None, 0, []
 
     def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if self.in_prose and tag == 'div':
-            self.in_prose += 1
-        elif tag == 'div' and 'lit-prose' in (attrs.get('class') or ''):
-            self.in_prose = 1
-        if tag in self.skip or 'katex' in (attrs.get('class') or ''):
-            self.depth += 1
+        cls = dict(attrs).get('class') or ''
+        if tag == 'div' and (self.prose_divs or 'lit-prose' in cls.split()):
+            self.prose_divs += 1
+        if self.skipping is None and (tag in self.skip or 'katex' in cls.split()):
+            self.skipping, self.skip_depth = tag, 1
+        elif tag == self.skipping:
+            self.skip_depth += 1
 
     def handle_endtag(self, tag):
-        if tag in self.skip and self.depth:
-            self.depth -= 1
-        if tag == 'div' and self.in_prose:
-            self.in_prose -= 1
+        if tag == self.skipping:
+            self.skip_depth -= 1
+            if self.skip_depth == 0:
+                self.skipping = None
+        if tag == 'div' and self.prose_divs:
+            self.prose_divs -= 1
 
     def handle_data(self, data):
-        if self.in_prose and not self.depth:
+        if self.prose_divs and self.skipping is None:
             self.parts.append(data)
 
 

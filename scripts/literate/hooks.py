@@ -610,9 +610,15 @@ def _languages(output: str, page, config) -> str:
     here = _url(uri)
     if zh:
         output = output.replace('<html lang="zh"', '<html lang="zh-CN"', 1)
-        output = output.replace(html.escape(config['site_name']), ZH_SITE_NAME)
-        output = output.replace('Switch to the dark palette', '切换到深色模式')
-        output = output.replace('Switch to the light palette', '切换到浅色模式')
+        # The theme's words around the article (never inside it, where code may quote them)
+        start, end = output.find('<article'), output.find('</article>')
+        outside = [output[:start], output[end:]] if 0 <= start < end else [output, '']
+        for english, chinese in ((html.escape(config['site_name']), ZH_SITE_NAME),
+                                 ('Switch to the dark palette', '切换到深色模式'),
+                                 ('Switch to the light palette', '切换到浅色模式')):
+            outside = [part.replace(english, chinese) for part in outside]
+        output = outside[0] + output[start:end] + outside[1] if 0 <= start < end \
+            else outside[0]
         # The logo's link: to the Chinese home page
         home = _relative('zh/', here)
         output = re.sub(r'href="[^"]*"(?= title="%s" class="md-(?:header|nav)__button md-logo")'

@@ -142,14 +142,14 @@ SOURCES_HEADINGS = ('## Sources', '## 参考来源')
 # The page's own words, in each language of the site (the prose comes from the module)
 UI = {
     'en': {'breadcrumbs': 'Breadcrumbs', 'download': 'Download', 'notebook': 'Download notebook',
-           'copy_all': 'Copy the whole module', 'permalink': 'Permalink to row {n}', 'copy': 'Copy',
+           'copy_all': 'Copy the whole module', 'permalink': 'Permalink to row {n}', 'copy_label': 'Copy',
            'copy_row': 'Copy the code of row {n}', 'run_it': 'Run it',
            'run_intro': 'The checks at the bottom of this page, run while this site was built:',
            'stale': "Out of date: this output is from an earlier version of this page's code. "
                     'Its checks are running again, and the page reloads when they finish.',
            'output_of': 'Output of'},
     'zh': {'breadcrumbs': '导航路径', 'download': '下载', 'notebook': '下载 notebook',
-           'copy_all': '复制整个模块', 'permalink': '第 {n} 行的永久链接', 'copy': '复制',
+           'copy_all': '复制整个模块', 'permalink': '第 {n} 行的永久链接', 'copy_label': '复制',
            'copy_row': '复制第 {n} 行的代码', 'run_it': '运行',
            'run_intro': '本页末尾的检查，在构建本站时运行的结果：',
            'stale': '已过期：这是本页代码较早版本的输出。检查正在重新运行，完成后页面会自动刷新。',
