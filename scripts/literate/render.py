@@ -142,8 +142,8 @@ SOURCES_HEADINGS = ('## Sources', '## 参考来源')
 # The page's own words, in each language of the site (the prose comes from the module)
 UI = {
     'en': {'breadcrumbs': 'Breadcrumbs', 'download': 'Download', 'notebook': 'Download notebook',
-           'copy_all': 'Copy the whole module', 'permalink': 'Permalink to row {n}', 'copy_label': 'Copy',
-           'copy_row': 'Copy the code of row {n}', 'run_it': 'Run it',
+           'copy_all': 'Copy the whole module', 'permalink': 'Permalink to row {n}',
+           'copy_label': 'Copy', 'copy_row': 'Copy the code of row {n}', 'run_it': 'Run it',
            'run_intro': 'The checks at the bottom of this page, run while this site was built:',
            'stale': "Out of date: this output is from an earlier version of this page's code. "
                     'Its checks are running again, and the page reloads when they finish.',
