@@ -197,7 +197,7 @@ def _html(site_dir: Path, page: Path) -> Path:
 
 
 class _Prose(HTMLParser):
-    """The text of a page's prose columns, without code and math."""
+    """The text of a page's article (its prose), without code and math."""
     skip = {'code', 'pre', 'script', 'style', 'svg', 'math', 'annotation'}
 
     def __init__(self):
@@ -206,7 +206,7 @@ class _Prose(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         cls = dict(attrs).get('class') or ''
-        if tag == 'div' and (self.prose_divs or 'lit-prose' in cls.split()):
+        if tag == 'article' or (tag == 'div' and self.prose_divs):
             self.prose_divs += 1
         if self.skipping is None and (tag in self.skip or 'katex' in cls.split()):
             self.skipping, self.skip_depth = tag, 1
@@ -218,7 +218,7 @@ class _Prose(HTMLParser):
             self.skip_depth -= 1
             if self.skip_depth == 0:
                 self.skipping = None
-        if tag == 'div' and self.prose_divs:
+        if tag in ('div', 'article') and self.prose_divs:
             self.prose_divs -= 1
 
     def handle_data(self, data):
@@ -255,7 +255,7 @@ def test_every_page_has_a_chinese_twin(site_dir, source, page):
     latin = len(re.findall(r'[A-Za-z]', prose))
     assert _cjk(prose) > 0.5 * (_cjk(prose) + latin), (page, _cjk(prose), latin)
     # The same numbers in the "Run it" output and the same figures
-    run = re.compile(r'<pre class="lit-output.*?</pre>', re.S)
+    run = re.compile(r'<pre class="lit-output[^>]*><code>(.*?)</code></pre>', re.S)
     assert run.findall(zh) == run.findall(en)
     assert len(re.findall(r'<img ', zh)) == len(re.findall(r'<img ', en))
 
