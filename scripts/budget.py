@@ -29,7 +29,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from scripts.literate.hooks import CACHE, ROOT, page_sources
+from scripts.literate.checks import CACHE
+from scripts.literate.pages import ROOT, page_sources
 
 
 def timed_build(dest: Path) -> float:

@@ -1,7 +1,7 @@
 """
 Writes `scripts/literate/critical.css`: the rules of Material's main stylesheet that some element
 of some built page matches when it loads. The build inlines them into every page and loads the
-full stylesheet without blocking the first paint (`scripts/literate/hooks.py`, `on_post_page`).
+full stylesheet without blocking the first paint (`scripts/literate/finish.py`).
 
 Why: on a phone (Lighthouse's simulated slow 4G) the 23 KB (gzip) stylesheet held the first
 paint of every page back by about 0.3 s; everything the first paint needs is a fraction of it.
@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 from scripts.budget import serve, site_pages, timed_build
-from scripts.literate.hooks import ROOT
+from scripts.literate.pages import ROOT
 
 OUT = ROOT / 'scripts' / 'literate' / 'critical.css'
 CHROMIUM = '/usr/bin/chromium'

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from scripts.budget import serve, site_pages, timed_build
-from scripts.literate.hooks import ROOT
+from scripts.literate.pages import ROOT
 
 LIGHTHOUSE_DIR = ROOT / '.cache' / 'lighthouse'
 LIGHTHOUSE = LIGHTHOUSE_DIR / 'node_modules' / '.bin' / 'lighthouse'

@@ -15,7 +15,7 @@ from urllib.parse import urldefrag, urljoin, urlparse
 import pytest
 from conftest import ROOT
 
-from scripts.literate.hooks import page_sources
+from scripts.literate.pages import page_sources
 
 CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
 pytestmark = pytest.mark.skipif(

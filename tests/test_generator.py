@@ -367,3 +367,93 @@ def test_notebook_cells_are_valid_python_and_the_bytes_repeat():
     scope = {}
     for source in code:
         exec(source, scope)
+
+
+def test_the_generator_has_no_import_cycle_and_no_file_over_400_lines():
+    # Each module of `scripts/literate/` imports only modules listed before it in this order
+    # (a cycle would make one of them import a half-initialised other); `hooks.py` holds the
+    # MkDocs events, so nothing imports it
+    import ast
+    from pathlib import Path
+
+    from scripts.literate.pages import HERE
+    graph = {}
+    for path in sorted(HERE.glob('*.py')):
+        tree = ast.parse(path.read_text(encoding='utf-8'))
+        found = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or '').startswith(
+                    'scripts.literate'):
+                rest = node.module[len('scripts.literate'):].lstrip('.')
+                found.update([rest] if rest else [a.name for a in node.names])
+            elif isinstance(node, ast.Import):
+                found.update(a.name.split('.')[2] for a in node.names
+                             if a.name.startswith('scripts.literate.'))
+        name = '__init__' if path.stem == '__init__' else path.stem
+        graph[name] = {m for m in found if (HERE / f'{m}.py').exists()} - {name}
+        lines = len(path.read_text(encoding='utf-8').splitlines())
+        assert lines <= 400, f'{path.name}: {lines} lines'
+
+    def reaches(start, target, seen=()):
+        return any(n == target or (n not in seen and reaches(n, target, seen + (n,)))
+                   for n in graph.get(start, ()))
+    cycles = [m for m in graph if reaches(m, m)]
+    assert not cycles, {m: sorted(graph[m]) for m in cycles}
+    assert not [m for m, deps in graph.items() if 'hooks' in deps], graph
+    assert Path(HERE / 'pages.py').exists() and 'pages' in graph['translate']
+    assert 'pages' in graph['hooks']
+
+
+def test_the_code_of_every_row_skips_markdown():
+    # The page's code blocks are set aside before Markdown (one placeholder per block) and the
+    # search sees them as plain text; a template change that the pattern no longer matches would
+    # make every build parse each highlighted token twice (it did: half the build's time)
+    from pathlib import Path
+
+    from scripts.literate import hooks
+    from scripts.literate.pages import ROOT
+    path = ROOT / 'labml_nn_norm' / 'rms_norm' / '__init__.py'
+    module = literate.parse(str(path.relative_to(ROOT)), path.read_text(encoding='utf-8'))
+    html = literate.render(module, literate.highlight(module), literate.MathCollector(), None,
+                           'index.py', [('Home', '../index.md')])
+    rows_with_code = sum(1 for row in module.rows if row.code) - (
+        1 if '## Sources' in '\n'.join(module.rows[-1].prose) else 0)
+    hooks._code_blocks.clear()
+    aside = hooks.set_aside_code(html)
+    assert len(hooks._code_blocks) == html.count('<pre class="lit-src"') >= rows_with_code > 10
+    assert 'lit-cl' not in aside and 'LITCODEBLOCK0X' in aside
+    plain = hooks._plain_code(0)
+    assert '<span' not in plain and 'import' in plain, plain[:200]
+    assert Path(path).exists()
+
+
+def test_a_paragraph_without_chinese_shows_in_english_marked_on_the_chinese_page():
+    from pathlib import Path
+
+    from scripts.literate import translate
+    from scripts.literate.catalog import Catalog
+    m = parse('''
+        """
+        ---
+        title: A page
+        ---
+
+        # A heading
+
+        A paragraph nobody translated.
+        """
+        x = 1
+        ''')
+    heading = {'en': '# A heading', 'zh': '# 一个标题'}
+    translated = Catalog(Path('a.zh.yml'), {translate.block_key('# A heading'): heading}, [])
+    zh, problems = translate.translate_module(m, translated)
+    assert len(problems) == 2 and all('no current Chinese' in str(p) for p in problems)
+    assert zh.intro.startswith('# 一个标题\n')
+    assert ('<div class="lit-untranslated" lang="en" markdown="block">\n'
+            + translate.UNTRANSLATED_NOTE + '\n\nA paragraph nobody translated.\n\n</div>'
+            ) in zh.intro
+    note = translate.UNTRANSLATED_NOTE
+    assert 'role="note"' in note and 'lang="zh-CN"' in note and '尚未翻译' in note
+    # A heading with no Chinese stays a heading, the note after it
+    zh, _ = translate.translate_module(m, Catalog(Path('a.zh.yml'), {}, []))
+    assert zh.intro.startswith('# A heading\n\n' + translate.UNTRANSLATED_NOTE)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.literate.hooks import PACKAGE, page_sources
+from scripts.literate.pages import PACKAGE, page_sources
 
 PAGES = [(path, page) for path, page in page_sources() if path.is_relative_to(PACKAGE)]
 

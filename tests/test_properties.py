@@ -113,3 +113,93 @@ def test_batch_norm_matches_torch(dims, n, c, spatial, eps, momentum, affine, bi
     ours.eval()
     ref.eval()
     torch.testing.assert_close(ours(x), ref(x))
+
+
+def _swap_norms(module: nn.Module) -> nn.Module:
+    """Replace every torch LayerNorm, RMSNorm and BatchNorm*d in `module` by ours, in place, with
+    the same arguments and the same state_dict (a user swapping the classes does no more)."""
+    from labml_nn_norm.rms_norm import RMSNorm
+
+    for name, child in module.named_children():
+        if isinstance(child, nn.LayerNorm):
+            new = LayerNorm(child.normalized_shape, child.eps, child.elementwise_affine,
+                            bias=child.bias is not None)
+        elif isinstance(child, nn.RMSNorm):
+            new = RMSNorm(child.normalized_shape, child.eps, child.elementwise_affine)
+        elif isinstance(child, nn.modules.batchnorm._BatchNorm):
+            new = BatchNorm(child.num_features, child.eps, child.momentum, child.affine,
+                            child.track_running_stats, bias=child.bias is not None)
+        else:
+            _swap_norms(child)
+            continue
+        new.load_state_dict(child.state_dict())
+        new.train(child.training)
+        setattr(module, name, new)
+    return module
+
+
+class _SmallModel(nn.Module):
+    # A conv stem with BatchNorm2d, a PyTorch TransformerEncoderLayer (its own LayerNorms), an
+    # RMSNorm and a LayerNorm before the head: none of it written for our classes
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8),
+                                  nn.ReLU())
+        self.block = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True,
+                                                norm_first=True)
+        self.rms = nn.RMSNorm(8)
+        self.ln = nn.LayerNorm(8)
+        self.head = nn.Linear(8, 5)
+
+    def forward(self, x):
+        h = self.stem(x).flatten(2).transpose(1, 2)  # (B, H*W, C): tokens
+        return self.head(self.ln(self.rms(self.block(h))))
+
+
+def test_swap_into_torch_model():
+    import copy
+
+    torch.manual_seed(0)
+    ref = _SmallModel()
+    with torch.no_grad():
+        for p in ref.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    ours = _swap_norms(copy.deepcopy(ref))
+    assert sum(isinstance(m, (nn.LayerNorm, nn.RMSNorm, nn.modules.batchnorm._BatchNorm))
+               for m in ours.modules()) == 0
+    # Training steps: same outputs, same gradients, same buffers
+    opt_ref = torch.optim.SGD(ref.parameters(), lr=0.1)
+    opt_ours = torch.optim.SGD(ours.parameters(), lr=0.1)
+    for step in range(3):
+        x = torch.randn(4, 3, 4, 4) * 2 + 1
+        y_ref, y_ours = ref(x), ours(x)
+        torch.testing.assert_close(y_ours, y_ref, atol=1e-5, rtol=1e-5)
+        for model, opt, y in ((ref, opt_ref, y_ref), (ours, opt_ours, y_ours)):
+            opt.zero_grad()
+            y.square().mean().backward()
+            opt.step()
+    # The state_dicts: same keys, same values, and each loads into the other model
+    sd_ref, sd_ours = ref.state_dict(), ours.state_dict()
+    assert list(sd_ref) == list(sd_ours)
+    for k in sd_ref:
+        torch.testing.assert_close(sd_ours[k], sd_ref[k], atol=1e-5, rtol=1e-5)
+    ref.load_state_dict(sd_ours)
+    ours.load_state_dict(sd_ref)
+    # Evaluation, with and without autograd (the encoder layer may take PyTorch's fast path)
+    ref.eval()
+    ours.eval()
+    x = torch.randn(2, 3, 4, 4)
+    torch.testing.assert_close(ours(x), ref(x), atol=1e-5, rtol=1e-5)
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), ref(x), atol=1e-5, rtol=1e-5)
+    # An `except RuntimeError` written for torch catches our shape errors too
+    bad_inputs = [(ours.ln, torch.randn(2, 7)), (ours.rms, torch.randn(2, 7)),
+                  (ours.stem[1], torch.randn(2, 5, 4, 4)), (ours, torch.randn(2, 4, 4, 4))]
+    for module, bad in bad_inputs:
+        try:
+            module(bad)
+        except RuntimeError:
+            pass
+        else:
+            raise AssertionError(f'{type(module).__name__} accepted an input of size '
+                                 f'{list(bad.shape)}')

@@ -4,7 +4,7 @@ import filecmp
 
 from conftest import ROOT, build_site
 
-from scripts.literate.hooks import page_sources
+from scripts.literate.pages import page_sources
 
 
 def test_every_module_has_a_page(site_dir):
@@ -77,8 +77,8 @@ def test_every_github_link_is_pinned_to_a_commit_and_lines(site_dir):
 
 def test_readme_lists_every_page():
     # The navigation and the home page come from the front matter; the README's table is checked
-    from scripts.literate.hooks import ROOT as root
-    from scripts.literate.hooks import pages_in_order
+    from scripts.literate.pages import ROOT as root
+    from scripts.literate.pages import pages_in_order
     readme = (root / 'README.md').read_text(encoding='utf-8')
     rows = [line for line in readme.splitlines() if line.startswith('| ')]
     for path, _, meta in pages_in_order():

@@ -14,7 +14,7 @@ import pytest
 from conftest import ROOT
 
 from scripts.literate import translate
-from scripts.literate.hooks import page_sources
+from scripts.literate.pages import page_sources
 from scripts.literate.parse import parse
 
 PAGES = translate.all_pages(ROOT)

@@ -109,6 +109,41 @@ and the same gradient of $W$ in training mode, and that the bias's own gradient 
 rounding. One caveat it also asserts: in *evaluation* mode the two differ until the running
 mean has caught up with the bias, by $(1 - m)^k\, b\, \gamma / \sqrt{\hat{\sigma}^2 + \epsilon}$
 after $k$ training steps from the initial running mean of 0.
+
+### Folding BatchNorm into the layer before it
+
+In evaluation mode BatchNorm is a fixed affine map per channel,
+$y = a_c x + c_c$ with $a_c = \gamma_c / \sqrt{\hat{\sigma}^2_c + \epsilon}$ and
+$c_c = \beta_c - a_c \hat{\mu}_c$. After a linear or convolution layer $x = Wu + b$, the two
+fold into one layer with weight $a \odot W$ (row $c$ scaled by $a_c$) and bias $a \odot b + c$, so
+inference pays nothing for the BatchNorm (`fold_batch_norm` below; `_test()` asserts the folded
+`Linear` and `Conv2d` against the unfolded pair). LayerNorm cannot be folded: its $\mu$ and
+$\sigma$ are those of each input, so it is not one affine map. `_test()` fits the best affine map
+to LayerNorm's outputs over 512 random inputs (least squares) and asserts that it still misses
+by more than 0.1; LayerNorm of $2x$ equals LayerNorm of $x$, which no affine map with a non-zero
+linear part can do for every $x$.
+
+### As a drop-in
+
+One class stands for `torch.nn.BatchNorm1d`, `2d` and `3d`, with their arguments, parameter and
+buffer names, `state_dict` (version 2, so an older one without `num_batches_tracked` loads as in
+PyTorch) and `repr` (with the class name `BatchNorm`). Its errors are the
+[LayerNorm page's](../layer_norm/index.md) `NormalizationError`, a `ValueError` and a
+`RuntimeError` at once: PyTorch raises `ValueError` for a wrong number of dimensions, one value
+per channel and a bad $\epsilon$, and `RuntimeError` for a wrong channel count, and an `except`
+written for either still catches ours. The messages for one value per channel and for
+$\epsilon$ are PyTorch's. What remains different, each asserted in `_test()`:
+
+* a wrong channel count: PyTorch says `running_mean should contain 5 elements not 3` (or
+  `weight should ...` without running statistics); we say which dimension and what came;
+* the number of dimensions: one class accepts 2D to 5D inputs, where `BatchNorm1d` refuses a 4D
+  one (`expected 2D or 3D input (got 4D input)`);
+* `num_features=0`: PyTorch builds the module, we refuse at construction;
+* mixed dtypes: PyTorch's CPU kernel refuses a `float32` input to a `bfloat16` module ("mixed
+  dtype (CPU): expect parameter to have scalar type of Float"); ours computes it in `float32`
+  and returns `float32`;
+* it is not an instance of PyTorch's `_BatchNorm`, so `SyncBatchNorm.convert_sync_batchnorm`
+  and other `isinstance` checks skip it.
 """
 
 from typing import Optional
@@ -116,7 +151,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-from labml_nn_norm.layer_norm import statistics_dtype
+from labml_nn_norm.layer_norm import NormalizationError, statistics_dtype
 
 
 class BatchNorm(nn.Module):
@@ -141,7 +176,7 @@ class BatchNorm(nn.Module):
                  *, bias: bool = True):
         super().__init__()
         if not isinstance(num_features, int) or isinstance(num_features, bool) or num_features <= 0:
-            raise ValueError('num_features must be a positive int (the channel count C), '
+            raise NormalizationError('num_features must be a positive int (the channel count C), '
                              f'got {num_features!r}')
         self.num_features = num_features
         self.eps = eps
@@ -198,11 +233,15 @@ class BatchNorm(nn.Module):
         `(batch, features, tokens)` first, a common source of this error.
         """
         if not 2 <= x.dim() <= 5:
-            raise ValueError(f'BatchNorm expects a 2D to 5D input (N, C, *), '
-                             f'got a {x.dim()}D input of size {list(x.shape)}')
-        if x.shape[1] != self.num_features:
-            raise ValueError(f'BatchNorm expects {self.num_features} channels in dimension 1, '
-                             f'got input of size {list(x.shape)} ({x.shape[1]} channels)')
+            raise NormalizationError(f'BatchNorm expects a 2D to 5D input (N, C, *), '
+                                     f'got a {x.dim()}D input of size {list(x.shape)}')
+        # Like PyTorch, the channel count is checked against the tensors that have one (`weight`,
+        # `running_mean`); with neither, any number of channels is normalized
+        has_channels = self.weight is not None or self.running_mean is not None
+        if has_channels and x.shape[1] != self.num_features:
+            raise NormalizationError(f'BatchNorm expects {self.num_features} channels in '
+                                     f'dimension 1, got input of size {list(x.shape)} '
+                                     f'({x.shape[1]} channels)')
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         self._check_input(input)
@@ -211,14 +250,14 @@ class BatchNorm(nn.Module):
         batch_stats = self.training or not self.track_running_stats
         if self.eps < 0 or (batch_stats and self.eps <= 0):
             need = 'positive during training' if batch_stats else 'non-negative'
-            raise ValueError(f'batch_norm eps must be {need}, but got {self.eps}')
+            raise NormalizationError(f'batch_norm eps must be {need}, but got {self.eps}')
         # Shape the per-channel statistics as $(1, C, 1, \dots)$ so they broadcast over the input
-        C = self.num_features
+        C = input.shape[1]
         stat_shape = (1, C) + (1,) * (input.dim() - 2)
         # Every dimension except the channel one is reduced: the batch and all positions
         dims = [0] + list(range(2, input.dim()))
         # $m$, the number of values per channel
-        m = input.numel() // C
+        m = input.numel() // max(C, 1)
         #
         # Half-precision inputs get their statistics (and the whole computation) in `float32`: a
         # `float16` sum overflows past 65504. `_test()` checks the result against the exact one,
@@ -233,8 +272,8 @@ class BatchNorm(nn.Module):
             # refuses this in training (`_verify_batch_size` in `torch/nn/functional.py`), and
             # so do we, with the same message
             if m == 1:
-                raise ValueError(f'Expected more than 1 value per channel when training, '
-                                 f'got input size {list(input.shape)}')
+                raise NormalizationError(f'Expected more than 1 value per channel when '
+                                         f'training, got input size {input.size()}')
             mean = x.mean(dim=dims)
             # The *biased* variance ($1/m$) normalizes the batch ...
             var = (x - mean.view(stat_shape)).square().mean(dim=dims)
@@ -280,6 +319,46 @@ class BatchNorm(nn.Module):
         return ('{num_features}, eps={eps}, momentum={momentum}, affine={affine}, bias={use_bias}, '
                 'track_running_stats={track_running_stats}'.format(**self.__dict__,
                                                                    use_bias=self.bias is not None))
+
+    # PyTorch's version 2 added `num_batches_tracked`; an older `state_dict` without it loads with
+    # the count at 0, as in PyTorch
+    _version = 2
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        version = local_metadata.get('version', None)
+        key = prefix + 'num_batches_tracked'
+        if (version is None or version < 2) and self.track_running_stats and key not in state_dict:
+            state_dict[key] = torch.tensor(0, dtype=torch.long)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
+
+
+def fold_batch_norm(layer: nn.Module, bn: BatchNorm) -> nn.Module:
+    r"""
+    ## Folding an evaluation-mode BatchNorm into the layer before it
+
+    `layer` is a `Linear` or a `Conv*d` whose output channel $c$ is BatchNorm's channel $c$.
+    Returns a copy with weight $a \odot W$ and bias $a \odot b + \beta - a \hat{\mu}$, where
+    $a = \gamma / \sqrt{\hat{\sigma}^2 + \epsilon}$.
+    """
+    import copy
+
+    # $a_c$ and $c_c$ of the per-channel affine map that BatchNorm is in `eval()`
+    a = torch.rsqrt(bn.running_var + bn.eps)
+    if bn.weight is not None:
+        a = a * bn.weight
+    shift = -a * bn.running_mean
+    if bn.bias is not None:
+        shift = shift + bn.bias
+    #
+    folded = copy.deepcopy(layer)
+    with torch.no_grad():
+        # Scale output channel $c$ of the weight (dimension 0) by $a_c$
+        folded.weight.mul_(a.view((-1,) + (1,) * (layer.weight.dim() - 1)))
+        bias = layer.bias if layer.bias is not None else torch.zeros_like(a)
+        folded.bias = nn.Parameter(a * bias + shift)
+    return folded
 
 
 def keras_moving_average(moving: torch.Tensor, batch_value: torch.Tensor,
@@ -547,13 +626,49 @@ def _check_drop_in():
           repr(ours))
 
 
+def _check_fold():
+    """
+    ## Folding, and why LayerNorm cannot be folded
+
+    A `Linear` and a `Conv2d` followed by a trained BatchNorm in `eval()`, against the folded
+    layer; then the best affine map to LayerNorm's outputs, by least squares.
+    """
+    from labml_nn_norm._check import check, check_close, section
+    from labml_nn_norm.layer_norm import LayerNorm
+
+    section('Folding BatchNorm into the layer before it (eval)')
+    for layer, shape in ((nn.Linear(6, 4), (32, 6)), (nn.Conv2d(3, 4, 3), (8, 3, 7, 7))):
+        bn = BatchNorm(4)
+        with torch.no_grad():
+            bn.weight.normal_()
+            bn.bias.normal_()
+            for _ in range(5):
+                bn(layer(torch.randn(shape) * 2 + 1))
+        bn.eval()
+        u = torch.randn(shape)
+        with torch.no_grad():
+            check_close(f'{type(layer).__name__} + BatchNorm(eval) == folded '
+                        f'{type(layer).__name__}', fold_batch_norm(layer, bn)(u), bn(layer(u)),
+                        rtol=1e-5, atol=1e-5)
+    #
+    # The best affine map $y \approx x A + c$ to LayerNorm(16) over 512 inputs
+    x = torch.randn(512, 16, dtype=torch.float64) * torch.rand(512, 1, dtype=torch.float64) * 4
+    y = LayerNorm(16, elementwise_affine=False).double()(x)
+    design = torch.cat([x, torch.ones(512, 1, dtype=torch.float64)], dim=1)
+    fit = torch.linalg.lstsq(design, y).solution
+    miss = (design @ fit - y).abs().max().item()
+    check('LayerNorm: the best affine map over 512 inputs still misses by > 0.1', miss > 0.1,
+          f'max |miss| {miss:.2f}')
+
+
 def _check_errors():
     """
     ## Errors
 
-    The same refusals as PyTorch's, with messages that say what was expected.
+    PyTorch's exception classes keep catching ours, the messages PyTorch shares with us are the
+    same, and each remaining difference.
     """
-    from labml_nn_norm._check import check, check_raises, section
+    from labml_nn_norm._check import check, check_close, check_raises, section
 
     section('Errors')
     check_raises('one value per channel in training', ValueError, BatchNorm(3), torch.randn(1, 3),
@@ -570,6 +685,49 @@ def _check_errors():
           torch.equal(BatchNorm(3, eps=0.0).eval()(ones), nn.BatchNorm1d(3, eps=0.0).eval()(ones)))
     check_raises('eps < 0 in eval()', ValueError, BatchNorm(3, eps=-1.0).eval(), torch.randn(4, 3),
                  match='non-negative')
+    #
+    # PyTorch's classes: RuntimeError for the channel count, ValueError for the rest
+    check_raises('wrong channel count: torch raises RuntimeError', RuntimeError,
+                 nn.BatchNorm1d(3), torch.randn(4, 5, 2), match='running_mean should contain')
+    check_raises('... ours is a RuntimeError too, another text', RuntimeError, BatchNorm(3),
+                 torch.randn(4, 5, 2), match='expects 3 channels')
+    check_raises('... torch without running statistics: about weight', RuntimeError,
+                 nn.BatchNorm1d(3, track_running_stats=False), torch.randn(4, 5, 2),
+                 match='weight should contain')
+    free = torch.randn(4, 5, 2)
+    check_close('neither weight nor running statistics: both normalize 5 channels given 3',
+                BatchNorm(3, affine=False, track_running_stats=False)(free),
+                nn.BatchNorm1d(3, affine=False, track_running_stats=False)(free))
+    messages = []
+    for bn in (BatchNorm(3), nn.BatchNorm1d(3)):
+        try:
+            bn(torch.randn(1, 3))
+        except ValueError as e:
+            messages.append(str(e))
+    check('one value per channel: both ValueError, same message',
+          len(messages) == 2 and messages[0] == messages[1], messages[0] if messages else '')
+    check_raises('4D input: torch.nn.BatchNorm1d refuses', ValueError, nn.BatchNorm1d(3),
+                 torch.randn(2, 3, 4, 4), match='expected 2D or 3D input')
+    image = torch.randn(2, 3, 4, 4)
+    check_close('... ours, one class for 1d/2d/3d, takes it as BatchNorm2d does',
+                BatchNorm(3)(image), nn.BatchNorm2d(3)(image))
+    check('num_features=0: torch builds the module', nn.BatchNorm1d(0).num_features == 0)
+    check_raises('... ours refuses at construction', RuntimeError, BatchNorm, 0,
+                 match='positive int')
+    x32 = torch.randn(4, 3)
+    check_raises('float32 input, bfloat16 module: torch (CPU) refuses', RuntimeError,
+                 nn.BatchNorm1d(3).to(torch.bfloat16), x32, match='mixed dtype (CPU)')
+    y = BatchNorm(3).to(torch.bfloat16)(x32)
+    check('... ours computes it in float32', y.dtype == torch.float32, str(y.dtype))
+    check('not an instance of torch.nn.modules.batchnorm._BatchNorm',
+          not isinstance(BatchNorm(3), nn.modules.batchnorm._BatchNorm))
+    old = nn.BatchNorm1d(3).state_dict()
+    del old['num_batches_tracked']
+    old._metadata[''] = {'version': 1}
+    restored = BatchNorm(3)
+    restored.load_state_dict(old)
+    check('a version-1 state_dict without num_batches_tracked loads, count 0',
+          restored.num_batches_tracked.item() == 0)
 
 
 def _test():
@@ -584,6 +742,7 @@ def _test():
     _check_edge_cases()
     _check_half_overflow()
     _check_drop_in()
+    _check_fold()
     _check_errors()
 
 # ## Sources

@@ -14,9 +14,18 @@ Autograd can differentiate [our LayerNorm](index.md) for us, but it does so by k
 intermediates of the forward pass that its backward formulas need alive until the backward
 pass (`_test()` measures three times the bytes of the input for a `(64, 1024)` one). A
 hand-written backward needs far less, and its formula explains two facts about LayerNorm's
-gradients that are worth knowing. apex's fused CUDA kernel computes $dx$ in exactly the compact
-form derived below ([`cuComputeGradInput`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L748-L773));
-[ours in Triton](../kernels/triton_layer_norm.md) does too. PyTorch's 2019 CPU kernel
+gradients that are worth knowing. apex's fused CUDA kernel computes $dx$ in the compact form
+derived below
+([`cuComputeGradInput`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L748-L773)),
+with one difference: in the term $\gamma_j\,dy_j$ it replaces $\gamma_j$ by
+`clamp_by_magnitude(γ_j)`, which is $\pm\epsilon$ when $|\gamma_j| < \epsilon$
+([L755-L756](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L755-L756)),
+while its two row sums use $\gamma$ as it is
+([L623-L633](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L623-L633)).
+So for such a $\gamma_j$ apex's $dx_j$ is off by $dy_j\,(\pm\epsilon - \gamma_j)/\sigma$, whether
+it saved $x$ or $y$; this page's functions use the unclamped $\gamma$ there, and `_test()`
+compares them with a simulation of apex's formula. [Ours in Triton](../kernels/triton_layer_norm.md)
+uses the compact form too. PyTorch's 2019 CPU kernel
 wrote the same gradient as $a\,\gamma\,dy + b\,x + c$ with per-row $a, b, c$
 ([`layer_norm_kernel.cpp`](https://github.com/pytorch/pytorch/blob/0354b60c4e0ee0cb32307500f92bb03e8d0ed344/aten/src/ATen/native/cpu/layer_norm_kernel.cpp#L111-L126));
 we have not read the 2.13 kernels' backward.
@@ -74,6 +83,26 @@ kernel has the same shape as the forward one.
   (using $\sum_j \hat{x}_j^2 = H\,\mathrm{Var}[x]/\sigma^2 \approx H$, exact as
   $\epsilon \to 0$). Scaling a row does not change its output either, so the gradient has no
   component along the row's own direction.
+
+### $\epsilon$ on a near-constant row
+
+$\epsilon$ does more than keep $1/\sigma$ finite. When a row's variance is much smaller than
+$\epsilon$, $\sigma \approx \sqrt{\epsilon}$, and the same formulas say what happens:
+$\hat{x}$ is squeezed towards 0, so the output is close to $\beta$ (exactly $\beta$ for a constant
+row), and $dx = (g - \overline{g} - \hat{x}\,\overline{g\hat{x}})/\sigma$ is close to
+$(g - \overline{g})/\sqrt{\epsilon}$: at $\epsilon = 10^{-5}$ the gradient that reaches the input is
+about $1/\sqrt{10^{-5}} \approx 316$ times the centred gradient at the output. `_test()` measures
+both on the CPU, with `F.layer_norm` and with this page's function.
+
+The $\epsilon$ that real code uses differs by orders of magnitude: PyTorch's `nn.LayerNorm`
+defaults to $10^{-5}$ (asserted on the installed torch), Hugging Face's BERT configuration to
+$10^{-12}$ ([`configuration_bert.py#L133`](https://github.com/huggingface/transformers/blob/6294b787a53ad369e4f372983188d5bd31a45e8d/src/transformers/models/bert/configuration_bert.py#L133)),
+and Meta's Llama reference code builds its RMSNorm layers with `norm_eps`, which defaults to
+$10^{-5}$ ([`model.py#L28`](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L28),
+[L383-L384](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L383-L384)),
+while the `RMSNorm` class's own default is $10^{-6}$
+([L35](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L35)).
+A released checkpoint can set its own value; we did not read those.
 """
 
 import math
@@ -188,7 +217,7 @@ class LayerNormFromOutputFunction(torch.autograd.Function):
     for $dx$).
     The row sum $\sum_i g_i\hat{x}_i$ needs no division: it is $\sum_i dy_i\,(y_i - \beta_i)$
     ([L630](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L630)).
-    This function does the same, in PyTorch.
+    This function computes the row sum the same way, in PyTorch.
 
     Why it saves memory: the layer after LayerNorm (a `Linear`, say) keeps $y$ for its own
     backward pass anyway, so $x$ can be freed; `_test()` counts the distinct bytes held for
@@ -198,10 +227,12 @@ class LayerNormFromOutputFunction(torch.autograd.Function):
     $|\gamma_i| < \epsilon$ with $\pm\epsilon$
     ([`clamp_by_magnitude`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L378-L394);
     the $\epsilon$ is the layer's own, [L892](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L892)),
-    and we copy that rule. For such an element the recovered $\hat{x}_i$ is wrong (for
-    $\gamma_i = 0$ it is $0$), and so are $d\gamma_i$ and $dx$. For small $\gamma_i$ above
-    $\epsilon$ the division amplifies the rounding of $y$: when $|\beta_i| \gg |\gamma_i\hat{x}_i|$,
-    $y_i - \beta_i$ keeps few correct bits. `_test()` measures both.
+    and we copy that rule for $\hat{x}$ (in $g = \gamma\,dy$ we keep the true $\gamma$, where apex
+    uses the clamped one, as for the $x$-saving kernel above). For such an element the recovered
+    $\hat{x}_i$ is wrong (for $\gamma_i = 0$ it is $0$), and so are $d\gamma_i$ and $dx$. For
+    small $\gamma_i$ above $\epsilon$ the division amplifies the rounding of $y$: when
+    $|\beta_i| \gg |\gamma_i\hat{x}_i|$, $y_i - \beta_i$ keeps few correct bits. `_test()`
+    measures both.
     """
 
     @staticmethod
@@ -533,6 +564,110 @@ def _check_division_by_gamma(x, w, b, dy):
           errs[1] > 100 * errs[0], f'saving x {errs[0]:.1e}, saving y {errs[1]:.1e}')
 
 
+def _apex_grad_input(saved: torch.Tensor, dy: torch.Tensor, mean: Optional[torch.Tensor],
+                     rstd: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor,
+                     eps: float) -> torch.Tensor:
+    r"""
+    ### apex's input gradient, simulated
+
+    `cuComputeGradInput` line for line, rows at once (`saved` is $x$, or $y$ when `mean` is
+    `None`, apex's `memory_efficient=True`). The two row sums use $\gamma$; the term
+    $H\,dy_j\,\gamma_j$ and the division by $\gamma$ use the clamped one.
+    """
+    H = saved.shape[-1]
+    if mean is None:
+        # `sum_loss2` $= \sum dy\,(y - \beta)$, and $\hat{x} = (y - \beta)/\text{clamp}(\gamma)$
+        sum_loss2 = (dy * (saved - beta)).sum(-1, keepdim=True)
+        x_hat = (saved - beta) / _clamp_by_magnitude(gamma, eps)
+    else:
+        x_hat = (saved - mean) * rstd
+        sum_loss2 = (dy * gamma * x_hat).sum(-1, keepdim=True)
+    sum_loss1 = (dy * gamma).sum(-1, keepdim=True)
+    grad = H * dy * _clamp_by_magnitude(gamma, eps) - sum_loss1 - x_hat * sum_loss2
+    return grad * rstd / H
+
+
+def _check_apex_formula(x, w, b, dy):
+    r"""
+    ## apex's clamp in $dx$
+
+    With every $|\gamma_j| \ge \epsilon$ the simulated apex formula gives this page's $dx$, in both
+    modes. With $\gamma_0 = 0$ it differs in column 0 only, by $dy_{r,0}\,\epsilon/\sigma_r$
+    exactly, even when it saves $x$, while this page's $x$-saving $dx$ stays the true gradient.
+    """
+    import torch.nn.functional as F
+
+    from labml_nn_norm._check import check, check_close, section
+
+    section("apex's dx, simulated (float64): the clamped γ in the term γ·dy")
+    eps = 1e-5
+    xd, wd, bd = x.detach(), w.detach(), b.detach()
+    mean = xd.mean(-1, keepdim=True)
+    rstd = torch.rsqrt(xd.var(-1, unbiased=False, keepdim=True) + eps)
+    y = F.layer_norm(xd, (32,), wd, bd, eps)
+    ours = _grads_both_ways(x, w, b, dy)
+    check_close('random γ (all |γ| ≥ ε): apex saving x == ours', _apex_grad_input(
+        xd, dy, mean, rstd, wd, bd, eps), ours[0][0], rtol=1e-10, atol=1e-12)
+    check_close('random γ: apex saving y == ours saving y', _apex_grad_input(
+        y, dy, None, rstd, wd, bd, eps), ours[1][0], rtol=1e-10, atol=1e-12)
+    #
+    # $\gamma_0 = 0$: the true gradient from autograd through `F.layer_norm`
+    w0 = wd.clone()
+    w0[0] = 0.0
+    x_true = xd.clone().requires_grad_()
+    F.layer_norm(x_true, (32,), w0, bd, eps).backward(dy)
+    ours_x = _grads_both_ways(x, w0, b, dy)[0][0]
+    check_close('γ_0 = 0: ours saving x == autograd through F.layer_norm', ours_x, x_true.grad,
+                rtol=1e-10, atol=1e-12)
+    apex_x = _apex_grad_input(xd, dy, mean, rstd, w0, bd, eps)
+    diff = apex_x - x_true.grad
+    check_close('γ_0 = 0: apex saving x is off by dy·ε/σ in column 0', diff[:, 0],
+                dy[:, 0] * eps * rstd[:, 0], rtol=1e-6, atol=1e-15)
+    elsewhere = diff[:, 1:].abs().max().item()
+    check('γ_0 = 0: apex saving x equals the true dx in columns 1-31', elsewhere < 1e-12,
+          f'max |Δ| = {elsewhere:.1e}')
+
+
+def _check_eps_near_constant():
+    r"""
+    ## $\epsilon$ on a near-constant row
+
+    On the CPU, $\epsilon = 10^{-5}$: a constant row outputs exactly $\beta$, and a row of variance
+    about $10^{-8}$ has $|dx| / |g - \overline{g}|$ within 1% of $1/\sqrt{\epsilon} \approx 316$,
+    with `F.layer_norm` and with this page's function.
+    """
+    import inspect
+
+    import torch.nn.functional as F
+
+    from labml_nn_norm._check import check, section
+
+    section('ε on a near-constant row (CPU, ε = 1e-5)')
+    eps = 1e-5
+    default = inspect.signature(torch.nn.LayerNorm).parameters['eps'].default
+    check(f'torch {torch.__version__}: nn.LayerNorm eps defaults to 1e-5', default == 1e-5,
+          str(default))
+    w, b = torch.randn(64), torch.randn(64)
+    constant = torch.full((4, 64), 5.0)
+    for name, fn in (('F.layer_norm', lambda t: F.layer_norm(t, (64,), w, b, eps)),
+                     ('ours', lambda t: layer_norm_manual(t, 64, w, b, eps))):
+        check(f'{name}, float32: a constant row outputs exactly β', torch.equal(
+            fn(constant), b.expand(4, 64)))
+    #
+    # $|dx| / |g - \bar{g}|$ for rows of variance about $10^{-8}$, in `float64`
+    g_dy = torch.randn(4, 64, dtype=torch.float64)
+    centred = g_dy - g_dy.mean(-1, keepdim=True)
+    target = 1 / math.sqrt(eps)
+    for name, fn in (('F.layer_norm', lambda t: F.layer_norm(t, (64,), eps=eps)),
+                     ('ours', lambda t: layer_norm_manual(t, 64, eps=eps))):
+        x = (5 + 1e-4 * torch.randn(4, 64, dtype=torch.float64)).requires_grad_()
+        fn(x).backward(g_dy)
+        ratio = x.grad.norm(dim=-1) / centred.norm(dim=-1)
+        check(f'{name}: variance ~1e-8 -> |dx| / |g - mean g| within 1% of 1/√ε = {target:.0f}',
+              bool(((ratio / target - 1).abs() < 0.01).all()),
+              f'{ratio.min().item():.1f} to {ratio.max().item():.1f}, 4 rows')
+
+
 def _test():
     """
     ## Checks
@@ -546,6 +681,8 @@ def _test():
     case = _apex_case()
     _check_memory_efficient(*case)
     _check_division_by_gamma(*case)
+    _check_apex_formula(*case)
+    _check_eps_near_constant()
 
 
 if __name__ == '__main__':
@@ -575,6 +712,18 @@ if __name__ == '__main__':
 # * NVIDIA apex, [`csrc/layer_norm_cuda_kernel.cu`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L378-L394):
 #   `clamp_by_magnitude`; [L414-L416](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L414-L416)
 #   $\hat{x} = (y - \beta)/\gamma$ for $d\gamma$; [L630](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L630)
-#   the row sum without division; [L748-L773](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L748-L773)
+#   the row sum without division; [L623-L633](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L623-L633)
+#   the two row sums of `cuComputeGradInput`, with the unclamped `gamma`;
+#   [L755-L756](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L755-L756)
+#   the term $\gamma_j\,dy_j$ of $dx$ with `clamp_by_magnitude(gamma[l], eps)`, in both modes;
+#   [L748-L773](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L748-L773)
 #   the input gradient in the compact form; [L892](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L892)
 #   the clamp uses the layer's $\epsilon$.
+# * PyTorch 2.13.0, `torch/nn/modules/normalization.py` in the wheel: `LayerNorm(..., eps=1e-5)`,
+#   asserted in `_test()` on the installed torch.
+# * Hugging Face transformers, [`configuration_bert.py`](https://github.com/huggingface/transformers/blob/6294b787a53ad369e4f372983188d5bd31a45e8d/src/transformers/models/bert/configuration_bert.py#L90-L91):
+#   `layer_norm_eps` defaults to 1e-12 (docstring L90-L91, argument
+#   [L133](https://github.com/huggingface/transformers/blob/6294b787a53ad369e4f372983188d5bd31a45e8d/src/transformers/models/bert/configuration_bert.py#L133)).
+# * Meta, [`llama/model.py`](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L28-L35):
+#   `ModelArgs.norm_eps = 1e-5`, `RMSNorm(dim, eps=1e-6)`; the blocks pass `eps=args.norm_eps`
+#   ([L383-L384](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L383-L384)).

@@ -36,9 +36,11 @@ and multiplying by $\sqrt{H}$, since $\mathrm{RMS}(x) = \lVert x \rVert_2 / \sqr
 $$\mathrm{RMSNorm}(x) = \sqrt{H}\,\frac{x}{\lVert x \rVert_2}$$
 
 so every output row has norm $\sqrt{H}$: RMSNorm puts each sample on a sphere of radius
-$\sqrt{H}$, and $\gamma$ then stretches the axes. `_test()` asserts
-`rms_norm(x, eps=0) == sqrt(H) * F.normalize(x, dim=-1)` (and over two dimensions with
-`dim=(-2, -1)`). The two differ only in where $\epsilon$ enters:
+$\sqrt{H}$, and $\gamma$ then stretches the axes. LayerNorm first projects the sample onto the
+hyperplane $\sum_i x_i = 0$ ([its geometry](../layer_norm/index.md)); RMSNorm skips that
+projection, so its output can lie anywhere on the sphere (its row sums stay far from 0,
+asserted). `_test()` asserts `rms_norm(x, eps=0) == sqrt(H) * F.normalize(x, dim=-1)` (and
+over two dimensions with `dim=(-2, -1)`). The two differ only in where $\epsilon$ enters:
 
 * `F.normalize` divides by $\max(\lVert x \rVert_2, \epsilon)$, default $\epsilon = 10^{-12}$: it
   *clamps* the norm, so it is exact for every row whose norm is above $\epsilon$
@@ -104,7 +106,8 @@ its `forward` calls `F.rms_norm`, which calls `torch.rms_norm`
 [`functional.py` L2992-L3006](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/functional.py#L2992-L3006)).
 Its docstring says what `eps=None` means
 ([L368-L371](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/normalization.py#L368-L371));
-the rest we measured (asserted in `_test()`):
+the rest we measured on the CPU (asserted in `_test()`; PyTorch's CUDA path, `_fused_rms_norm`,
+never ran here):
 
 * `eps=None` means the machine epsilon of the *computation* dtype: `torch.finfo(float32).eps`
   ($1.19 \times 10^{-7}$) for `float32`, `float16` and `bfloat16` inputs,
@@ -113,6 +116,19 @@ the rest we measured (asserted in `_test()`):
   and only the result is rounded to the input's dtype (Llama 2's code above rounds before the
   weight);
 * the output always has the input's dtype, whatever the weight's dtype.
+
+### As a drop-in
+
+`RMSNorm` takes `torch.nn.RMSNorm`'s arguments, names the gain `weight` and has the same `repr`
+and `state_dict`. Its shape errors are the `NormalizationError` of the
+[LayerNorm page](../layer_norm/index.md), a `ValueError` and a `RuntimeError` at once, so an
+`except RuntimeError:` written for `torch.nn.RMSNorm` still catches them. The differences that
+remain, each asserted in `_test()`:
+
+* the message for an input that does not end in `normalized_shape` writes the expected shape as
+  `[*, 4]`; PyTorch's `F.rms_norm` writes `[*4]` (its `F.layer_norm` writes `[*, 4]`, which is the
+  text we share). The message for a `weight` of the wrong shape is PyTorch's, word for word;
+* an empty `normalized_shape`: PyTorch raises at the first forward, we at construction.
 """
 
 from typing import Optional
@@ -256,14 +272,17 @@ def _check_eps_and_half():
     # `float32` weight (mixed precision) or an input whose square overflows `float16`
     for dtype in (torch.float16, torch.bfloat16):
         for w_dtype in (dtype, torch.float32):
-            x = (torch.randn(16, 256) * 3 + 1).to(dtype)
-            w = torch.randn(256).to(w_dtype)
-            with warnings.catch_warnings():
-                # PyTorch warns that mixed dtypes skip its fused kernel
-                warnings.simplefilter('ignore')
-                expected = F.rms_norm(x, (256,), w)
-            y = rms_norm(x, 256, w)
-            check_close(f'{dtype} input, {w_dtype} weight: {y.dtype} out, bitwise', y, expected,
+            ys, expected = [], []
+            for _ in range(20):
+                x = (torch.randn(16, 256) * 3 + 1).to(dtype)
+                w = torch.randn(256).to(w_dtype)
+                with warnings.catch_warnings():
+                    # PyTorch warns that mixed dtypes skip its fused kernel
+                    warnings.simplefilter('ignore')
+                    expected.append(F.rms_norm(x, (256,), w))
+                ys.append(rms_norm(x, 256, w))
+            check_close(f'{dtype} input, {w_dtype} weight: {ys[0].dtype} out, bitwise on the CPU, '
+                        f'20 draws of (16, 256)', torch.stack(ys), torch.stack(expected),
                         rtol=0, atol=0)
     big = torch.full((2, 16), 300.0, dtype=torch.float16)
     check_close('float16 input of 300 (300² overflows float16) -> 1', rms_norm(big, 16),
@@ -351,6 +370,9 @@ def _check_normalize():
 
     section('RMSNorm and F.normalize')
     x = torch.randn(8, 64) * 3 + 2
+    row_sum = rms_norm(x, 64).sum(-1).abs().min().item()
+    check('no projection onto sum = 0: every output row sum is far from 0', row_sum > 1,
+          f'smallest |row sum| {row_sum:.1f}')
     check_close('rms_norm(x, eps=0) == sqrt(64) * F.normalize(x, dim=-1)',
                 rms_norm(x, 64, eps=0.0), 64 ** 0.5 * F.normalize(x, dim=-1))
     x4 = torch.randn(2, 3, 4, 5)
@@ -378,16 +400,32 @@ def _check_errors():
     """
     ## Errors
 
-    The same messages as `torch.nn.functional.rms_norm` for shapes that do not fit.
+    Shapes that do not fit: a `RuntimeError` as in PyTorch (and a `ValueError`), the weight's
+    message word for word, the input's with one difference, and an empty shape refused earlier.
     """
-    from labml_nn_norm._check import check_raises, section
+    import torch.nn.functional as F
+
+    from labml_nn_norm._check import check, check_raises, section
 
     section('Errors')
-    check_raises('input does not end in normalized_shape', ValueError, rms_norm,
+    check_raises('input does not end in normalized_shape: RuntimeError', RuntimeError, rms_norm,
                  torch.randn(3, 5), [4], match='[*, 4]')
-    check_raises('weight of the wrong shape', ValueError, rms_norm, torch.randn(3, 4), 4,
-                 torch.ones(5), match='weight of shape [5]')
-    check_raises('empty normalized_shape', ValueError, RMSNorm, [], match='empty')
+    check_raises('... torch writes [*4]', RuntimeError, F.rms_norm, torch.randn(3, 5), [4],
+                 match='[*4]')
+    check_raises('... ours is also a ValueError', ValueError, rms_norm, torch.randn(3, 5), [4],
+                 match='[*, 4]')
+    messages = []
+    for fn in (rms_norm, F.rms_norm):
+        try:
+            fn(torch.randn(3, 4), [4], torch.ones(5))
+        except RuntimeError as e:
+            messages.append(str(e))
+    check('weight of the wrong shape: both RuntimeError, same message',
+          len(messages) == 2 and messages[0] == messages[1], messages[0] if messages else '')
+    check_raises('empty normalized_shape: torch raises at forward', RuntimeError, nn.RMSNorm([]),
+                 torch.randn(3), match='at least 1-dimensional')
+    check_raises('... ours at construction, same text', RuntimeError, RMSNorm, [],
+                 match='at least 1-dimensional')
 
 
 def _test():

@@ -30,10 +30,6 @@ from typing import Dict, Iterable, Optional, Set, Tuple
 
 _fingerprints: Dict[str, str] = {}
 _imports: Dict[Tuple[Path, str], Set[str]] = {}
-# What must outlive one build of `mkdocs serve`, which loads the hook module afresh at every
-# rebuild while this module stays imported: the background runner, and front matter by source
-SERVE_STATE: Dict[str, object] = {'serve': False, 'background': None}
-FRONT_MATTER: Dict[str, Dict[str, str]] = {}
 
 
 def code_fingerprint(source: str, path: str = '<module>') -> str:

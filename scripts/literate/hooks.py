@@ -1,10 +1,10 @@
 r"""
 ---
 title: "Step 4: write, inside MkDocs"
-summary: The MkDocs hook - the list of pages and the navigation from each module's front
-  matter, the page checks run or taken from the cache, and the generated pages handed to MkDocs.
+summary: The MkDocs hook - the navigation from each module's front matter, the page checks run or
+  taken from the cache, and the generated pages handed to MkDocs.
 section: How this site is made
-order: 46
+order: 48
 ---
 
 # Step 4: write, inside MkDocs
@@ -25,42 +25,39 @@ a build:
   the first paint (below);
 * `on_serve`: watches the file that says "checks finished" (below).
 
+This module holds the events and little else. The list of pages is [its own
+module](pages.md), shared with the translation tool; running the checks is
+[another](checks.md), and so is [the finished HTML](finish.md).
+
 **While `mkdocs serve` runs**, a page whose code changed shows at once with its previous "Run it"
 output, marked as out of date, while its checks re-run in the background; when they finish, the
 page rebuilds and reloads by itself. A page with no previous output (and every page of
 `mkdocs build`) waits for its checks. A failed check logs an error, so a strict build fails.
+
+**A writer's unfinished work never stalls `mkdocs serve`.** A paragraph whose Chinese is missing
+or out of date, a computed text with no Chinese template, a failed check or a stale
+`critical.css` are states of authoring, not a broken site: `mkdocs build --strict` (the tests,
+CI) fails on each, but under `mkdocs serve` each is logged as information, with its `file:line`
+and the command that fixes it, and the site rebuilds. The Chinese page then shows that paragraph
+in English under a note that says it is not yet translated.
 """
 
-import html
+import json
 import logging
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List
 
 from mkdocs.structure.files import File
 
 import scripts.literate as literate
 from scripts.literate import translate
-from scripts.literate.cache import FRONT_MATTER, SERVE_STATE, page_key
-from scripts.literate.parse import front_matter as front_matter_of
+from scripts.literate.checks import FINISHED, SERVE_STATE, finish_checks, start_checks
+from scripts.literate.finish import finish_page
+from scripts.literate.pages import PACKAGE, ROOT, ZH, page_sources, pages_in_order
+from scripts.literate.render import katex_assets
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-PACKAGE = ROOT / 'labml_nn_norm'
-CACHE = ROOT / '.cache' / 'pages'
-RUNNER = HERE / 'run_page.py'
-# Touched by the background runner when it finishes; `mkdocs serve` watches it
-FINISHED = CACHE / 'finished'
-# The generator's own pages, in the order of its steps
-GENERATOR = ['__init__', 'parse', 'highlight', 'render', 'cache', 'hooks', 'notebook', 'translate']
-# The Chinese edition: every page again under `zh/` ([step 6](translate.md)), and its own glossary
-ZH = Path('zh')
 ZH_NAV = '中文'
-ZH_SITE_NAME = '层归一化，逐行注解'
 log = logging.getLogger('mkdocs.hooks.literate')
 
 _rendered_math: List[str] = []
@@ -69,61 +66,16 @@ _math_tex: List[str] = []
 _state = SERVE_STATE
 
 
-def page_sources():
-    """
-    ## The pages
-
-    `(source path, page path)` of every page: the modules of the package (helpers whose name
-    starts with `_`, and `__main__.py`, are not pages), then the generator's own modules.
-    """
-    for path in sorted(PACKAGE.rglob('*.py')):
-        if path.name == '__main__.py' or (path.name.startswith('_') and path.name != '__init__.py'):
-            continue
-        if path == PACKAGE / '__init__.py':
-            continue
-        rel = path.relative_to(ROOT)
-        index = path.name == '__init__.py'
-        yield path, (rel.parent / 'index.md' if index else rel.with_suffix('.md'))
-    for name in GENERATOR:
-        path = HERE / f'{name}.py'
-        rel = path.relative_to(ROOT)
-        yield path, (rel.parent / 'index.md' if name == '__init__' else rel.with_suffix('.md'))
-
-
-def module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix('').parts
-    return '.'.join(parts[:-1] if parts[-1] == '__init__' else parts)
-
-
-def front_matter(path: Path) -> Dict[str, str]:
-    # The front matter of a module, read again only when its source changed
-    source = path.read_text(encoding='utf-8')
-    if source not in FRONT_MATTER:
-        # The opening docstring's front matter alone; the whole module is parsed later for its page
-        opening = re.match(r'\A[rR]?"""\n(---\n.*?\n---\n)', source, re.S)
-        FRONT_MATTER[source] = front_matter_of(opening.group(1))[0] if opening else {}
-    return FRONT_MATTER[source]
-
-
-def pages_in_order() -> List[Tuple[Path, Path, Dict[str, str]]]:
-    """
-    ## One list of pages
-
-    Every page's front matter names its `section` and its `order` in it; the sections come in
-    the order of their lowest page. The navigation, the home page's list and the README's table
-    (checked by a test) all follow this one list.
-    """
-    pages = []
-    for path, page in page_sources():
-        meta = front_matter(path)
-        for key in ('title', 'summary', 'section', 'order'):
-            if not meta.get(key):
-                raise SystemExit(f'Error: {path.relative_to(ROOT)}: front matter has no {key!r}')
-        pages.append((path, page, meta))
-    first = {}
-    for _, _, meta in pages:
-        first[meta['section']] = min(first.get(meta['section'], 1e9), float(meta['order']))
-    return sorted(pages, key=lambda p: (first[p[2]['section']], float(p[2]['order'])))
+def authoring(message: str, error: bool = False):
+    # A warning for `mkdocs build` (so `--strict` fails); information under `mkdocs serve`, whose
+    # strict rebuild would otherwise abort and leave the browser on the old page
+    if _state['serve']:
+        log.info(f'(not final) {message}')
+    elif error:
+        # An error, not a warning: `mkdocs build -q` drops warnings before `--strict` counts them
+        log.error(message)
+    else:
+        log.warning(message)
 
 
 def on_startup(command, dirty):
@@ -154,127 +106,6 @@ def on_config(config):
     # The page checks start now and run while MkDocs reads the docs and the pages are parsed
     start_checks([p for p, _ in page_sources() if p.is_relative_to(PACKAGE)])
     return config
-
-
-_ANSI = re.compile(r'\x1b\[([0-9;]*)m')
-_STYLE = {'1': 'lit-bold', '4': 'lit-heading', '32': 'lit-ok', '36': 'lit-key', '31': 'lit-bad',
-          '33': 'lit-warn', '34': 'lit-meta'}
-
-
-def _terminal_to_html(text: str) -> str:
-    """
-    labml's logger writes `\\r`, padding and ANSI colours: keep the last state of each line,
-    colours as classes.
-    """
-    lines = [line.split('\r')[-1].rstrip() for line in text.split('\n')]
-    out = []
-    for line in lines:
-        parts, open_span = [], False
-        for i, piece in enumerate(_ANSI.split(line)):
-            if i % 2 == 0:
-                parts.append(html.escape(piece, quote=False))
-                continue
-            if open_span:
-                parts.append('</span>')
-                open_span = False
-            cls = ' '.join(_STYLE[c] for c in piece.split(';') if c in _STYLE)
-            if cls:
-                parts.append(f'<span class="{cls}">')
-                open_span = True
-        out.append(''.join(parts) + ('</span>' if open_span else ''))
-    return '\n'.join(out).strip('\n')
-
-
-def _read_result(out: Path, name: str) -> dict:
-    # Bytes, not text: text mode would turn the logger's `\r` into line breaks
-    def read(file: str) -> str:
-        path = out / file
-        return path.read_bytes().decode('utf-8', 'replace') if path.exists() else ''
-    ok = read('status').strip() == '0'
-    output = read('stdout') + ('' if ok else '\n' + read('stderr'))
-    return {'module': name, 'ok': ok, 'output': _terminal_to_html(output)}
-
-
-def _latest_result(name: str):
-    # The most recent finished run of a page, whatever its key: shown, marked, while checks re-run
-    runs = [d for d in (CACHE / name).glob('*') if (d / 'status').exists()]
-    return max(runs, key=lambda d: (d / 'status').stat().st_mtime) if runs else None
-
-
-def _prune(name: str, keep: Path):
-    # One finished result per page is enough; older keys only take space
-    for old in (CACHE / name).glob('*'):
-        if old != keep and old.is_dir() and (old / 'status').exists():
-            shutil.rmtree(old, ignore_errors=True)
-
-
-def _start_runner(todo: List[Tuple[str, Path]], touch: bool = False) -> subprocess.Popen:
-    # The runner works while the build goes on; `finish_checks()` waits for it
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED='0')
-    args = [sys.executable, str(RUNNER)] + [f'{name}={out}' for name, out in todo]
-    if touch:
-        args += ['--touch', str(FINISHED)]
-    return subprocess.Popen(args, cwd=ROOT, env=env)
-
-
-def start_checks(paths: List[Path]):
-    """
-    ## Run the checks, or take them from the cache
-
-    Each page's result lives in `.cache/pages/<module>/<key>/`, its key from
-    [the cache](cache.md). Pages without a result for their current key run, the slowest first
-    (by their last run), in one runner process that forks a child per page. It starts as early
-    as the build allows (`on_config`), so the pages are parsed and highlighted while it works.
-    Under `mkdocs serve`, pages that have an older result are shown with it, marked out of date,
-    while a runner works in the background.
-    """
-    keys = {p: page_key(ROOT, p, 'labml_nn_norm', [RUNNER]) for p in paths}
-    folders = {p: CACHE / module_name(p) / keys[p] for p in paths}
-    todo = [p for p in paths if not (folders[p] / 'status').exists()]
-    # Each page's previous result, if any: shown while it re-runs (serve), and its run time
-    latest = {p: _latest_result(module_name(p)) for p in todo}
-    stale = {p: d for p, d in latest.items() if d is not None} if _state['serve'] else {}
-
-    def slowest_first(pages):
-        return sorted(pages, key=lambda p: _last_seconds(p, latest[p]), reverse=True)
-    blocking = slowest_first(p for p in todo if p not in stale)
-    background = slowest_first(p for p in todo if p in stale)
-    _state['blocking'] = None
-    if blocking:
-        jobs = [(module_name(p), folders[p]) for p in blocking]
-        _state['blocking'] = _start_runner(jobs)
-    running = _state['background']
-    if background and (running is None or running.poll() is not None):
-        log.info('re-running the checks of %s in the background',
-                 ', '.join(module_name(p) for p in background))
-        jobs = [(module_name(p), folders[p]) for p in background]
-        _state['background'] = _start_runner(jobs, touch=True)
-    _state['pages'] = (paths, folders, stale)
-
-
-def _last_seconds(path: Path, last: Optional[Path]) -> Tuple[bool, float]:
-    # How long the page's checks took last time (the runner writes it); pages never run go
-    # first, the longest source first
-    seconds = last / 'seconds' if last else None
-    if seconds and seconds.exists():
-        return False, float(seconds.read_text())
-    return True, float(path.stat().st_size)
-
-
-def finish_checks() -> Dict[Path, dict]:
-    # Wait for the checks started by `start_checks()`, then read every page's result
-    if _state.get('blocking') is not None:
-        _state['blocking'].wait()
-    paths, folders, stale = _state['pages']
-    results = {}
-    for path in paths:
-        folder = folders[path] if path not in stale else stale[path]
-        result = _read_result(folder, module_name(path))
-        result.update(folder=folder, stale=path in stale)
-        if path not in stale and result['ok']:
-            _prune(module_name(path), folder)
-        results[path] = result
-    return results
 
 
 def zh_meta(path: Path, meta: Dict[str, str]) -> Dict[str, str]:
@@ -330,14 +161,13 @@ def on_files(files, config):
         rel, source, module, lines = parsed[path]
         run = runs.get(path)
         if run is not None and not run['ok'] and not run['stale']:
-            # An error, not a warning: `mkdocs build -q` drops warnings before
-            # `--strict` counts them
-            log.error(f'{rel}: python -m {run["module"]} failed; its page shows the error')
+            authoring(f'{rel}: python -m {run["module"]} failed; its page shows the error',
+                      error=True)
         # The Chinese twin of the module, before the computed text goes in ([step 6](translate.md))
         catalog = translate.load(translate.catalog_path(path))
         zh_module, problems = translate.translate_module(module, catalog)
         for problem in problems:
-            log.warning(str(problem))
+            authoring(str(problem))
         for lang, mod, folder in (('en', module, page.parent), ('zh', zh_module, ZH / page.parent)):
             figures = {}
             if run is not None:
@@ -362,7 +192,8 @@ def on_files(files, config):
         _math_tex[:] = [tex for tex, _, _ in math.formulas]
     except literate.GeneratorError as e:
         raise SystemExit(f'Error: {e}') from e
-    _add_katex_assets(files, config)
+    for name, content in katex_assets(ROOT / 'node_modules' / 'katex' / 'dist'):
+        files.append(File.generated(config, name, content=content))
     return files
 
 
@@ -379,8 +210,8 @@ def _generated(path: Path, lang: str, catalog, rel: str) -> str:
         return text
     text, missing = translate.translate_generated(text, catalog, f'{rel}: {path.name}')
     for line in missing:
-        log.warning(f'{line}; add a template under `generated` in '
-                    f'{translate.catalog_path(Path(rel)).as_posix()}')
+        authoring(f'{line}; add a template under `generated` in '
+                  f'{translate.catalog_path(Path(rel)).as_posix()}')
     return text
 
 
@@ -398,8 +229,9 @@ def _page(config, files, path: Path, page: Path, module, lines, run, math, figur
     content = literate.render(module, lines, math, run, source_name, crumbs,
                               notebook_name=notebook_name, lang=lang)
     # The highlighted code is finished HTML: it skips Markdown (whose HTML parser would walk
-    # every token of it) and comes back in `on_page_content`
-    content = _CODE_BLOCK.sub(lambda m: _set_aside(m.group(0)), content)
+    # every token of it), is shown to the search as plain text (`on_page_content`), and comes
+    # back whole in `on_post_page`
+    content = set_aside_code(content)
     page_file = File.generated(config, str(page), content=content)
     files.append(page_file)
     files.append(File.generated(config, str(page.parent / source_name),
@@ -418,32 +250,17 @@ def _home_zh(files, config, math):
     catalog = translate.load(translate.catalog_path(home))
     zh, problems = translate.translate_module(module, catalog)
     for problem in problems:
-        log.warning(str(problem))
+        authoring(str(problem))
     text = math.extract(zh.intro, 'docs/index.md')
     description = zh.meta.get('description', '')
-    content = (f'---\ntitle: {json_dumps(zh.meta.get("title", ""))}\n'
-               f'description: {json_dumps(description)}\n---\n\n{text}\n')
+    content = (f'---\ntitle: {_json(zh.meta.get("title", ""))}\n'
+               f'description: {_json(description)}\n---\n\n{text}\n')
     files.append(File.generated(config, 'zh/index.md', content=content))
     _twins['index.md'] = 'zh/index.md'
 
 
-def json_dumps(text: str) -> str:
-    import json
+def _json(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
-
-
-def _add_katex_assets(files, config):
-    # KaTeX's stylesheet and its woff2 fonts only (every browser we target reads woff2)
-    dist = ROOT / 'node_modules' / 'katex' / 'dist'
-    css = (dist / 'katex.min.css').read_text(encoding='utf-8')
-    css = re.sub(r',url\(fonts/[^)]+\.(woff|ttf)\) format\("(woff|truetype)"\)', '', css)
-    # Text that uses a KaTeX font is shown in a fallback font until the font arrives, instead of
-    # staying invisible (the browser's default for a font face without font-display)
-    css = css.replace('@font-face{', '@font-face{font-display:swap;')
-    files.append(File.generated(config, 'assets/katex/katex.min.css', content=css))
-    for font in sorted((dist / 'fonts').glob('*.woff2')):
-        name = f'assets/katex/fonts/{font.name}'
-        files.append(File.generated(config, name, content=font.read_bytes()))
 
 
 # KaTeX's HTML for the formulas of each hand-written page, by its path in docs/
@@ -469,13 +286,28 @@ def on_page_markdown(markdown, page, config, files):
     return markdown
 
 
-_CODE_BLOCK = re.compile(r'<div class="lit-code">.*?</code></pre></div>', re.S)
+# A row's code block, as `templates/page.html` writes it
+CODE_BLOCK = re.compile(r'<div class="lit-code"><button [^>]*>[^<]*</button>'
+                        r'<pre class="lit-src"[^>]*>.*?</pre></div>', re.S)
 _code_blocks: List[str] = []
 
 
-def _set_aside(html: str) -> str:
-    _code_blocks.append(html)
-    return f'<div class="lit-code">LITCODEBLOCK{len(_code_blocks) - 1}X</div>'
+def set_aside_code(content: str) -> str:
+    # Each code block becomes a placeholder that Markdown leaves alone
+    def aside(m: re.Match) -> str:
+        _code_blocks.append(m.group(0))
+        return f'<div class="lit-code">LITCODEBLOCK{len(_code_blocks) - 1}X</div>'
+    return CODE_BLOCK.sub(aside, content)
+
+
+def _plain_code(n: int) -> str:
+    # The block's text without its highlighting: the search indexes the same words from one text
+    # node instead of parsing a `<span>` per token (half the build's time went there)
+    text = re.sub(r'<button [^>]*>[^<]*</button>|<[^>]+>', '', _code_blocks[n])
+    return f'<div class="lit-code" data-lit-block="{n}"><pre>{text}</pre></div>'
+
+
+_PLAIN_CODE = re.compile(r'<div class="lit-code" data-lit-block="(\d+)"><pre>.*?</pre></div>', re.S)
 
 
 # The ids of each English page's headings, in order: its Chinese twin's headings get the same
@@ -497,8 +329,8 @@ def _english_ids(markdown: str, uri: str) -> str:
     parts = re.split(r'(```.*?```)', markdown, flags=re.S)
     found = sum(len(_HEADING_LINE.findall(p)) for p in parts[::2])
     if found != len(ids):
-        log.warning(f'{uri}: {found} headings, its English page has {len(ids)}: a translation '
-                    f'must keep every heading a heading')
+        authoring(f'{uri}: {found} headings, its English page has {len(ids)}: a translation '
+                  f'must keep every heading a heading')
         return markdown
     it = iter(ids)
     for i in range(0, len(parts), 2):
@@ -529,115 +361,19 @@ def on_page_content(html, page, config, files):
         return literate.substitute_math(html, _docs_math.get(page.file.src_uri, []))
     walk(page.toc)
     html = re.sub(r'<div class="lit-code">(?:<p>)?LITCODEBLOCK(\d+)X(?:</p>)?</div>',
-                  lambda m: _code_blocks[int(m.group(1))], html)
+                  lambda m: _plain_code(int(m.group(1))), html)
     return literate.substitute_math(html, _rendered_math)
 
 
-# ## Two changes to every built page, for the first paint
-#
-# Material's own script is a plain `<script>` at the end of `<body>`, which Lighthouse counts as
-# render-blocking; `defer` runs it at the same moment (when the page is parsed), in the same order
-# before our deferred `literate.js`, without holding up the first paint.
-_BUNDLE = re.compile(
-    r'<script src="([^"]*assets/javascripts/bundle\.[0-9a-f]+\.min\.js)"></script>')
-# Material's main stylesheet blocks the first paint until all of it (23 KB gzip) has arrived.
-# The rules the site's pages use when they load (`critical.css`, written by
-# `python -m scripts.critical_css`) are inlined instead, and the whole stylesheet is loaded
-# without blocking; it adds only rules for states the reader has yet to cause.
-_MAIN_CSS = re.compile(
-    r'<link rel="stylesheet" href="([^"]*assets/stylesheets/(main\.[0-9a-f]+\.min\.css))">')
-CRITICAL_CSS = Path(__file__).parent / 'critical.css'
-
-
-def _critical_css() -> Tuple[str, str]:
-    """The inlined rules, and the name of the stylesheet they were taken from."""
-    text = CRITICAL_CSS.read_text(encoding='utf-8')
-    source = re.search(r'from (main\.[0-9a-f]+\.min\.css)', text.split('\n', 1)[0])
-    return text.split('\n', 1)[1].strip(), source.group(1) if source else ''
-
-
 def on_post_page(output, page, config):
-    output = _languages(output, page, config)
-    output = _BUNDLE.sub(r'<script defer src="\1"></script>', output, count=1)
-    link = _MAIN_CSS.search(output)
-    if link is None:
-        return output
-    rules, source = _critical_css()
-    if source != link.group(2):
-        log.warning(f'{CRITICAL_CSS.relative_to(ROOT)} was taken from {source or "?"}, but the '
-                    f'theme now has {link.group(2)}: run `python -m scripts.critical_css`')
-        return output
-    href = link.group(1)
-    # `media="print"` makes the browser fetch it at a low priority without waiting for it;
-    # once loaded it is switched to every medium
-    inline = (f'<style>{rules}</style>'
-              f'<link rel="stylesheet" href="{href}" media="print" onload="this.media=\'all\'">'
-              f'<noscript><link rel="stylesheet" href="{href}"></noscript>')
-    return output[:link.start()] + inline + output[link.end():]
-
-
-def _url(uri: str) -> str:
-    # A page's URL in the site, from its path in the docs (`a/index.md` → `a/`, `a/b.md` → `a/b/`)
-    uri = re.sub(r'(^|/)index\.md$', r'\1', uri)
-    return re.sub(r'\.md$', '/', uri)
-
-
-def _relative(target: str, base: str) -> str:
-    # From the folder of page URL `base` to page URL `target`
-    import posixpath
-    rel = posixpath.relpath(target or '.', base or '.')
-    return '' if rel == '.' else rel + '/'
-
-
-_LANG_SWITCH = ('<div class="md-header__option"><a class="md-header__button lit-lang" '
-                'href="{href}" hreflang="{hreflang}" lang="{hreflang}" title="{title}">'
-                '{label}</a></div>')
-
-
-def _languages(output: str, page, config) -> str:
-    """
-    ## Two languages, one site
-
-    Every English page and its Chinese twin link to each other: `<link rel="alternate"
-    hreflang>` for search engines, and a switch in the header for readers. A Chinese page also
-    gets `lang="zh-CN"`, the site's name in Chinese, and its header's home link to the Chinese
-    home page.
-    """
-    uri = page.file.src_uri
-    zh = uri.startswith('zh/')
-    en_uri = next((e for e, z in _twins.items() if z == uri), None) if zh else uri
-    zh_uri = _twins.get(en_uri) if en_uri else None
-    here = _url(uri)
-    if zh:
-        output = output.replace('<html lang="zh"', '<html lang="zh-CN"', 1)
-        # The theme's words around the article (never inside it, where code may quote them)
-        start, end = output.find('<article'), output.find('</article>')
-        outside = [output[:start], output[end:]] if 0 <= start < end else [output, '']
-        for english, chinese in ((html.escape(config['site_name']), ZH_SITE_NAME),
-                                 ('Switch to the dark palette', '切换到深色模式'),
-                                 ('Switch to the light palette', '切换到浅色模式')):
-            outside = [part.replace(english, chinese) for part in outside]
-        output = outside[0] + output[start:end] + outside[1] if 0 <= start < end \
-            else outside[0]
-        # The logo's link: to the Chinese home page
-        home = _relative('zh/', here)
-        output = re.sub(r'href="[^"]*"(?= title="%s" class="md-(?:header|nav)__button md-logo")'
-                        % re.escape(ZH_SITE_NAME), f'href="{home or "./"}"', output)
-    if not (en_uri and zh_uri):
-        return output
-    site = (config.get('site_url') or '').rstrip('/') + '/'
-    links = ''.join(f'<link rel="alternate" hreflang="{code}" href="{site}{_url(u)}">'
-                    for code, u in (('en', en_uri), ('zh-CN', zh_uri)))
-    links += f'<link rel="alternate" hreflang="x-default" href="{site}{_url(en_uri)}">'
-    output = output.replace('</head>', links + '</head>', 1)
-    twin = _url(en_uri if zh else zh_uri)
-    switch = _LANG_SWITCH.format(
-        href=_relative(twin, here) or './', hreflang='en' if zh else 'zh-CN',
-        title='Read this page in English' if zh else '阅读本页的中文版',
-        label='English' if zh else '中文')
-    # Before the palette toggle, the header's first option
-    return re.sub(r'(<form class="md-header__option" data-md-component="palette")',
-                  lambda m: switch + m.group(1), output, count=1)
+    # The highlighted code back in place of its plain text; the links between the two languages,
+    # and two changes for the first paint ([the finished HTML](finish.md))
+    output = _PLAIN_CODE.sub(lambda m: _code_blocks[int(m.group(1))], output)
+    output, problem = finish_page(output, page.file.src_uri, _twins, config['site_name'],
+                                  config.get('site_url') or '')
+    if problem:
+        authoring(problem)
+    return output
 
 
 def on_serve(server, config, builder):

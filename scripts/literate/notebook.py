@@ -4,7 +4,7 @@ title: "Step 5: the notebook"
 summary: Each page of the package also becomes a Jupyter notebook, prose as Markdown cells and
   code as code cells, that runs top to bottom and ends with the page's checks.
 section: How this site is made
-order: 46
+order: 50
 ---
 
 # Step 5: the notebook

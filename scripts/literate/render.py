@@ -223,6 +223,20 @@ def parse_symbols(text: str, where: str) -> List[Tuple[str, str]]:
         out.append((name, tex.strip()))
     return out
 
+def katex_assets(dist: Path) -> List[Tuple[str, bytes]]:
+    # KaTeX's stylesheet and its woff2 fonts only (every browser we target reads woff2)
+    css = (dist / 'katex.min.css').read_text(encoding='utf-8')
+    css = re.sub(r',url\(fonts/[^)]+\.(woff|ttf)\) format\("(woff|truetype)"\)', '', css)
+    # Text that uses a KaTeX font is shown in a fallback font until the font arrives, instead of
+    # staying invisible (the browser's default for a font face without font-display)
+    css = css.replace('@font-face{', '@font-face{font-display:swap;')
+    out = [('assets/katex/katex.min.css', css.encode('utf-8'))]
+    for font in sorted((dist / 'fonts').glob('*.woff2')):
+        out.append((f'assets/katex/fonts/{font.name}', font.read_bytes()))
+    return out
+
+
+
 # ## Sources
 #
 # * [KaTeX 0.16 API](https://katex.org/docs/api.html) and [options](https://katex.org/docs/options.html):

@@ -4,7 +4,7 @@ title: "Step 6: the Chinese edition"
 summary: Every prose block of a page has its Chinese stored beside the module, keyed by a hash
   of the English; a changed English block fails the build until its Chinese is brought up to date.
 section: How this site is made
-order: 48
+order: 51
 nav: "Step 6: the Chinese edition"
 ---
 
@@ -38,15 +38,21 @@ English twin and back, a switch in the header, and its headings keep the English
 """
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-import yaml
+from scripts.literate.catalog import HEADER, Catalog, catalog_path, dump, fill, load, short, write
+from scripts.literate.checks import latest_result
+from scripts.literate.computed import needs_chinese, translate_generated
+from scripts.literate.pages import PACKAGE, module_name, page_sources
+from scripts.literate.parse import Module, parse
 
-from scripts.literate.parse import GeneratorError, Module
+# What other modules take from here, though it is defined in [the file](catalog.md) and
+# [computed text](computed.md)
+__all__ = ['HEADER', 'Catalog', 'catalog_path', 'dump', 'fill', 'load', 'write',
+           'needs_chinese', 'translate_generated']
 
 # Front-matter keys that readers see, in the order they are stored
 META_KEYS = ('title', 'summary', 'section', 'nav')
@@ -135,89 +141,6 @@ def blocks_of(module: Module) -> List[Block]:
     return unique
 
 
-# ## The translation file
-#
-# YAML, so that the Chinese of a paragraph is written as a block of lines, exactly as the
-# English is: `key: {en: ..., zh: ...}` in reading order, then the `generated` templates.
-
-
-def catalog_path(source: Path) -> Path:
-    """`labml_nn_norm/layer_norm/backward.py` → `labml_nn_norm/layer_norm/backward.zh.yml`."""
-    return source.with_name(source.stem + '.zh.yml')
-
-
-@dataclass
-class Catalog:
-    path: Path
-    entries: Dict[str, Dict[str, str]]
-    generated: List[Dict[str, str]]
-
-
-# Parsed files by their text: a build reads each one several times, `mkdocs serve` at every rebuild
-_parsed: Dict[Tuple[Path, str], dict] = {}
-# libyaml's parser when PyYAML has it (written in C), else PyYAML's own (pure Python)
-_Loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
-
-
-def load(path: Path) -> Catalog:
-    if not path.exists():
-        return Catalog(path, {}, [])
-    text = path.read_text(encoding='utf-8')
-    if (path, text) not in _parsed:
-        try:
-            _parsed[path, text] = yaml.load(text, Loader=_Loader) or {}
-        except yaml.YAMLError as e:
-            raise GeneratorError(f'{path}: not valid YAML: {e}') from e
-    data = _parsed[path, text]
-    if not isinstance(data, dict):
-        raise GeneratorError(f'{path}: expected a mapping of block keys, got {type(data).__name__}')
-    data = dict(data)
-    generated = [dict(g) if isinstance(g, dict) else g for g in data.pop('generated', None) or []]
-    entries = {}
-    for key, entry in data.items():
-        if not (isinstance(entry, dict) and isinstance(entry.get('en'), str)
-                and isinstance(entry.get('zh', ''), str)):
-            raise GeneratorError(f'{path}: entry {key!r}: expected `en:` and `zh:` texts')
-        entries[str(key)] = {'en': entry['en'], 'zh': entry.get('zh') or ''}
-    for i, item in enumerate(generated):
-        if not (isinstance(item, dict) and isinstance(item.get('en'), str)
-                and isinstance(item.get('zh'), str)):
-            raise GeneratorError(f'{path}: generated[{i}]: expected `en:` and `zh:` texts')
-    return Catalog(path, entries, generated)
-
-
-def _scalar(text: str, indent: str) -> str:
-    # A literal block (`|-`) when it reads back exactly, else a quoted string
-    if text and '\t' not in text and not text[0].isspace() and not any(
-            line != line.rstrip() for line in text.split('\n')):
-        body = '\n'.join((indent + line) if line else '' for line in text.split('\n'))
-        candidate = f'|-\n{body}'
-        try:
-            if yaml.safe_load(f'k: {candidate}') == {'k': text}:
-                return candidate
-        except yaml.YAMLError:
-            pass
-    return json.dumps(text, ensure_ascii=False)
-
-
-def dump(catalog: Catalog, header: str) -> str:
-    out = [f'# {line}'.rstrip() for line in header.split('\n')]
-    for key, entry in catalog.entries.items():
-        out.append(f'"{key}":')
-        out.append(f'  en: {_scalar(entry["en"], "    ")}')
-        out.append(f'  zh: {_scalar(entry["zh"], "    ")}')
-    if catalog.generated:
-        out.append('generated:')
-        for item in catalog.generated:
-            out.append(f'- en: {_scalar(item["en"], "    ")}')
-            out.append(f'  zh: {_scalar(item["zh"], "    ")}')
-    text = '\n'.join(out) + '\n'
-    # What is written must read back as what was meant
-    data = yaml.safe_load(text) or {}
-    assert {k: v for k, v in data.items() if k != 'generated'} == catalog.entries
-    return text
-
-
 # ## The Chinese page
 #
 # The module is copied with each block's English replaced by its Chinese. What has no current
@@ -241,12 +164,7 @@ def _missing(module: Module, block: Block, catalog: Catalog, used) -> Problem:
     where = Path(module.path).with_name(catalog.path.name).as_posix()
     return Problem(module.path, block.line,
                    f'no current Chinese for this block in {where}{hint}: '
-                   f'"{_short(block.en)}"; run `python -m scripts.literate.translate`')
-
-
-def _short(text: str, n: int = 70) -> str:
-    text = ' '.join(text.split())
-    return text if len(text) <= n else text[:n - 1] + '…'
+                   f'"{short(block.en)}"; run `python -m scripts.literate.translate`')
 
 
 def _closest(text: str, catalog: Catalog, used) -> Optional[str]:
@@ -267,6 +185,24 @@ _CJK = '\u3000-\u303f\u4e00-\u9fff\uff00-\uffef'
 _CJK_BREAK = re.compile(f'(?<=[{_CJK}])\n[ \t]*(?=[{_CJK}])')
 
 
+# A paragraph with no current Chinese keeps its English, marked as such (in Chinese) for the
+# reader; only `mkdocs serve` shows it, since `mkdocs build --strict` fails on it
+UNTRANSLATED_NOTE = ('<p class="lit-untranslated-note" role="note" lang="zh-CN">'
+                     '此段尚未翻译，暂以英文原文显示。</p>')
+
+
+def untranslated(para: str) -> str:
+    # A heading stays a heading (its id and the list of sources depend on it), the note after it
+    head = ''
+    if para.startswith('#'):
+        head, _, para = para.partition('\n')
+        head += '\n\n'
+    if not para.strip():
+        return head + UNTRANSLATED_NOTE
+    return (f'{head}<div class="lit-untranslated" lang="en" markdown="block">\n'
+            f'{UNTRANSLATED_NOTE}\n\n{para}\n\n</div>')
+
+
 def translated_text(text: str, catalog: Catalog, found: Dict[str, str]) -> str:
     # Each paragraph with words becomes its Chinese; blank lines between them stay
     out, pos = [], 0
@@ -275,7 +211,10 @@ def translated_text(text: str, catalog: Catalog, found: Dict[str, str]) -> str:
         n = para.count('\n') + 1
         out.extend(lines[pos:offset])
         key = block_key(para)
-        out.append(_CJK_BREAK.sub('', found[key]) if key in found else para)
+        if key in found:
+            out.append(_CJK_BREAK.sub('', found[key]))
+        else:
+            out.append(untranslated(para) if has_words(para) else para)
         pos = offset + n
     out.extend(lines[pos:])
     return '\n'.join(out)
@@ -308,115 +247,12 @@ def translate_module(module: Module, catalog: Catalog) -> Tuple[Module, List[Pro
     return replace(module, meta=meta, intro=intro, rows=rows), problems
 
 
-# ## Computed text
-#
-# A page's `_artifacts()` writes Markdown (tables, notes) or HTML/SVG with English in it and
-# numbers that change from run to run. Each *unit* of it (a table cell, a line of text, an HTML
-# text node or `aria-label`) is translated whole by the first template that matches it all:
-# `en: "sample <1>, feature <2>"`, `zh: "样本 <1>，特征 <2>"`, where `<n>` stands for any text.
-
-
-def _template(en: str) -> re.Pattern:
-    parts = re.split(r'<(\d)>', en)
-    pattern = ''.join(re.escape(p) if i % 2 == 0 else f'(?P<s{p}>.+?)'
-                      for i, p in enumerate(parts))
-    return re.compile(pattern + r'\Z', re.S)
-
-
-# English words that Chinese technical writing keeps as they are
-_KEPT = {'ms', 'vs', 'lr', 'GB', 'NaN'}
-_CODE_OR_MATH = re.compile(r'`[^`]*`|\$[^$]+\$|\*\*[^*]*\*\*')
-
-
-def needs_chinese(unit: str) -> bool:
-    """A unit needs Chinese if, outside code and math, it has a lowercase English word."""
-    text = _CODE_OR_MATH.sub(' ', unit)
-    words = re.findall(r'(?<![\w.\-])[a-z][a-z]+(?![\w.(\-])', text)
-    return any(w not in _KEPT for w in words)
-
-
-class Templates:
-    def __init__(self, catalog: Catalog):
-        # The most specific first: the template with the most literal text
-        ordered = sorted(catalog.generated, key=lambda t: -len(re.sub(r'<\d>', '', t['en'])))
-        self.items = [(_template(t['en']), t['zh']) for t in ordered]
-
-    def unit(self, text: str, depth: int = 0) -> Optional[str]:
-        """
-        The Chinese of one unit, or `None` if it needs Chinese and no template gives it. A slot
-        whose text is itself a unit with a template is translated too (a table cell "**reproduces**:
-        grows (...)" is one template, its verdict and its trend two more).
-        """
-        stripped = text.strip()
-        if not stripped:
-            return text
-        for pattern, zh in self.items:
-            match = pattern.match(stripped)
-            if match:
-                def slot(m: re.Match) -> str:
-                    value = match.group(f's{m.group(1)}')
-                    inner = self.unit(value, depth + 1) if depth < 3 else None
-                    return value if inner is None else inner
-                out = re.sub(r'<(\d)>', slot, zh)
-                if depth == 0 and _ENGLISH_PHRASE.search(_CODE_OR_MATH.sub(' ', out)):
-                    return None
-                return text[:len(text) - len(text.lstrip())] + out + text[len(text.rstrip()):]
-        return None if needs_chinese(stripped) else text
-
-
-# Two English words in a row left in a translated unit: a slot whose text had no template
-_ENGLISH_PHRASE = re.compile(r'(?<![\w.\-])[a-z]{2,} [a-z]{2,}(?![\w(])')
-
-
-def translate_generated(text: str, catalog: Catalog, where: str) -> Tuple[str, List[str]]:
-    """
-    Translate a computed Markdown or HTML/SVG text unit by unit; returns the text and the units
-    that need Chinese and have no template.
-    """
-    templates, missing = Templates(catalog), []
-
-    def unit(piece: str) -> str:
-        out = templates.unit(piece)
-        if out is None:
-            missing.append(f'{where}: no Chinese template for "{_short(piece.strip(), 90)}"')
-            return piece
-        return out
-    if re.match(r'\s*<(\?xml|svg)', text):
-        # A figure: the text of its `<text>` and `<tspan>` elements
-        return re.sub(r'(<(text|tspan)\b[^>]*>)([^<]+)(?=<)',
-                      lambda m: m.group(1) + unit(m.group(3)), text), missing
-    if text.lstrip().startswith('<'):
-        # HTML: text nodes, and the labels a screen reader reads
-        text = re.sub(r'(?<=>)([^<>]+)(?=<)', lambda m: unit(m.group(1)), text)
-        text = re.sub(r'((?:aria-label|title|alt)=")([^"]*)(")',
-                      lambda m: m.group(1) + unit(m.group(2)) + m.group(3), text)
-        return text, missing
-    out = []
-    for line in text.split('\n'):
-        if re.match(r'\s*\|', line):
-            if re.fullmatch(r'[\s|:\-]+', line):
-                out.append(line)
-                continue
-            cells = line.strip().strip('|').split(' | ')
-            out.append('| ' + ' | '.join(unit(c.strip()) for c in cells) + ' |')
-            continue
-        marker = re.match(r'\s*(?:[*\-] |\d+\. )?', line).group(0)
-        out.append(marker + unit(line[len(marker):]) if line.strip() else line)
-    return '\n'.join(out), missing
-
-
 # ## Keeping the files up to date
 #
 # `python -m scripts.literate.translate` adds every block that has no entry, with its English and
 # an empty `zh`, to its module's file, and prints which blocks still need Chinese. Existing
 # entries are kept as they are, Chinese and all, so a translator's work is never lost; an entry
 # no block uses any more is reported, and removed only with `--prune`.
-
-HEADER = '''Chinese text of {source}, one entry per block of English prose.
-The key is the first 12 hex digits of the SHA-256 of the English (`en`), which is kept beside
-the Chinese (`zh`). When the English changes, the block gets a new key and no Chinese; run
-`python -m scripts.literate.translate` to add it here. Terms follow docs/zh/glossary.md.'''
-
 
 def update(source: Path, module: Module, prune: bool = False) -> Tuple[Catalog, List[str]]:
     catalog = load(catalog_path(source))
@@ -426,7 +262,7 @@ def update(source: Path, module: Module, prune: bool = False) -> Tuple[Catalog, 
     for block in blocks:
         entries[block.key] = catalog.entries.get(block.key, {'en': block.en, 'zh': ''})
     orphans = {k: v for k, v in catalog.entries.items() if k not in keys}
-    notes = [f'{catalog.path}: entry {k} is used by no block: "{_short(v["en"])}"'
+    notes = [f'{catalog.path}: entry {k} is used by no block: "{short(v["en"])}"'
              + (' (removed)' if prune else '') for k, v in orphans.items()]
     if not prune:
         entries.update(orphans)
@@ -442,8 +278,6 @@ def home_module(path: Path, root: Path) -> Module:
 
 
 def all_pages(root: Path) -> List[Tuple[Path, Module]]:
-    from scripts.literate import parse
-    from scripts.literate.hooks import page_sources
     pages = [(root / 'docs' / 'index.md', home_module(root / 'docs' / 'index.md', root))]
     for path, _ in page_sources():
         rel = str(path.relative_to(root))
@@ -451,48 +285,11 @@ def all_pages(root: Path) -> List[Tuple[Path, Module]]:
     return pages
 
 
-def source_of(catalog: Path) -> Path:
-    # `x/backward.zh.yml` → `x/backward.py`; the home page's is `docs/index.zh.yml`
-    name = catalog.name[:-len('.zh.yml')]
-    return catalog.with_name(name + ('.md' if catalog.parent.name == 'docs' else '.py'))
-
-
-def write(catalog: Catalog, root: Path):
-    header = HEADER.format(source=source_of(catalog.path).relative_to(root).as_posix())
-    catalog.path.write_text(dump(catalog, header), encoding='utf-8')
-
-
-def fill(catalog: Catalog, text: str) -> List[str]:
-    """
-    Chinese written as sections, `@@ <key>` then the text; `@@ gen` then `en: ...`/`zh: ...` line
-    pairs for templates. Returns the keys set.
-    """
-    done = []
-    for section in re.split(r'^@@ ', text, flags=re.M)[1:]:
-        head, _, body = section.partition('\n')
-        head, body = head.strip(), body.strip('\n').rstrip()
-        if head == 'gen':
-            pairs = re.findall(r'^en: (.*)\n+zh: (.*)$', body, re.M)
-            for en, zh in pairs:
-                en, zh = en.strip(), zh.strip()
-                catalog.generated[:] = [g for g in catalog.generated if g['en'] != en]
-                catalog.generated.append({'en': en, 'zh': zh})
-                done.append(f'generated: {en}')
-            continue
-        if head not in catalog.entries:
-            raise GeneratorError(f'{catalog.path}: no entry {head!r} (fill with the keys of '
-                                 f'this file)')
-        catalog.entries[head]['zh'] = body
-        done.append(head)
-    return done
-
-
 def check_generated(source: Path, module: Module) -> int:
     # The computed texts of the page's last run of its checks, through the templates
-    from scripts.literate.hooks import _latest_result, module_name
-    if not source.is_relative_to(Path(__file__).resolve().parents[2] / 'labml_nn_norm'):
+    if not source.is_relative_to(PACKAGE):
         return 0
-    folder = _latest_result(module_name(source))
+    folder = latest_result(module_name(source))
     if folder is None:
         return 0
     catalog, count = load(catalog_path(source)), 0
@@ -539,7 +336,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         empty = [b for b in blocks_of(module) if not catalog.entries[b.key]['zh'].strip()]
         todo += len(empty)
         for block in empty:
-            print(f'{module.path}:{block.line}: needs Chinese: "{_short(block.en)}"')
+            print(f'{module.path}:{block.line}: needs Chinese: "{short(block.en)}"')
         for note in notes:
             print(note)
         if not args.check:
