@@ -49,6 +49,47 @@ def test_triton_rejects_bad_shapes():
         triton_layer_norm(torch.randn(2, 4, device=DEVICE), 4, torch.ones(3, device=DEVICE))
 
 
+@needs_triton
+@pytest.mark.parametrize('rows,block', [(9, 64), (40, 64), (40, 8), (3, 8)])
+def test_triton_partial_buffers_one_row_per_program_written_once(rows, block):
+    """Partial dγ, dβ: (programs, H) float32 whatever the rows; NaN-filled, results unchanged."""
+    from labml_nn_norm.kernels.triton_layer_norm import _multiprocessors, partial_buffer_shapes
+    programs = min(rows, 4 * _multiprocessors(torch.device(DEVICE)))
+    shapes, _ = partial_buffer_shapes((rows, 24), 24, block, DEVICE, fill=float('nan'))
+    assert shapes == [((programs, 24), torch.float32)] * 2
+
+
+@needs_triton
+@pytest.mark.parametrize('first_row,stride', [(2 ** 20, 2 ** 11), (2 ** 19 + 3, 4096), (7, 33)])
+def test_triton_row_offsets_are_int64(first_row, stride):
+    """The offset of a row's start, without allocating 2**31 elements."""
+    from labml_nn_norm.kernels.triton_layer_norm import row_offsets
+    ours, int32 = row_offsets(first_row, stride, DEVICE)
+    assert ours == first_row * stride
+    wrapped = (first_row * stride + 2 ** 31) % 2 ** 32 - 2 ** 31
+    assert int32 == wrapped
+
+
+@needs_triton
+@pytest.mark.parametrize('block', [64, 16])
+@pytest.mark.parametrize('needs', ['x', 'weight', 'bias', 'weight+bias', 'x+bias'])
+def test_triton_backward_only_needed_grads(block, needs):
+    from labml_nn_norm.kernels.triton_layer_norm import triton_layer_norm
+    torch.manual_seed(0)
+    x, w, b = torch.randn(5, 40) + 2, torch.randn(40), torch.randn(40)
+    dy = torch.randn(5, 40)
+    grads = []
+    for fn in (lambda *a: triton_layer_norm(*a, max_block=block), F.layer_norm):
+        ts = [t.clone().to(DEVICE).requires_grad_(name in needs)
+              for t, name in zip((x, w, b), ('x', 'weight', 'bias'))]
+        fn(ts[0], (40,), ts[1], ts[2]).backward(dy.to(DEVICE))
+        grads.append([t.grad for t in ts])
+    for ours, ref in zip(*grads):
+        assert (ours is None) == (ref is None)
+        if ref is not None:
+            torch.testing.assert_close(ours, ref, atol=1e-4, rtol=1e-4)
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='no CUDA GPU on this machine')
 @needs_triton
 @pytest.mark.parametrize('dtype', [torch.float32, torch.float16, torch.bfloat16])
@@ -156,5 +197,5 @@ def test_compiled_layer_norm_gradcheck_and_errors():
     assert torch.autograd.gradcheck(lambda *a: compiled_layer_norm(a[0], 8, *a[1:]), args)
     with pytest.raises(ValueError, match=r'expected input with shape \[\*, 4\]'):
         compiled_layer_norm(torch.randn(2, 8), 4)
-    with pytest.raises(ValueError, match=r'weight of shape \[8\]'):
+    with pytest.raises(ValueError, match=r'weight of shape \[3\]'):
         compiled_layer_norm(torch.randn(2, 8), 8, torch.ones(3))

@@ -21,14 +21,43 @@ backward call none).
 
 [BatchNorm](../batch_norm/index.md) is different: its statistics span the *batch*
 ([which elements](../ln_vs_bn/index.md)). Left alone, each rank normalizes with the statistics of
-its own shard: with 8 ranks of 2 samples, BatchNorm sees batches of 2, noisy statistics, and
-running averages of noisy statistics (`_test()` shows all three). The fix, *synchronized*
+its own shard: with 8 ranks of 2 samples, BatchNorm sees batches of 2 and normalizes each with
+its own noisy statistics (`_test()` shows it). Its running statistics do not drift apart across
+ranks, though: `DistributedDataParallel` overwrites every rank's buffers with rank 0's at the
+start of each forward (next section), so
+training keeps rank 0's running average of its own small batches, and pays one more collective
+per forward for it. The fix, *synchronized*
 BatchNorm, makes the ranks exchange per-channel statistics in the forward pass and two per-channel
 gradient sums in the backward pass. This page builds it from scratch on `torch.distributed` (the
 gloo backend, processes on one machine talking over the loopback interface), checks it against
 one process on the whole batch, and compares it, line by line, with PyTorch's
 `torch.nn.SyncBatchNorm` (version 2.13.0), which we cannot run here: it only accepts GPU-like
 inputs (below).
+
+### Plain BatchNorm under DDP: rank 0's running statistics
+
+`DistributedDataParallel` (2.13.0) synchronizes module buffers by default:
+`forward_sync_buffers`, which replaces the deprecated `broadcast_buffers`, is true unless set
+([`distributed.py` L982-L990](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L982-L990));
+at the start of every forward, `_pre_forward` calls `_sync_buffers`
+([L1781-L1782](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L1781-L1782)),
+which takes rank 0 as the authoritative copy and broadcasts all buffers from it in one
+`dist._broadcast_coalesced` call
+([L2405-L2451](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L2405-L2451),
+[L2360-L2365](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L2360-L2365)).
+So each rank updates its running statistics from its own shard during a forward, and the next
+forward replaces them with rank 0's.
+What survives, and what rank 0 writes into a checkpoint, is the running average of rank 0's
+shard statistics alone. `_test()` runs our BatchNorm inside DDP on gloo ranks for 3 training
+steps and one `eval()` forward, and checks this: after the first step the ranks' running
+variances differ; at the end every rank holds exactly what one process running BatchNorm on rank
+0's shards alone holds, which is not what one process on the whole batch holds.
+
+The broadcast is communication the table below counts too: $8C + 8$ bytes per BatchNorm layer
+per forward (two `float32` vectors of $C$ and the `int64` step count), measured by wrapping
+`dist._broadcast_coalesced`. A LayerNorm has no buffers, so DDP broadcasts nothing for it; a
+SyncBatchNorm has BatchNorm's buffers and gets the same broadcast on top of its own collectives,
+though its buffers are already equal on every rank.
 
 ### Forward: merge the shards' statistics
 
@@ -76,9 +105,11 @@ kernel at the commit our code index holds:
 * **Only GPU-like inputs.** In training, with a process group initialized, an input whose device
   is not `cuda`, `hpu`, `xpu` or the registered private-use backend raises `ValueError`
   ([`batchnorm.py` L836-L854](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L836-L854));
-  `_test()` sees this on a gloo rank with a CPU tensor. With one rank, or in `eval()`, it falls
+  `_test()` sees this on a gloo rank with a CPU tensor. In `eval()`, or with one rank, it falls
   back to plain `F.batch_norm`
-  ([L862-L873](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L862-L873)).
+  ([L856-L873](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L856-L873));
+  but the device check runs first, so
+  a one-rank group with a CPU tensor raises the same `ValueError` (`_test()` checks this too).
   The statistics ops it calls, `torch.batch_norm_stats` and
   `torch.batch_norm_gather_stats_with_counts`, have no CPU kernel in this build (`_test()`
   asserts the `NotImplementedError`). DDP also refuses a CPU module that contains a SyncBatchNorm
@@ -135,21 +166,84 @@ kernel at the commit our code index holds:
 * We reject an empty shard, on every rank at once (PyTorch accepts it), and for that we spend one
   more tiny `all_gather` (2 integers per rank) to check the shapes before the real one.
 * Ours runs on CPU with gloo, since it uses only ordinary tensor ops; PyTorch's does not (above).
+* With a one-rank group, ours is plain BatchNorm whatever the device (`_test()` checks it against
+  our BatchNorm on a CPU tensor); PyTorch's raises `ValueError` for that CPU tensor, since its
+  device check comes before its world-size check, and falls back to `F.batch_norm` only for a
+  GPU-like one.
+* Per training step ours makes three blocking collectives per layer (the shape check, the
+  statistics, the gradient sums), PyTorch's two.
+
+### Beyond data parallelism
+
+LayerNorm needs no collective of its own when the *batch* is split. Other ways of splitting a
+model make it communicate:
+
+* **Sequence parallelism** (Megatron-LM), an option that makes tensor parallelism use less memory
+  "by parallelizing layer norms and dropout sequentially", i.e. each tensor-parallel rank runs
+  them on its own part of the sequence
+  ([`model_parallel_config.py` L94-L98](https://github.com/NVIDIA/Megatron-LM/blob/d98e8a64ddf34856e74b24714e3bedb2f5a39553/megatron/core/model_parallel_config.py#L94-L98)):
+  each rank's $d\gamma$, $d\beta$ then sums over its own tokens only. Megatron marks LayerNorm's
+  weight and bias with a `sequence_parallel` attribute
+  ([`fused_layer_norm.py` L116-L120](https://github.com/NVIDIA/Megatron-LM/blob/d98e8a64ddf34856e74b24714e3bedb2f5a39553/megatron/core/fusions/fused_layer_norm.py#L116-L120))
+  and, after the backward pass, sums those gradients across the tensor-parallel group with one
+  `all_reduce` of them all, flattened
+  ([`finalize_model_grads.py` L416-L484](https://github.com/NVIDIA/Megatron-LM/blob/d98e8a64ddf34856e74b24714e3bedb2f5a39553/megatron/core/distributed/finalize_model_grads.py#L416-L484):
+  the selection at L451-L454, the collective at L466-L474, called at
+  [L661](https://github.com/NVIDIA/Megatron-LM/blob/d98e8a64ddf34856e74b24714e3bedb2f5a39553/megatron/core/distributed/finalize_model_grads.py#L661)),
+  on top of the data-parallel gradient reduction.
+* **Fully sharded data parallelism** (FSDP, ZeRO-3): every parameter, $\gamma$ and $\beta$
+  included, is stored as a shard; FSDP all-gathers a group's parameters before its forward (and
+  again in the backward when they were freed after the forward) and reduce-scatters the gradients
+  ([`_fully_shard.py` L114-L121](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/distributed/fsdp/_fully_shard/_fully_shard.py#L114-L121)).
+  LayerNorm's $2H$ numbers travel in the same collective as the rest of their `fully_shard` group
+  ([L134-L140](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/distributed/fsdp/_fully_shard/_fully_shard.py#L134-L140)).
+* **Splitting the hidden dimension** across ranks, as tensor parallelism splits a linear layer's
+  outputs: now a row's statistics span ranks. Each rank computes, per row, the mean and $M_2$ of
+  its slice of columns; one `all_gather` of these 2 numbers per row, merged with the same
+  `chan_merge` as BatchNorm's channels, gives every rank each row's $\mu$ and $\sigma^2$, and
+  each rank normalizes its own slice. `_test()` runs this on 2 gloo ranks and compares the
+  concatenated slices with `F.layer_norm` on the whole rows. Its backward would need the row
+  sums $\sum g$ and $\sum g\hat{x}$ of [the backward formula](../layer_norm/backward.md) added
+  across ranks, one more collective (derived, not run here).
 
 ### The cost, measured
 
-Payload bytes per rank for one training step (forward and backward) of a `(4, C, 8)` `float32`
-shard on 2 ranks, counted by wrapping the collectives: for `all_gather`, the gathered output
-(every rank's tensor, own included); for `all_reduce`, the tensor reduced. What the backend puts
-on the wire depends on its algorithm, which we did not measure. PyTorch's column is *computed*
-from the layout above ($2 \times (2C+1)$ gathered plus $2C$ reduced, 4 bytes each), not measured:
+**Bytes.** Payload bytes per rank for one training step (forward and backward) of a `(4, C, 8)`
+`float32` shard on 2 ranks, counted by wrapping the collectives: for `all_gather`, the gathered
+output (every rank's tensor, own included); for `all_reduce`, the tensor reduced; for DDP's
+buffer broadcast, the buffers sent. What the backend puts on the wire depends on its algorithm,
+which we did not measure. PyTorch's column is *computed* from the layout above
+($2 \times (2C+1)$ gathered plus $2C$ reduced, 4 bytes each), not measured:
 
 {{ comm_table }}
+
+**Time.** The bytes are small; the cost is that every collective is a blocking round trip on the
+critical path. The forward cannot normalize before the statistics arrive, and the layer below
+cannot start its backward before this layer's $dx$, which needs the reduced sums. DDP's gradient
+all-reduce instead runs per bucket while the backward goes on, "so that gradient reduction of
+each bucket can potentially overlap with backward computation"
+([`distributed.py` L713-L718](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L713-L718)).
+A network with $L$
+BatchNorm layers makes $2L$ such round trips per step with PyTorch's SyncBatchNorm, $3L$ with
+ours. Below, the time of each collective of one layer and of a whole forward + backward step of
+the layer, ours synchronized and plain, on the same `(4, C, 8)` shard: 2 gloo ranks over the
+loopback interface of one CPU machine (processes, one thread each), each call timed on rank 0
+after a barrier, 30 rounds after 2 warm-up rounds, measured when the page is built; median and
+range per row, and for the verdict a 95% bootstrap interval of a ratio of medians:
+
+{{ latency_table }}
+
+{{ latency_verdict }}
+
+This is loopback on one machine: between machines each round trip adds the network's latency, and
+NCCL on GPUs has other constants. What carries over is the structure of the cost: a round trip
+per collective, per layer, per step, that the forward or backward waits for.
 """
 
 import io
 import os
 import socket
+import time
 from typing import List, Optional
 
 import torch
@@ -292,7 +386,8 @@ class SyncBatchNorm(BatchNorm):
     Our [BatchNorm](../batch_norm/index.md) with the same arguments, parameters and buffers, so its
     `state_dict` loads into `torch.nn.SyncBatchNorm` and `torch.nn.BatchNorm2d` and back
     (`_test()` checks both ways). In training, with a process group of more than one rank, it
-    synchronizes; otherwise it is plain BatchNorm, as PyTorch's falls back to `F.batch_norm`.
+    synchronizes; otherwise it is plain BatchNorm. (PyTorch's falls back to `F.batch_norm` in
+    `eval()` and, for GPU-like inputs, with one rank; with one rank and a CPU input it raises.)
     """
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
@@ -447,10 +542,34 @@ def _task_compare(rank: int, world: int, shards, dy_shards, state):
             'ln_y': ln_out[0].detach(), 'ln_comm': ln_calls, 'sync_comm': sync_calls}
 
 
+def _broadcast_bytes(module: torch.nn.Module, x: torch.Tensor, steps: int = 1) -> List[int]:
+    """
+    Wrap `module` in DDP (CPU, gloo) and run `steps` training steps on `x`; the bytes of each
+    buffer broadcast DDP makes during them, read by wrapping `dist._broadcast_coalesced`, the
+    function DDP's `_sync_buffers` calls. The broadcast at construction is not counted.
+    """
+    from torch.nn.parallel import DistributedDataParallel
+    ddp = DistributedDataParallel(module)
+    sent, original = [], dist._broadcast_coalesced
+
+    def counting(group, tensors, *args):
+        sent.append(sum(t.numel() * t.element_size() for t in tensors))
+        return original(group, tensors, *args)
+
+    dist._broadcast_coalesced = counting
+    try:
+        for _ in range(steps):
+            ddp(x).square().sum().backward()
+    finally:
+        dist._broadcast_coalesced = original
+    return sent
+
+
 def _task_bytes(rank: int, world: int, channels):
     """
-    Bytes through our collectives for one forward + backward step of SyncBatchNorm, and the
-    number of `torch.distributed` collectives LayerNorm calls, for each channel count.
+    Bytes through our collectives for one forward + backward step of SyncBatchNorm, the bytes of
+    DDP's buffer broadcast for one step of a BatchNorm and of a LayerNorm, and the number of
+    `torch.distributed` collectives LayerNorm calls, for each channel count.
     """
     from labml_nn_norm.layer_norm import LayerNorm
     out = {}
@@ -460,7 +579,120 @@ def _task_bytes(rank: int, world: int, channels):
         SyncBatchNorm(C)(x).sum().backward()
         sync_bytes = sum(b for _, b in COMM_LOG)
         ln_calls = _collective_calls(lambda: LayerNorm([C, 8])(x).sum().backward())
-        out[C] = (sync_bytes, len(ln_calls))
+        out[C] = {'sync': sync_bytes, 'ln_calls': len(ln_calls),
+                  'ddp_bn': _broadcast_bytes(BatchNorm(C), x.detach()),
+                  'ddp_ln': _broadcast_bytes(LayerNorm([C, 8]), x.detach())}
+    COMM_LOG.clear()
+    return out
+
+
+def _task_ddp(rank: int, world: int, steps):
+    """
+    Plain BatchNorm inside DDP: `steps` training steps (one list of shards per step), then one
+    forward in `eval()`. The running variance after each training forward, the final buffers,
+    and the bytes of every buffer broadcast.
+    """
+    from torch.nn.parallel import DistributedDataParallel
+    model = BatchNorm(steps[0][rank].shape[1])
+    ddp = DistributedDataParallel(model)
+    sent, original = [], dist._broadcast_coalesced
+
+    def counting(group, tensors, *args):
+        sent.append(sum(t.numel() * t.element_size() for t in tensors))
+        return original(group, tensors, *args)
+
+    after_forward = []
+    dist._broadcast_coalesced = counting
+    try:
+        for shards in steps:
+            y = ddp(shards[rank])
+            after_forward.append(model.running_var.clone())
+            y.square().sum().backward()
+        ddp.eval()
+        with torch.no_grad():
+            ddp(steps[-1][rank])
+    finally:
+        dist._broadcast_coalesced = original
+    return {'after_forward': after_forward, 'running_mean': model.running_mean.clone(),
+            'running_var': model.running_var.clone(), 'broadcasts': sent}
+
+
+def _task_sharded_ln(rank: int, world: int, x, weight, bias, eps: float = 1e-5):
+    """
+    LayerNorm with the hidden dimension split across ranks: this rank holds columns
+    `rank * H / world ...` of every row, and one `all_gather` of each row's (mean, M2) over its
+    slice gives the whole row's statistics.
+    """
+    H = x.shape[-1]
+    cols = slice(rank * H // world, (rank + 1) * H // world)
+    xs = x[:, cols]
+    n = xs.shape[-1]
+
+    def run():
+        # This slice's mean and $M_2$ per row, then every rank's, merged (Chan)
+        mean_r = xs.mean(-1)
+        m2_r = (xs - mean_r[:, None]).square().sum(-1)
+        parts = torch.stack(_all_gather(torch.stack([mean_r, m2_r])))  # (world, 2, rows)
+        _, mean, var = chan_merge(torch.full((world,), float(n)), parts[:, 0], parts[:, 1])
+        y = (xs - mean[:, None]) * torch.rsqrt(var + eps)[:, None]
+        out.append(y * weight[cols] + bias[cols])
+
+    out = []
+    COMM_LOG.clear()
+    calls = _collective_calls(run)
+    sent = sum(b for _, b in COMM_LOG)
+    COMM_LOG.clear()
+    return {'y': out[0], 'calls': calls, 'bytes': sent}
+
+
+def _task_latency(rank: int, world: int, channels, rounds: int):
+    """
+    Seconds per collective of one SyncBatchNorm layer, and per forward + backward step of the
+    layer (ours synchronized, and plain BatchNorm), on a `(4, C, 8)` shard. Each round starts
+    after a barrier; the first 2 rounds of each are warm-up and dropped.
+    """
+    out = {}
+    for C in channels:
+        x = torch.randn(4, C, 8)
+        sync, plain = SyncBatchNorm(C), BatchNorm(C)
+
+        def step(layer):
+            xg = x.clone().requires_grad_()
+            layer(xg).sum().backward()
+
+        def gather(t):
+            dist.all_gather([torch.empty_like(t) for _ in range(world)], t)
+
+        ops = {'all_gather: shape check (2 int64)':
+               lambda: gather(torch.zeros(2, dtype=torch.long)),
+               'all_gather: statistics (2C + 1 float32)': lambda: gather(torch.zeros(2 * C + 1)),
+               'all_reduce: gradient sums (2C float32)':
+               lambda: dist.all_reduce(torch.zeros(2 * C)),
+               'step: SyncBatchNorm forward + backward': lambda: step(sync),
+               'step: plain BatchNorm forward + backward (no collective)': lambda: step(plain)}
+        times = {}
+        for name, op in ops.items():
+            ts = []
+            for _ in range(rounds + 2):
+                dist.barrier()
+                start = time.perf_counter()
+                op()
+                ts.append(time.perf_counter() - start)
+            times[name] = ts[2:]
+        out[C] = times
+    COMM_LOG.clear()
+    return out
+
+
+def _task_one_rank(rank: int, world: int, x):
+    """A group of one rank: ours against plain BatchNorm, and PyTorch's on a CPU tensor."""
+    ours, plain = SyncBatchNorm(x.shape[1]), BatchNorm(x.shape[1])
+    out = {'y': ours(x).detach(), 'plain_y': plain(x).detach(), 'world': dist.get_world_size()}
+    try:
+        torch.nn.SyncBatchNorm(x.shape[1])(x)
+        out['torch'] = None
+    except ValueError as e:
+        out['torch'] = f'ValueError: {e}'
     return out
 
 
@@ -482,12 +714,15 @@ def _task_bad(rank: int, world: int):
     return errors
 
 
-def _task_all(rank: int, world: int, shards, dy_shards, state, extras: bool):
-    """Everything one phase checks."""
+def _task_all(rank: int, world: int, shards, dy_shards, state, steps, extras):
+    """Everything one phase checks; `extras` (2-rank phase only) adds the rest."""
     out = _task_compare(rank, world, shards, dy_shards, state)
+    out['ddp'] = _task_ddp(rank, world, steps)
     if extras:
         out['bad'] = _task_bad(rank, world)
         out['bytes'] = _task_bytes(rank, world, CHANNELS)
+        out['sharded_ln'] = _task_sharded_ln(rank, world, *extras['sharded_ln'])
+        out['latency'] = _task_latency(rank, world, CHANNELS, extras['rounds'])
     return out
 
 
@@ -496,8 +731,10 @@ def _shards(x: torch.Tensor, sizes: List[int]) -> List[torch.Tensor]:
 
 
 CHANNELS = (64, 256, 1024)
-# The byte counts measured by the last `_test()` in this process, reused for the page's table
-_measured_bytes = {}
+# Timed rounds per collective (after 2 warm-up rounds)
+ROUNDS = 30
+# What the last `_test()` in this process measured on 2 ranks, reused for the page's tables
+_measured = {}
 
 
 def _pytorch_bytes(C: int, world: int = 2) -> int:
@@ -505,16 +742,77 @@ def _pytorch_bytes(C: int, world: int = 2) -> int:
     return world * (2 * C + 1) * 4 + 2 * C * 4
 
 
+def _task_measure(rank: int, world: int, channels, rounds: int):
+    """The byte counts and the timings, when `_artifacts()` runs without `_test()`."""
+    return {'bytes': _task_bytes(rank, world, channels),
+            'latency': _task_latency(rank, world, channels, rounds)}
+
+
+def _stats_us(times: List[float]):
+    """Median, min and max of a list of seconds, in microseconds."""
+    t = torch.tensor(times, dtype=torch.float64) * 1e6
+    return t.median().item(), t.min().item(), t.max().item()
+
+
+def _ratio(hi: List[float], lo: List[float], resamples: int = 2000):
+    """
+    The ratio of two medians, with a 95% bootstrap interval: both lists of rounds resampled with
+    replacement `resamples` times (fixed seed), the 2.5th and 97.5th percentiles of the ratios.
+    """
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.tensor(hi, dtype=torch.float64), torch.tensor(lo, dtype=torch.float64)
+    ia = torch.randint(len(a), (resamples, len(a)), generator=g)
+    ib = torch.randint(len(b), (resamples, len(b)), generator=g)
+    ratios = a[ia].median(1).values / b[ib].median(1).values
+    low, high = torch.quantile(ratios, torch.tensor([0.025, 0.975], dtype=torch.float64)).tolist()
+    return (a.median() / b.median()).item(), low, high
+
+
+def latency_verdict(latency: dict) -> str:
+    """
+    ## The verdict on the timings
+
+    The gradient `all_reduce` carries 16 times the bytes at $C = 1024$ as at $C = 64$. If the
+    95% bootstrap interval of the ratio of their median times lies below 16, the time grows less
+    than the payload: at these sizes the collective costs its round trip, not its bytes. If the
+    interval reaches 16, the rounds cannot tell, and the verdict says so.
+    """
+    name = 'all_reduce: gradient sums (2C float32)'
+    r, lo, hi = _ratio(latency[1024][name], latency[64][name])
+    verdict = ('latency-bound at these sizes: the time grows less than the bytes'
+               if hi < 16 else 'inconclusive: the interval reaches the growth of the bytes')
+    step = 'step: SyncBatchNorm forward + backward'
+    plain = 'step: plain BatchNorm forward + backward (no collective)'
+    s, s_lo, s_hi = _ratio(latency[1024][step], latency[1024][plain])
+    return (f'The gradient all_reduce: 16× the bytes from C = 64 to C = 1024, {r:.2f}× the '
+            f'median time (95% bootstrap interval {lo:.2f}× to {hi:.2f}×, {ROUNDS} rounds '
+            f'each): {verdict}. At C = 1024 the synchronized step takes {s:.1f}× the plain '
+            f'step\'s median time (95% bootstrap interval {s_lo:.1f}× to {s_hi:.1f}×).')
+
+
 def _artifacts():
-    """## The table, measured with 2 ranks when the site is built (by `_test()`, or here)"""
-    result = _measured_bytes or run_ranks(2, '_task_bytes', CHANNELS)[0]
+    """## The tables, measured with 2 ranks when the site is built (by `_test()`, or here)"""
+    result = _measured or run_ranks(2, '_task_measure', CHANNELS, ROUNDS)[0]
     lines = ['| channels C | ours: bytes per rank per step (measured) '
-             '| PyTorch\'s layout: bytes (computed) | LayerNorm: collective calls (measured) |',
+             '| PyTorch\'s layout: bytes (computed) '
+             '| DDP buffer broadcast, BatchNorm: bytes per step (measured) '
+             '| LayerNorm: collective calls (measured) '
+             '| DDP buffer broadcast, LayerNorm: bytes per step (measured) |',
+             '| --- | --- | --- | --- | --- | --- |']
+    for C in CHANNELS:
+        r = result['bytes'][C]
+        lines.append(f'| {C} | {r["sync"]:,} | {_pytorch_bytes(C):,} | {sum(r["ddp_bn"]):,} '
+                     f'| {r["ln_calls"]} | {sum(r["ddp_ln"]):,} |')
+    out = {'comm_table': '\n'.join(lines)}
+    lines = ['| channels C | what is timed (rank 0) | median µs | min – max µs |',
              '| --- | --- | --- | --- |']
     for C in CHANNELS:
-        sync_bytes, ln_bytes = result[C]
-        lines.append(f'| {C} | {sync_bytes:,} | {_pytorch_bytes(C):,} | {ln_bytes} |')
-    return {'comm_table': '\n'.join(lines)}
+        for name, times in result['latency'][C].items():
+            med, lo, hi = _stats_us(times)
+            lines.append(f'| {C} | {name} | {med:,.0f} | {lo:,.0f} – {hi:,.0f} |')
+    out['latency_table'] = '\n'.join(lines)
+    out['latency_verdict'] = latency_verdict(result['latency'])
+    return out
 
 
 def _one_process() -> dict:
@@ -550,23 +848,32 @@ def _check_ranks() -> list:
     """
     ## One batch, split across ranks, against one process on the whole batch
 
-    One spawn of 4 processes serves both layouts: 4 ranks first, then ranks 0 and 1 alone. The
-    2-rank phase also runs the bad set-ups and the byte counts; its results are returned for the
-    groups below.
+    One spawn of 4 processes serves three layouts: 4 ranks first, then ranks 0 and 1, then rank 0
+    alone. The 2-rank phase also runs the bad set-ups, the byte counts, the hidden-dimension split
+    and the timings; its results, and the 1-rank phase's, are returned for the groups below.
     """
     from labml_nn_norm._check import check, check_close, section
 
     one = _one_process()
     layouts = ([1, 2, 2, 3], [3, 5])
-    phases = [(len(sizes), '_task_all', (_shards(one['x'], sizes), _shards(one['dy'], sizes),
-                                         one['state'], len(sizes) == 2)) for sizes in layouts]
-    for sizes, out in zip(layouts, run_phases(phases)):
+    # Three training steps of fresh batches for plain BatchNorm inside DDP
+    batches = [torch.randn(8, 4, 5) * 2 + torch.tensor([0.0, 5.0, -3.0, 1.0]).view(1, 4, 1)
+               for _ in range(3)]
+    ln_x, ln_w, ln_b = torch.randn(6, 16) * 2 + 3, torch.randn(16), torch.randn(16)
+    extras = {'sharded_ln': (ln_x, ln_w, ln_b), 'rounds': ROUNDS}
+    phases = [(len(sizes), '_task_all',
+               (_shards(one['x'], sizes), _shards(one['dy'], sizes), one['state'],
+                [_shards(b, sizes) for b in batches], extras if len(sizes) == 2 else None))
+              for sizes in layouts]
+    phases.append((1, '_task_one_rank', (one['x'],)))
+    results = run_phases(phases)
+    for sizes, out in zip(layouts, results):
         world = len(sizes)
         section(f'{world} gloo ranks on 127.0.0.1, shards of {sizes} samples')
         errors = [o['error'] for o in out if 'error' in o]
         check('every rank ran', not errors, '; '.join(errors))
         if world == 2:
-            extras = out
+            two = out
         check_close('SyncBatchNorm output == one process', torch.cat([o['y'] for o in out]),
                     one['y'])
         check_close('input gradients == one process', torch.cat([o['dx'] for o in out]),
@@ -592,7 +899,39 @@ def _check_ranks() -> list:
         calls = [c for o in out for c in o['ln_comm']]
         check('LayerNorm forward + backward, same watch: no torch.distributed collective',
               not calls, f'{len(calls)} calls')
-    return extras
+        _check_ddp(out, batches, sizes)
+    return two, results[-1][0], (ln_x, ln_w, ln_b)
+
+
+def _check_ddp(out: list, batches: list, sizes: List[int]):
+    """
+    Plain BatchNorm inside DDP, 3 training steps and one `eval()` forward: the buffers every rank
+    ends with are rank 0's, i.e. those of one process that saw only rank 0's shards.
+    """
+    from labml_nn_norm._check import check, check_close
+
+    world = len(sizes)
+    rank0_only, whole = BatchNorm(4), BatchNorm(4)
+    for b in batches:
+        rank0_only(_shards(b, sizes)[0])
+        whole(b)
+    first = torch.stack([o['ddp']['after_forward'][0] for o in out])
+    spread = (first - first[0]).abs().max().item()
+    check('DDP, plain BatchNorm, after step 1: the ranks\' running variances differ',
+          spread > 1e-3, f'max |Δ| from rank 0 = {spread:.3f}')
+    check_close('DDP, after 3 steps + an eval() forward: every rank holds the running statistics '
+                'of one process that saw only rank 0\'s shards',
+                [torch.stack([o['ddp']['running_mean'] for o in out]),
+                 torch.stack([o['ddp']['running_var'] for o in out])],
+                [rank0_only.running_mean.expand(world, 4),
+                 rank0_only.running_var.expand(world, 4)])
+    gap = (rank0_only.running_var - whole.running_var).abs().max().item()
+    check('... not those of one process on the whole batch', gap > 1e-2,
+          f'running variance max |Δ| = {gap:.2f}')
+    sent = [o['ddp']['broadcasts'] for o in out]
+    expected = [8 * 4 + 8] * (len(batches) + 1)
+    check(f'DDP broadcast the buffers once per forward: {len(expected)} × (8C + 8) bytes, C = 4',
+          all(s == expected for s in sent), f'{sent[0]}')
 
 
 def _check_per_device():
@@ -613,9 +952,28 @@ def _check_per_device():
     check('outputs differ: each pair is normalized to ±1', diff > 0.5, f'max |Δ| = {diff:.2f}')
     check_close('with 2 samples, BatchNorm outputs are exactly ±1 (up to eps)',
                 y_split.detach().abs(), torch.ones(16, 4), atol=2e-2, rtol=0)
-    spread = torch.stack([bn.running_var for bn in per_device]).std(0).max().item()
-    check('running variances disagree across devices', spread > 0.1,
-          f'std across devices {spread:.2f}')
+
+
+def _check_sharded_ln(two: list, inputs):
+    """
+    ## LayerNorm with the hidden dimension split
+
+    6 rows of 16 columns, mean 3, on 2 ranks of 8 columns each: one `all_gather` of (mean, $M_2$)
+    per row, then each rank normalizes its slice.
+    """
+    import torch.nn.functional as F
+
+    from labml_nn_norm._check import check, check_close, section
+
+    section('LayerNorm, hidden dimension split over 2 gloo ranks')
+    x, w, b = inputs
+    check_close('slices concatenated == F.layer_norm on the whole rows',
+                torch.cat([o['sharded_ln']['y'] for o in two], dim=-1),
+                F.layer_norm(x, (16,), w, b))
+    calls = two[0]['sharded_ln']['calls']
+    sent = two[0]['sharded_ln']['bytes']
+    check('one all_gather of (mean, M2) per row: 2 ranks × 2 × 6 float32',
+          calls == ['all_gather'] and sent == 2 * 2 * 6 * 4, f'{calls}, {sent} bytes')
 
 
 def _check_merge():
@@ -643,12 +1001,13 @@ def _check_merge():
           f'{var_chan.item():.6f} vs {truth:.6f} (error {err_chan:.1e})')
 
 
-def _check_pytorch(extras: list):
+def _check_pytorch(extras: list, one_rank: dict):
     """
     ## PyTorch's `SyncBatchNorm` on this machine
 
-    It refuses a CPU tensor on a gloo rank, its statistics ops have no CPU kernel, and its
-    `state_dict` and ours load into each other.
+    It refuses a CPU tensor on a gloo rank, also in a group of one rank, where ours is plain
+    BatchNorm; its statistics ops have no CPU kernel, and its `state_dict` and ours load into
+    each other.
     """
     from labml_nn_norm._check import check, check_close, section
 
@@ -656,6 +1015,11 @@ def _check_pytorch(extras: list):
     raised = [o['bad']['torch_cpu'] or '' for o in extras]
     check('torch.nn.SyncBatchNorm, training, gloo group, CPU tensor: ValueError on every rank',
           all(r.startswith('ValueError') and 'GPU' in r for r in raised), raised[0])
+    check(f'the same with a group of {one_rank["world"]} rank: ValueError (device check first)',
+          one_rank['world'] == 1 and (one_rank['torch'] or '').startswith('ValueError'),
+          one_rank['torch'] or 'nothing raised')
+    check_close('ours, group of 1 rank, CPU tensor: plain BatchNorm\'s output', one_rank['y'],
+                one_rank['plain_y'])
     for op, args in (('batch_norm_stats', (torch.randn(4, 3), 1e-5)),
                      ('batch_norm_gather_stats_with_counts',
                       (torch.randn(4, 3), torch.zeros(2, 3), torch.ones(2, 3), None, None, 0.1,
@@ -696,34 +1060,45 @@ def _check_bad_setups(extras: list):
 
 def _check_communication(extras: list):
     """
-    ## The bytes of the table
+    ## The bytes and the times of the tables
 
-    Expected: gather (2 longs, then $2C + 1$ floats) from each of 2 ranks, reduce $2C$ floats.
-    The counts are kept for `_artifacts()`.
+    Expected: gather (2 longs, then $2C + 1$ floats) from each of 2 ranks, reduce $2C$ floats;
+    DDP's broadcast of a BatchNorm's buffers, $8C + 8$ bytes, and of a LayerNorm's, none. The
+    timings are notes, not checks. Both are kept for `_artifacts()`.
     """
     from labml_nn_norm._check import check, note, section
 
     section('Communication per training step (2 ranks, shard (4, C, 8))')
-    _measured_bytes.update(extras[0]['bytes'])
-    for C, (sync_bytes, ln_bytes) in extras[0]['bytes'].items():
+    _measured.update(bytes=extras[0]['bytes'], latency=extras[0]['latency'])
+    for C, r in extras[0]['bytes'].items():
         expected = 2 * (2 * 8 + (2 * C + 1) * 4) + 2 * C * 4
-        check(f'C={C}: SyncBatchNorm {sync_bytes:,} bytes, '
-              f'LayerNorm {ln_bytes} collective calls',
-              sync_bytes == expected and ln_bytes == 0, f'expected {expected:,}')
+        check(f'C={C}: SyncBatchNorm {r["sync"]:,} bytes, '
+              f'LayerNorm {r["ln_calls"]} collective calls',
+              r['sync'] == expected and r['ln_calls'] == 0, f'expected {expected:,}')
+        check(f'C={C}: DDP buffer broadcast per step: BatchNorm {sum(r["ddp_bn"]):,} bytes, '
+              f'LayerNorm {sum(r["ddp_ln"])}',
+              r['ddp_bn'] == [8 * C + 8] and r['ddp_ln'] == [], f'expected {8 * C + 8:,} and 0')
         note(f'C={C}: PyTorch\'s layout, computed', f'{_pytorch_bytes(C):,} bytes')
+    section(f'Time per collective and per step, rank 0, gloo on loopback, {ROUNDS} rounds')
+    for C, times in extras[0]['latency'].items():
+        for name, ts in times.items():
+            med, lo, hi = _stats_us(ts)
+            note(f'C={C}: {name}', f'median {med:,.0f} µs (min {lo:,.0f}, max {hi:,.0f})')
+    note('verdict', latency_verdict(extras[0]['latency']))
 
 
 def _test():
     """
     ## Run all the checks
 
-    The groups after the first read what the 2-rank phase returned.
+    The groups after the first read what the 2-rank and 1-rank phases returned.
     """
     torch.manual_seed(0)
-    extras = _check_ranks()
+    extras, one_rank, ln_inputs = _check_ranks()
     _check_per_device()
     _check_merge()
-    _check_pytorch(extras)
+    _check_sharded_ln(extras, ln_inputs)
+    _check_pytorch(extras, one_rank)
     _check_bad_setups(extras)
     _check_communication(extras)
 
@@ -734,11 +1109,29 @@ def _test():
 #   backends, empty shards, the merge call; backward L127-L210: the two sums, one `all_reduce`,
 #   parameter gradients left local).
 # * PyTorch 2.13.0, [`torch/nn/modules/batchnorm.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L650-L951):
-#   the module `SyncBatchNorm` (device check L836-L854, fallback L862-L873, DDP note L690-L694,
+#   the module `SyncBatchNorm` (device check L837-L854, before the world-size check L856-L860;
+#   fallback L862-L873, DDP note L690-L694,
 #   `convert_sync_batchnorm` L889-L951).
 # * PyTorch 2.13.0, [`torch/nn/parallel/distributed.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L546-L555):
 #   DDP averages gradients across processes (the note on summed losses); it refuses a CPU module
-#   with a SyncBatchNorm ([L2453-L2460](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L2453-L2460)).
+#   with a SyncBatchNorm
+#   ([L2453-L2460](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L2453-L2460));
+#   it broadcasts the buffers from rank 0 before every forward: `forward_sync_buffers` defaults
+#   to true ([L982-L990](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L982-L990)),
+#   `_pre_forward` calls `_sync_buffers`
+#   ([L1781-L1782](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L1781-L1782)),
+#   which broadcasts from rank 0
+#   ([L2405-L2451](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L2405-L2451));
+#   gradient buckets overlap with the backward
+#   ([L713-L718](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L713-L718)).
+#   We read the installed copy; `_test()` counts the broadcast.
+# * PyTorch 2.13.0, [`torch/distributed/fsdp/_fully_shard/_fully_shard.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/distributed/fsdp/_fully_shard/_fully_shard.py#L114-L140):
+#   FSDP all-gathers each group's parameters before forward and reduce-scatters the gradients.
+# * Megatron-LM (commit `d98e8a6`): [`model_parallel_config.py` L94-L98](https://github.com/NVIDIA/Megatron-LM/blob/d98e8a64ddf34856e74b24714e3bedb2f5a39553/megatron/core/model_parallel_config.py#L94-L98)
+#   (what `sequence_parallel` does), [`fusions/fused_layer_norm.py` L116-L120](https://github.com/NVIDIA/Megatron-LM/blob/d98e8a64ddf34856e74b24714e3bedb2f5a39553/megatron/core/fusions/fused_layer_norm.py#L116-L120)
+#   (LayerNorm's weight and bias marked `sequence_parallel`),
+#   [`distributed/finalize_model_grads.py` L416-L484](https://github.com/NVIDIA/Megatron-LM/blob/d98e8a64ddf34856e74b24714e3bedb2f5a39553/megatron/core/distributed/finalize_model_grads.py#L416-L484)
+#   (their gradients summed across the tensor-parallel group).
 # * PyTorch, [`aten/src/ATen/native/cuda/Normalization.cuh`](https://github.com/pytorch/pytorch/blob/3f55db3aea697a6d862197cf18f4a9a8fb3a6001/aten/src/ATen/native/cuda/Normalization.cuh#L426-L470)
 #   at the commit our code index holds (not the wheel's): `batch_norm_reduce_statistics_kernel`
 #   (variance recovered from invstd, the rank-by-rank merge, running statistics),

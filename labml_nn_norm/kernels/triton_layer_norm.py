@@ -28,8 +28,11 @@ size is the launch option `num_warps`; we keep Triton's default). Our kernel fol
   (like OneFlow's "uncached" path);
 * the backward pass runs a fixed number of programs, each taking every $P$-th row: two row
   reductions $\overline{g}$ and $\overline{g\hat{x}}$ for $dx$
-  ([the formula](../layer_norm/backward.md)), and partial sums of $dy\,\hat{x}$ and $dy$ for
-  $d\gamma$ and $d\beta$, one float32 row per program, added up in a second step.
+  ([the formula](../layer_norm/backward.md)), and sums of $dy\,\hat{x}$ and $dy$ over the
+  program's rows for $d\gamma$ and $d\beta$, kept in registers and stored once, one float32
+  row per program, added up in a second step;
+* a row's offset, row × columns, is computed in int64, since the int32 product wraps once the
+  input has $2^{31}$ elements; and the backward computes only the gradients autograd asks for.
 
 The docstrings of the two kernels compare each with
 [the Triton tutorial's LayerNorm](https://github.com/triton-lang/triton/blob/545699290b851e70231ee3017481851170f1583d/python/tutorials/05-layer-norm.py#L48-L95),
@@ -62,9 +65,35 @@ except ImportError:  # the page still imports; `triton_layer_norm` says what is 
 
 if triton is not None:
     @triton.jit
-    def _forward_kernel(X, Y, W, B, Mean, Rstd, stride, N, eps,
-                        HAS_W: tl.constexpr, HAS_B: tl.constexpr, BLOCK: tl.constexpr,
-                        ONE_TILE: tl.constexpr):
+    def _row_offset(row, stride):
+        # The element offset of a row's start, computed in int64. A program id is int32, and so
+        # is an integer argument below $2^{31}$: their product wraps once rows × cols reaches
+        # $2^{31}$ and the kernel reads and writes at a negative offset
+        return tl.cast(row, tl.int64) * stride
+
+    @triton.jit
+    def _row_offset_kernel(Out,  # pointer to 2 int64: ours, then the plain int32 product
+                           first_row,  # the row number the single program looks at (int32)
+                           stride):  # elements per row (int32)
+        # A test of the offset arithmetic that allocates 2 numbers, not $2^{31}$ elements
+        row = tl.program_id(0) + first_row
+        tl.store(Out, _row_offset(row, stride))
+        tl.store(Out + 1, (row * stride).to(tl.int64))
+
+    @triton.jit
+    def _forward_kernel(X,  # pointer to the input, (rows, N) contiguous, any float dtype
+                        Y,  # pointer to the output, (rows, N), the input's dtype
+                        W,  # pointer to γ, (N,); read only if HAS_W
+                        B,  # pointer to β, (N,); read only if HAS_B
+                        Mean,  # pointer to μ per row, (rows,) float32, written
+                        Rstd,  # pointer to 1/σ per row, (rows,) float32, written
+                        stride,  # elements from one row's start to the next (N: contiguous)
+                        N,  # columns per row, H
+                        eps,  # ε, added to σ² (float)
+                        HAS_W: tl.constexpr,  # whether there is a γ
+                        HAS_B: tl.constexpr,  # whether there is a β
+                        BLOCK: tl.constexpr,  # tile width, a power of two
+                        ONE_TILE: tl.constexpr):  # N <= BLOCK: the row is loaded once
         r"""
         ## The forward kernel
 
@@ -93,8 +122,10 @@ if triton is not None:
         ones.
         """
         row = tl.program_id(0)
-        X += row * stride
-        Y += row * stride
+        # The row's first element, in int64 (see `_row_offset`)
+        offset = _row_offset(row, stride)
+        X += offset
+        Y += offset
         cols = tl.arange(0, BLOCK)
         if ONE_TILE:
             # The whole row in one tile: one load, two-pass statistics on the loaded values
@@ -143,16 +174,40 @@ if triton is not None:
             tl.store(Y + c, y, mask=mask)
 
     @triton.jit
-    def _backward_kernel(X, DY, DX, W, Mean, Rstd, DW_partial, DB_partial, stride, N, rows,
-                         HAS_W: tl.constexpr, BLOCK: tl.constexpr, ONE_TILE: tl.constexpr):
+    def _backward_kernel(X,  # pointer to the input the forward saw, (rows, N) contiguous
+                         DY,  # pointer to the output gradient, (rows, N), the input's dtype
+                         DX,  # pointer to the input gradient, (rows, N), written if COMPUTE_DX
+                         W,  # pointer to γ, (N,); read only if HAS_W
+                         Mean,  # pointer to μ per row, (rows,) float32, from the forward
+                         Rstd,  # pointer to 1/σ per row, (rows,) float32, from the forward
+                         DW_partial,  # pointer to (programs, N) float32: row `pid` written once
+                         DB_partial,  # pointer to (programs, N) float32: likewise, for dβ
+                         RowMeans,  # pointer to (rows, 2) float32 scratch: mean g, mean g·x̂
+                         stride,  # elements from one row's start to the next (N: contiguous)
+                         N,  # columns per row, H
+                         rows,  # number of rows
+                         HAS_W: tl.constexpr,  # whether there is a γ
+                         BLOCK: tl.constexpr,  # tile width, a power of two
+                         ONE_TILE: tl.constexpr,  # N <= BLOCK: x and dy are loaded once
+                         COMPUTE_DX: tl.constexpr,  # whether x needs its gradient
+                         COMPUTE_DWDB: tl.constexpr):  # whether γ or β needs its gradient
         r"""
         ## The backward kernel
 
         Program `pid` takes rows `pid`, `pid + P`, `pid + 2P`, … (P programs). For each row it
-        sums $g\hat{x}$ and $g$ ($g = dy\,\gamma$), writes $dx$, and adds $dy\,\hat{x}$ and $dy$
-        into this program's own row of the float32 partial buffers, so no two programs write the
-        same memory and no lock is needed. A one-tile row loads $x$ and $dy$ once; a longer one
-        loads them in both passes.
+        sums $g\hat{x}$ and $g$ ($g = dy\,\gamma$) and writes $dx$; $dy\,\hat{x}$ and $dy$ are
+        added into two float32 vectors in registers, which the program stores once, into its own
+        row of the partial buffers, when its rows are done. No two programs write the same memory,
+        so no lock is needed, and the buffers are written once and never read by the kernel:
+        $2 \times 4 \times P \times H$ bytes in all, whatever the number of rows (`_test()`
+        checks their size, and that filling them with NaN first changes nothing).
+
+        A one-tile row loads $x$ and $dy$ once. A longer row cannot keep a whole row of
+        accumulators in registers, so the loops are turned around: pass 1 goes row by row and
+        keeps each row's $\overline{g}$ and $\overline{g\hat{x}}$ in a scratch buffer (8 bytes
+        per row); pass 2 goes tile by tile and, inside a tile, over the program's rows, writing
+        $dx$ and accumulating that tile's $d\gamma$, $d\beta$ in registers, stored once per
+        tile. Such a row loads $x$ and $dy$ in both passes.
 
         **Against the tutorial.** The tutorial's `_layer_norm_bwd_dx_fused` runs one program per
         row and loads it once
@@ -174,49 +229,104 @@ if triton is not None:
         launched at [L288-L293](https://github.com/triton-lang/triton/blob/545699290b851e70231ee3017481851170f1583d/python/tutorials/05-layer-norm.py#L288-L293)).
         Ours avoids the lock by giving each program its own partial row (the rows a program
         handles are fixed in advance), keeps the partials in float32, and sums them with
-        `torch.sum` in the wrapper. apex does the same two steps with 16 partial rows (see
-        [the landing page](index.md)). We have not measured which is faster on a GPU.
+        `torch.sum` in the wrapper. An earlier version of this kernel loaded and stored its
+        float32 partial row for every row it handled, 16 bytes per element (two loads and two
+        stores of 4 bytes) on top of the 6 that float16 $x$, $dy$ and $dx$ need. The design
+        here, accumulating in registers and storing once, is flash-attention's
+        `_layer_norm_bwd_kernel`
+        ([L485](https://github.com/Dao-AILab/flash-attention/blob/0251105a2fb19d2957484b7f023cd8c115286ced/flash_attn/ops/triton/layer_norm.py#L485)):
+        its accumulators start at zero
+        ([L559](https://github.com/Dao-AILab/flash-attention/blob/0251105a2fb19d2957484b7f023cd8c115286ced/flash_attn/ops/triton/layer_norm.py#L559)),
+        each row adds into them ([L583](https://github.com/Dao-AILab/flash-attention/blob/0251105a2fb19d2957484b7f023cd8c115286ced/flash_attn/ops/triton/layer_norm.py#L583)),
+        and one store per program writes them
+        ([L634-L636](https://github.com/Dao-AILab/flash-attention/blob/0251105a2fb19d2957484b7f023cd8c115286ced/flash_attn/ops/triton/layer_norm.py#L634-L636));
+        it launches 8 programs per multiprocessor, each over a contiguous block of rows
+        ([L779-L788](https://github.com/Dao-AILab/flash-attention/blob/0251105a2fb19d2957484b7f023cd8c115286ced/flash_attn/ops/triton/layer_norm.py#L779-L788)),
+        and takes rows of up to 64 KB only
+        ([L773-L776](https://github.com/Dao-AILab/flash-attention/blob/0251105a2fb19d2957484b7f023cd8c115286ced/flash_attn/ops/triton/layer_norm.py#L773-L776)).
+        apex does the same two steps with 16 partial rows (see [the landing page](index.md)). We
+        have not measured which is faster on a GPU.
         """
         pid = tl.program_id(0)
         programs = tl.num_programs(0)
         cols = tl.arange(0, BLOCK)
-        for row in range(pid, rows, programs):
-            mean = tl.load(Mean + row)
-            rstd = tl.load(Rstd + row)
-            if ONE_TILE:
+        if ONE_TILE:
+            # This program's $\sum dy\,\hat{x}$ and $\sum dy$ over its rows, in registers
+            mask = cols < N
+            dw = tl.zeros([BLOCK], dtype=tl.float32)
+            db = tl.zeros([BLOCK], dtype=tl.float32)
+            for row in range(pid, rows, programs):
                 # The row in one tile: load $x$, $dy$ (and $\gamma$) once, reduce, write $dx$
-                mask = cols < N
-                x_hat, dy, g = _backward_tile_load(X, DY, W, row * stride, cols, mask, mean, rstd,
-                                                   HAS_W)
-                mean_g = tl.sum(g, axis=0) / N
-                mean_gx = tl.sum(g * x_hat, axis=0) / N
-                _backward_tile_store(DX, DW_partial, DB_partial, row * stride, pid * N, cols, mask,
-                                     x_hat, dy, g, mean_g, mean_gx, rstd)
-            else:
-                # Pass 1: $\sum g\hat{x}$ and $\sum g$ over the tiles
-                sum_gx = 0.0
-                sum_g = 0.0
-                for start in range(0, N, BLOCK):
-                    c = start + cols
-                    mask = c < N
-                    x_hat, dy, g = _backward_tile_load(X, DY, W, row * stride, c, mask, mean,
-                                                       rstd, HAS_W)
-                    sum_gx += tl.sum(g * x_hat, axis=0)
-                    sum_g += tl.sum(g, axis=0)
-                #
-                # Pass 2: $dx = \frac{1}{\sigma}\big(g - \overline{g}
-                # - \hat{x}\,\overline{g\hat{x}}\big)$, and this program's partial $d\gamma$,
-                # $d\beta$ (float32), accumulated over its rows
-                for start in range(0, N, BLOCK):
-                    c = start + cols
-                    mask = c < N
-                    x_hat, dy, g = _backward_tile_load(X, DY, W, row * stride, c, mask, mean,
-                                                       rstd, HAS_W)
-                    _backward_tile_store(DX, DW_partial, DB_partial, row * stride, pid * N, c, mask,
-                                         x_hat, dy, g, sum_g / N, sum_gx / N, rstd)
+                offset = _row_offset(row, stride)
+                rstd = tl.load(Rstd + row)
+                x_hat, dy, g = _backward_tile_load(X, DY, W, offset, cols, mask,
+                                                   tl.load(Mean + row), rstd, HAS_W)
+                if COMPUTE_DX:
+                    mean_g = tl.sum(g, axis=0) / N
+                    mean_gx = tl.sum(g * x_hat, axis=0) / N
+                    tl.store(DX + offset + cols, (g - mean_g - x_hat * mean_gx) * rstd, mask=mask)
+                dw += dy * x_hat
+                db += dy
+            #
+            # One store per program
+            if COMPUTE_DWDB:
+                tl.store(DW_partial + _row_offset(pid, N) + cols, dw, mask=mask)
+                tl.store(DB_partial + _row_offset(pid, N) + cols, db, mask=mask)
+        else:
+            if COMPUTE_DX:
+                # Pass 1, row by row: $\overline{g}$ and $\overline{g\hat{x}}$ over the tiles,
+                # kept in the scratch buffer (8 bytes per row)
+                for row in range(pid, rows, programs):
+                    offset = _row_offset(row, stride)
+                    mean = tl.load(Mean + row)
+                    rstd = tl.load(Rstd + row)
+                    sum_gx = 0.0
+                    sum_g = 0.0
+                    for start in range(0, N, BLOCK):
+                        c = start + cols
+                        x_hat, dy, g = _backward_tile_load(X, DY, W, offset, c, c < N, mean, rstd,
+                                                           HAS_W)
+                        sum_gx += tl.sum(g * x_hat, axis=0)
+                        sum_g += tl.sum(g, axis=0)
+                    tl.store(RowMeans + 2 * row, sum_g / N)
+                    tl.store(RowMeans + 2 * row + 1, sum_gx / N)
+                # Pass 2 reads what other threads of this program stored in pass 1
+                tl.debug_barrier()
+            #
+            # Pass 2, tile by tile, and within a tile row by row: $dx = \frac{1}{\sigma}\big(g
+            # - \overline{g} - \hat{x}\,\overline{g\hat{x}}\big)$, and this tile's $d\gamma$,
+            # $d\beta$ summed over the program's rows in registers, stored once per tile
+            for start in range(0, N, BLOCK):
+                c = start + cols
+                mask = c < N
+                dw = tl.zeros([BLOCK], dtype=tl.float32)
+                db = tl.zeros([BLOCK], dtype=tl.float32)
+                for row in range(pid, rows, programs):
+                    offset = _row_offset(row, stride)
+                    rstd = tl.load(Rstd + row)
+                    x_hat, dy, g = _backward_tile_load(X, DY, W, offset, c, mask,
+                                                       tl.load(Mean + row), rstd, HAS_W)
+                    if COMPUTE_DX:
+                        mean_g = tl.load(RowMeans + 2 * row)
+                        mean_gx = tl.load(RowMeans + 2 * row + 1)
+                        tl.store(DX + offset + c, (g - mean_g - x_hat * mean_gx) * rstd,
+                                 mask=mask)
+                    dw += dy * x_hat
+                    db += dy
+                if COMPUTE_DWDB:
+                    tl.store(DW_partial + _row_offset(pid, N) + c, dw, mask=mask)
+                    tl.store(DB_partial + _row_offset(pid, N) + c, db, mask=mask)
 
     @triton.jit
-    def _backward_tile_load(X, DY, W, offset, c, mask, mean, rstd, HAS_W: tl.constexpr):
+    def _backward_tile_load(X,  # pointer to the input
+                            DY,  # pointer to the output gradient
+                            W,  # pointer to γ; read only if HAS_W
+                            offset,  # the row's first element (int64)
+                            c,  # the tile's column numbers, (BLOCK,)
+                            mask,  # which of them are inside the row, (BLOCK,)
+                            mean,  # the row's μ (float32)
+                            rstd,  # the row's 1/σ (float32)
+                            HAS_W: tl.constexpr):
         # One tile of a row in float32: $\hat{x}$ (0 outside the row), $dy$ and $g = dy\,\gamma$
         x_hat = (tl.load(X + offset + c, mask=mask, other=0.0).to(tl.float32) - mean) * rstd
         x_hat = tl.where(mask, x_hat, 0.0)
@@ -225,16 +335,6 @@ if triton is not None:
         if HAS_W:
             g = g * tl.load(W + c, mask=mask, other=0.0).to(tl.float32)
         return x_hat, dy, g
-
-    @triton.jit
-    def _backward_tile_store(DX, DW_partial, DB_partial, offset, partial_offset, c, mask,
-                             x_hat, dy, g, mean_g, mean_gx, rstd):
-        # $dx$ of one tile, and $dy\,\hat{x}$, $dy$ added into this program's partial rows
-        tl.store(DX + offset + c, (g - mean_g - x_hat * mean_gx) * rstd, mask=mask)
-        dw = tl.load(DW_partial + partial_offset + c, mask=mask, other=0.0)
-        tl.store(DW_partial + partial_offset + c, dw + dy * x_hat, mask=mask)
-        db = tl.load(DB_partial + partial_offset + c, mask=mask, other=0.0)
-        tl.store(DB_partial + partial_offset + c, db + dy, mask=mask)
 
 
 def _block_size(cols: int, max_block: int) -> int:
@@ -271,26 +371,50 @@ class TritonLayerNorm(torch.autograd.Function):
     def backward(ctx, dy):
         x2, weight, mean, rstd = ctx.saved_tensors
         rows, H = x2.shape
+        # Only the gradients autograd asks for: (x, normalized_shape, weight, bias, ...)
+        need_dx = ctx.needs_input_grad[0]
+        need_dw = weight is not None and ctx.needs_input_grad[2]
+        need_db = ctx.has_bias and ctx.needs_input_grad[3]
+        if not (need_dx or need_dw or need_db):
+            return None, None, None, None, None, None
         dy2 = dy.reshape(rows, H).contiguous()
-        dx = torch.empty_like(x2)
-        # A few programs, each owning a row of the float32 partial sums
+        # A few programs, each owning one row of the float32 partial sums
         programs = max(1, min(rows, 4 * _multiprocessors(x2.device)))
-        dw_partial = torch.zeros(programs, H, dtype=torch.float32, device=x2.device)
-        db_partial = torch.zeros(programs, H, dtype=torch.float32, device=x2.device)
+        one_tile = H <= ctx.block
+        # Unused pointers get a tensor that the kernel never touches
+        dx = torch.empty_like(x2) if need_dx else x2
+        dw_partial, db_partial = (_partial_buffers(programs, H, x2.device)
+                                  if need_dw or need_db else (mean, mean))
+        row_means = (torch.empty(rows, 2, dtype=torch.float32, device=x2.device)
+                     if need_dx and not one_tile else mean)
         if rows:
             w = weight.reshape(H) if weight is not None else x2
-            _backward_kernel[(programs,)](x2, dy2, dx, w, mean, rstd, dw_partial, db_partial, H, H,
-                                          rows, HAS_W=weight is not None, BLOCK=ctx.block,
-                                          ONE_TILE=H <= ctx.block)
+            _backward_kernel[(programs,)](x2, dy2, dx, w, mean, rstd, dw_partial, db_partial,
+                                          row_means, H, H, rows, HAS_W=weight is not None,
+                                          BLOCK=ctx.block, ONE_TILE=one_tile,
+                                          COMPUTE_DX=need_dx, COMPUTE_DWDB=need_dw or need_db)
+        elif need_dw or need_db:
+            # No rows: nothing to add up
+            dw_partial.zero_()
+            db_partial.zero_()
         # The second step: add up the programs' partial sums
         dweight = None
-        if weight is not None:
+        if need_dw:
             dweight = dw_partial.sum(0).reshape(ctx.normalized_shape).to(weight.dtype)
         dbias = None
-        if ctx.has_bias:
+        if need_db:
             bias_dtype = weight.dtype if weight is not None else dy.dtype
             dbias = db_partial.sum(0).reshape(ctx.normalized_shape).to(bias_dtype)
-        return dx.reshape(ctx.shape), None, dweight, dbias, None, None
+        return (dx.reshape(ctx.shape) if need_dx else None), None, dweight, dbias, None, None
+
+
+def _partial_buffers(programs: int, cols: int, device: torch.device):
+    r"""
+    The partial $d\gamma$ and $d\beta$: one float32 row of `cols` per program. The kernel writes
+    every element once and never reads one, so they are not zeroed.
+    """
+    return (torch.empty(programs, cols, dtype=torch.float32, device=device),
+            torch.empty(programs, cols, dtype=torch.float32, device=device))
 
 
 def _multiprocessors(device: torch.device) -> int:
@@ -365,6 +489,97 @@ def check_against_torch(shape, normalized_shape, dtype=torch.float32, affine=Tru
                for a, r in zip(ours, ref))
 
 
+def partial_buffer_shapes(shape, normalized_shape, max_block: int, device='cpu', fill=None):
+    """
+    Run ours forward and backward with the partial buffers recorded (and, with `fill`, filled
+    with that value before the kernel runs); returns their shapes and the largest difference
+    from `F.layer_norm`. Used by `_test()` and `tests/test_kernels.py`.
+    """
+    global _partial_buffers
+    original, shapes = _partial_buffers, []
+
+    def recording(programs, cols, device_):
+        buffers = original(programs, cols, device_)
+        shapes.extend((tuple(b.shape), b.dtype) for b in buffers)
+        if fill is not None:
+            for b in buffers:
+                b.fill_(fill)
+        return buffers
+
+    _partial_buffers = recording
+    try:
+        ours, ref, tol = run_both(shape, normalized_shape, max_block=max_block, device=device)
+    finally:
+        _partial_buffers = original
+    torch.testing.assert_close(ours, ref, **tol)
+    return shapes, max((a - r).abs().max().item() for a, r in zip(ours, ref))
+
+
+def row_offsets(first_row: int, stride: int, device='cpu'):
+    """`_row_offset` for one row number, and the plain int32 product, from a one-program kernel."""
+    out = torch.zeros(2, dtype=torch.int64, device=device)
+    _row_offset_kernel[(1,)](out, first_row, stride)
+    return out.tolist()
+
+
+def _check_backward_buffers(device):
+    """
+    ## Checks: the partial sums are stored once per program
+
+    The partial buffers are (programs, H) float32 whatever the number of rows, and filling them
+    with NaN before the kernel runs changes nothing: the kernel writes them without reading.
+    """
+    from labml_nn_norm._check import check, section
+
+    section('Backward: dγ, dβ summed in registers, one store per program')
+    for rows, block in ((9, 64), (40, 64), (40, 8)):
+        shapes, _ = partial_buffer_shapes((rows, 24), 24, block, device)
+        programs = min(rows, 4 * _multiprocessors(torch.device(device)))
+        check(f'{rows} rows, 24 columns, tile {block}: partial buffers 2 × ({programs}, 24) '
+              'float32', shapes == [((programs, 24), torch.float32)] * 2,
+              f'{2 * programs * 24 * 4} bytes written, {shapes}')
+    for block, what in ((64, 'one tile'), (8, '3 tiles')):
+        _, err = partial_buffer_shapes((10, 24), 24, block, device, fill=float('nan'))
+        check(f'{what}: partial buffers filled with NaN before the kernel, results unchanged '
+              '(written, never read)', err < 1e-4, f'max |Δ| = {err:.1e}')
+
+
+def _check_offsets_and_needed_grads(device):
+    r"""
+    ## Checks: int64 row offsets, and only the gradients asked for
+
+    Row $2^{20}$ of rows of $2^{11}$ columns starts at element $2^{31}$: the int32 product wraps
+    to $-2^{31}$, ours does not. Then the backward with only $x$, or only $\gamma$ and
+    $\beta$, needing a gradient.
+    """
+    import torch.nn.functional as F
+
+    from labml_nn_norm._check import check, check_close, section
+
+    section('Row offsets in int64; the backward computes only what autograd asks for')
+    ours, wrapped = row_offsets(2 ** 20, 2 ** 11, device)
+    check('row 2^20 × stride 2^11: ours 2^31, the int32 product wraps',
+          ours == 2 ** 31 and wrapped == -2 ** 31, f'ours {ours:,}, int32 {wrapped:,}')
+    x = torch.randn(6, 40, device=device) + 2
+    w = torch.randn(40, device=device)
+    b = torch.randn(40, device=device)
+    dy = torch.randn(6, 40, device=device)
+    for block in (64, 16):
+        xg, wg, bg = x.clone().requires_grad_(), w.clone(), b.clone()
+        triton_layer_norm(xg, 40, wg, bg, max_block=block).backward(dy)
+        xr = x.clone().requires_grad_()
+        F.layer_norm(xr, (40,), w, b).backward(dy)
+        check_close(f'tile {block}: only x needs a gradient: dx matches, γ and β get none',
+                    xg.grad, xr.grad)
+        check('... γ.grad and β.grad are None', wg.grad is None and bg.grad is None)
+        xg, wg, bg = x.clone(), w.clone().requires_grad_(), b.clone().requires_grad_()
+        triton_layer_norm(xg, 40, wg, bg, max_block=block).backward(dy)
+        wr, br = w.clone().requires_grad_(), b.clone().requires_grad_()
+        F.layer_norm(x, (40,), wr, br).backward(dy)
+        check_close(f'tile {block}: only γ, β need gradients (x needs none): dγ, dβ match',
+                    [wg.grad, bg.grad], [wr.grad, br.grad], atol=1e-4, rtol=1e-4)
+
+
 def _test():
     """
     ## Checks (Triton's interpreter on the CPU, or the GPU if there is one)
@@ -403,6 +618,8 @@ def _test():
     check_close('bias=False: y, dx, dγ', ours, ref, **tol)
     check_raises('bad shapes rejected as in F.layer_norm', ValueError, triton_layer_norm,
                  torch.randn(2, 5), 4, match='[*, 4]')
+    _check_backward_buffers(device)
+    _check_offsets_and_needed_grads(device)
     if device == 'cpu':
         skipped('large rows (768 to 16384 columns) on a GPU',
                 'no CUDA device here; tests/test_kernels.py runs them when there is one')
@@ -431,6 +648,14 @@ if __name__ == '__main__':
 # * OneFlow, [`oneflow/core/cuda/layer_norm.cuh`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L867-L889):
 #   the warp, shared-memory and uncached paths our two cases are compared with (described on
 #   [the landing page](index.md)).
+# * flash-attention, [`flash_attn/ops/triton/layer_norm.py`](https://github.com/Dao-AILab/flash-attention/blob/0251105a2fb19d2957484b7f023cd8c115286ced/flash_attn/ops/triton/layer_norm.py#L485-L640)
+#   (commit `0251105`): `_layer_norm_bwd_kernel`, $d\gamma$ and $d\beta$ accumulated in
+#   registers over a program's rows and stored once; the launch
+#   ([L773-L788](https://github.com/Dao-AILab/flash-attention/blob/0251105a2fb19d2957484b7f023cd8c115286ced/flash_attn/ops/triton/layer_norm.py#L773-L788)).
+# * Liger-Kernel, the same int32 offset overflow in a Triton RMSNorm at $2^{31}$ elements:
+#   [issue #803](https://github.com/linkedin/Liger-Kernel/issues/803) (a `[1, 500000, 4096]`
+#   input, "an illegal memory access") and the fix that casts the program id to int64,
+#   [pull request #804](https://github.com/linkedin/Liger-Kernel/pull/804).
 # * NVIDIA apex, [`csrc/layer_norm_cuda_kernel.cu`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L848-L894):
 #   the two-step $d\gamma$, $d\beta$ with 16 partial rows.
 # * Chan, Golub, LeVeque, the pairwise update of means and sums of squared deviations, used for the
