@@ -189,34 +189,49 @@ def _wait_for(url: str, done, limit: float = 300.0) -> float:
     raise SystemExit(f'{url}: not updated within {limit:.0f} s')
 
 
-def edit_to_reload(tmp: Path) -> dict:
+def scratch_copy(tmp: Path) -> Path:
     """
-    `mkdocs serve` in a copy of the tree (the files git knows, the page cache, node_modules
-    linked); a prose edit and then a code edit of the RMSNorm page, timed until the served page
-    shows each.
+    A copy of the tree to edit under `mkdocs serve`: the files git knows (and untracked ones it
+    does not ignore), the page cache, node_modules linked. The user's files are never edited.
     """
     copy = tmp / 'tree'
     files = subprocess.run(['git', 'ls-files', '-co', '--exclude-standard'], cwd=ROOT,
-                           capture_output=True, text=True, check=True).stdout.split()
-    for rel in files:
+                           capture_output=True, text=True, check=True).stdout.split('\n')
+    for rel in filter(None, files):
         if (ROOT / rel).is_file():
             (copy / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / rel, copy / rel)
-    shutil.copytree(CACHE, copy / '.cache' / 'pages')
+    if CACHE.exists():
+        shutil.copytree(CACHE, copy / '.cache' / 'pages')
     (copy / 'node_modules').symlink_to(ROOT / 'node_modules')
+    return copy
+
+
+def start_serve(copy: Path, port: int, log) -> subprocess.Popen:
+    # `mkdocs serve` in the copy, as `scripts/serve.sh` runs it; its log into the open file `log`
+    command = [sys.executable, '-m', 'mkdocs', 'serve', '--dev-addr', f'127.0.0.1:{port}']
+    return subprocess.Popen(command, cwd=copy, env=dict(os.environ, NO_MKDOCS_2_WARNING='1'),
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def edit_to_reload(tmp: Path) -> dict:
+    """
+    `mkdocs serve` in a scratch copy of the tree; a prose edit and then a code edit of the
+    RMSNorm page, timed until the served page shows each. The prose edit leaves its paragraph
+    with no current Chinese: the English page must show it all the same.
+    """
+    copy = scratch_copy(tmp)
     port = 8700 + os.getpid() % 200
     url = f'http://127.0.0.1:{port}/labml_nn_norm/rms_norm/'
     log = open(tmp / 'serve.log', 'w')
-    command = [sys.executable, '-m', 'mkdocs', 'serve', '--dev-addr', f'127.0.0.1:{port}']
-    serve = subprocess.Popen(command, cwd=copy, env=dict(os.environ, NO_MKDOCS_2_WARNING='1'),
-                             stdout=log, stderr=subprocess.STDOUT)
+    serve = start_serve(copy, port, log)
     try:
         _wait_for(url, lambda page: 'id="run-it"' in page)
         module = copy / 'labml_nn_norm' / 'rms_norm' / '__init__.py'
         source = module.read_text(encoding='utf-8')
-        # A prose edit: one more comment line above the imports
+        # A prose edit: one more comment line above the first `def`
         time.sleep(1.5)
-        edited = source.replace('\nimport torch\n', '\n# Prose edit PROSEMARK.\nimport torch\n', 1)
+        edited = source.replace('\ndef ', '\n# Prose edit PROSEMARK.\ndef ', 1)
         module.write_text(edited)
         prose = _wait_for(url, lambda page: 'PROSEMARK' in page)
         # A code edit: a module-level constant (and a comment to see it by)

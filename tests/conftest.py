@@ -1,8 +1,12 @@
-"""Shared fixtures: one strict build of the real site per test session, served on 127.0.0.1."""
+"""
+Shared fixtures: one strict build of the real site per test session, served on 127.0.0.1, and
+one headless Chromium for every browser test.
+"""
 
 import functools
 import http.server
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -11,6 +15,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_collection_modifyitems(items):
+    """
+    Tiers, for `scripts/test.sh --fast` (which leaves out all three): `site` for every test that
+    needs the built site, `browser` for every test in Chromium, `slow` for the tests that run
+    every page's checks again (a page's own run, its notebook).
+    """
+    for item in items:
+        if 'site_dir' in item.fixturenames or 'site_url' in item.fixturenames:
+            item.add_marker(pytest.mark.site)
+        if 'browser' in item.fixturenames:
+            item.add_marker(pytest.mark.browser)
 
 
 def build_site(dest: Path) -> subprocess.CompletedProcess:
@@ -46,3 +63,18 @@ def site_url(site_dir):
     thread.start()
     yield f'http://127.0.0.1:{server.server_port}'
     server.shutdown()
+
+
+CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
+FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+         '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+
+@pytest.fixture(scope='session')
+def browser():
+    """Debian's Chromium, started once for the whole session (each test opens its own context)."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()

@@ -5,7 +5,6 @@ light and the dark palette. Screenshots land in `build/screenshots/`.
 """
 
 import re
-import shutil
 import urllib.error
 import urllib.request
 from html.parser import HTMLParser
@@ -13,18 +12,15 @@ from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
-from conftest import ROOT
+from conftest import CHROMIUM, ROOT
 
 from scripts.literate.pages import page_sources
 
-CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
     reason='Debian chromium is not installed (scripts/setup.sh test installs it)')
 SCREENSHOTS = ROOT / 'build' / 'screenshots'
 AXE = ROOT / 'node_modules' / 'axe-core' / 'axe.min.js'
-FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 
 def _url_path(page: Path) -> str:
@@ -46,15 +42,6 @@ def page_urls():
 PAGES = page_urls()
 # The hand-written pages: no rows of prose beside code
 HAND_WRITTEN = {'', 'zh/', 'zh/glossary/'}
-
-
-@pytest.fixture(scope='module')
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 class Visit:

@@ -418,9 +418,9 @@ def test_the_code_of_every_row_skips_markdown():
                            'index.py', [('Home', '../index.md')])
     rows_with_code = sum(1 for row in module.rows if row.code) - (
         1 if '## Sources' in '\n'.join(module.rows[-1].prose) else 0)
-    hooks._code_blocks.clear()
+    hooks._build = hooks.Build()
     aside = hooks.set_aside_code(html)
-    assert len(hooks._code_blocks) == html.count('<pre class="lit-src"') >= rows_with_code > 10
+    assert len(hooks._build.code_blocks) == html.count('<pre class="lit-src"') >= rows_with_code > 10
     assert 'lit-cl' not in aside and 'LITCODEBLOCK0X' in aside
     plain = hooks._plain_code(0)
     assert '<span' not in plain and 'import' in plain, plain[:200]
@@ -457,3 +457,30 @@ def test_a_paragraph_without_chinese_shows_in_english_marked_on_the_chinese_page
     # A heading with no Chinese stays a heading, the note after it
     zh, _ = translate.translate_module(m, Catalog(Path('a.zh.yml'), {}, []))
     assert zh.intro.startswith('# A heading\n\n' + translate.UNTRANSLATED_NOTE)
+
+
+def test_one_page_renders_outside_mkdocs(tmp_path):
+    # `build_page` is the whole pipeline for one module; `python -m scripts.literate FILE` writes
+    # it to a file (here into tmp_path, never into the user's tree)
+    import subprocess
+    import sys
+
+    from scripts.literate.pages import ROOT
+    path = ROOT / 'labml_nn_norm' / 'rms_norm' / '__init__.py'
+    html = literate.build_page(path)
+    module = literate.parse('x.py', path.read_text(encoding='utf-8'))
+    rendered = literate.render(module, literate.highlight(module), literate.MathCollector(), None,
+                               'index.py', [])
+    assert html.count('class="lit-row"') == rendered.count('class="lit-row"') >= 20
+    assert 'class="katex"' in html and 'KATEXMATH' not in html and '<h1' in html
+    zh = literate.build_page(path, 'zh')
+    assert 'RMSNorm' in zh and zh != html
+    out = tmp_path / 'page.html'
+    done = subprocess.run([sys.executable, '-m', 'scripts.literate', str(path), '-o', str(out)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0 and out.read_text(encoding='utf-8').count('lit-row') >= 10, \
+        done.stderr
+    bad = subprocess.run([sys.executable, '-m', 'scripts.literate', 'README.md'], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "expected a Python module of the site, got 'README.md'" in \
+        bad.stderr

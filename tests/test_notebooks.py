@@ -22,6 +22,7 @@ def _notebook_of(page: Path, path: Path) -> Path:
     return page.parent / (path.stem.replace('__init__', 'index') + '.ipynb')
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('path,page', PAGES, ids=[p.stem if p.stem != '__init__' else
                                                    p.parent.name for p, _ in PAGES])
 def test_notebook_runs_top_to_bottom(site_dir, path, page):

@@ -41,6 +41,7 @@ def test_pages_found():
     assert 'labml_nn_norm.layer_norm' in names and 'labml_nn_norm.batch_norm' in names, names
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('path,module', PAGES, ids=[m for _, m in PAGES])
 def test_page_has_test_and_runs(path: Path, module: str):
     # A page without `_test()` fails the suite

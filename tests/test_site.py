@@ -121,3 +121,12 @@ def test_no_raw_tex_on_any_page(site_dir):
         for hit in raw.findall(' '.join(parser.parts)):
             found.append(f'{path.relative_to(site_dir)}: {hit[:60]}')
     assert not found, found[:20]
+
+
+def test_every_page_has_its_own_order():
+    # Two pages with the same `order` would be placed by file name, silently
+    from collections import Counter
+
+    from scripts.literate.pages import front_matter, page_sources
+    orders = Counter(float(front_matter(path)['order']) for path, _ in page_sources())
+    assert [o for o, n in orders.items() if n > 1] == [], orders

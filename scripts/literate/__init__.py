@@ -27,26 +27,61 @@ sixth:
    `katex_render.js`, so readers load no script and nothing from a CDN), and a Jinja template
    (`templates/page.html`) lays out the rows;
 4. [**write**](hooks.md): the MkDocs hook (`hooks.py`) hands the result to MkDocs as a
-   generated page;
+   generated page, and [finishes the HTML](finish.md) MkDocs writes;
 5. [**notebook**](notebook.md): each page of the package is also written out as a Jupyter
    notebook that runs top to bottom;
 6. [**the Chinese edition**](translate.md): every page again under `zh/`, with the same code
-   and its prose from a translation file kept in step with the English by the build.
+   and its prose from [a translation file](catalog.md) kept in step with the English by the
+   build, and its [computed text](computed.md) through templates.
 
-Between parse and write sits [the cache](cache.md): a page's checks run again only when the
-code they depend on changes, so a prose edit shows in a second.
+Between parse and write sit [the cache](cache.md): a page's checks run again only when the
+code they depend on changes, so a prose edit shows in a second; and [the runner of the
+checks](checks.md). [The list of pages](pages.md) comes from each module's front matter, in a
+module that imports nothing from MkDocs, so the hook, the translation tool and the tests share
+it. No module imports the hook, and a test reads the imports and fails on a cycle.
 
 Everything embedded is escaped (`<`, `&` and `</script>` in code, strings or comments show as
 text), and the output depends on nothing but the input, so two builds give identical bytes.
 """
+
+from pathlib import Path
 
 from scripts.literate.highlight import highlight
 from scripts.literate.notebook import notebook
 from scripts.literate.parse import GeneratorError, Module, Row, parse
 from scripts.literate.render import MathCollector, render, substitute_math
 
-__all__ = ['GeneratorError', 'MathCollector', 'Module', 'Row', 'highlight', 'notebook', 'parse',
-           'render', 'substitute_math']
+__all__ = ['GeneratorError', 'MathCollector', 'Module', 'Row', 'build_page', 'highlight',
+           'notebook', 'parse', 'render', 'substitute_math']
+
+
+def build_page(path: Path, lang: str = 'en') -> str:
+    """
+    ## One page, outside MkDocs
+
+    The whole pipeline for one module, as a function: parse, translate (for `lang='zh'`),
+    highlight, render, then Markdown and KaTeX, into the HTML of the article. The "Run it" box
+    shows the page's last finished run of its checks, if there is one; nothing is run.
+    `python -m scripts.literate FILE` writes it to a file you can open in a browser.
+    """
+    import markdown
+
+    from scripts.literate import translate
+    from scripts.literate.checks import latest_result, read_result
+    from scripts.literate.pages import ROOT, module_name
+    path = Path(path).resolve()
+    module = parse(str(path.relative_to(ROOT)), path.read_text(encoding='utf-8'))
+    if lang == 'zh':
+        module, _ = translate.translate_module(module, translate.load(
+            translate.catalog_path(path)))
+    last = latest_result(module_name(path))
+    run = read_result(last, module_name(path)) if last else None
+    math = MathCollector()
+    content = render(module, highlight(module), math, run, path.name, [])
+    body = content.split('\n---\n', 2)[-1]  # the front matter is MkDocs' business
+    html = markdown.markdown(body, extensions=['tables', 'admonition', 'attr_list', 'md_in_html',
+                                               'toc'])
+    return substitute_math(html, math.render())
 
 # ## Sources
 #

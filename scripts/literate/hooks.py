@@ -45,6 +45,7 @@ in English under a note that says it is not yet translated.
 import json
 import logging
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List
 
@@ -60,10 +61,28 @@ from scripts.literate.render import katex_assets
 ZH_NAV = '中文'
 log = logging.getLogger('mkdocs.hooks.literate')
 
-_rendered_math: List[str] = []
-# The TeX of each formula, for places that show text, not HTML (the table of contents)
-_math_tex: List[str] = []
 _state = SERVE_STATE
+
+
+@dataclass
+class Build:
+    """What one build collects in `on_files` and the page events use later: one object, made
+    afresh at every build (`mkdocs serve` rebuilds in the same process)."""
+    # KaTeX's HTML of every formula of the generated pages, and each formula's TeX (for places
+    # that show text, not HTML: the table of contents)
+    math_html: List[str] = field(default_factory=list)
+    math_tex: List[str] = field(default_factory=list)
+    # KaTeX's HTML of the formulas of each hand-written page, by its path in `docs/`
+    docs_math: Dict[str, List[str]] = field(default_factory=dict)
+    # English page → its Chinese twin, by their paths in the site
+    twins: Dict[str, str] = field(default_factory=dict)
+    # The highlighted code blocks, set aside from Markdown
+    code_blocks: List[str] = field(default_factory=list)
+    # The ids of each English page's headings, in order: its Chinese twin's headings get the same
+    heading_ids: Dict[str, List[str]] = field(default_factory=dict)
+
+
+_build = Build()
 
 
 def authoring(message: str, error: bool = False):
@@ -94,7 +113,7 @@ def on_config(config):
     # shows alone on Chinese pages and hides on English ones
     zh_nav, zh_sections = [{'首页': 'zh/index.md'}], {}
     for path, page, meta in pages_in_order():
-        meta = zh_meta(path, meta)
+        meta = translate.zh_meta(path, meta)
         if meta['section'] not in zh_sections:
             zh_sections[meta['section']] = []
             zh_nav.append({meta['section']: zh_sections[meta['section']]})
@@ -108,31 +127,6 @@ def on_config(config):
     return config
 
 
-def zh_meta(path: Path, meta: Dict[str, str]) -> Dict[str, str]:
-    # The front matter in Chinese, where the page's translation file has it
-    catalog = translate.load(translate.catalog_path(path))
-    out = dict(meta)
-    for key in translate.META_KEYS:
-        entry = catalog.entries.get(translate.block_key(meta.get(key, '')))
-        if meta.get(key) and entry and entry['zh'].strip():
-            out[key] = entry['zh']
-    return out
-
-
-def _home_page_list(lang: str = 'en') -> str:
-    # The home page's list of pages: each section, then each page's title and summary
-    lines, section = [], None
-    for path, page, meta in pages_in_order():
-        if lang == 'zh':
-            meta = zh_meta(path, meta)
-        if meta['section'] != section:
-            section = meta['section']
-            lines.append(f'\n**{section}**\n')
-        colon = '：' if lang == 'zh' else ': '
-        lines.append(f'- [{meta["title"]}]({page.as_posix()}){colon}{meta["summary"]}')
-    return '\n'.join(lines).strip('\n')
-
-
 def on_files(files, config):
     """
     ## Generate the pages
@@ -141,8 +135,9 @@ def on_files(files, config):
     `{{ name }}` lines of its prose, and add the page, its figures and a copy of its source to
     the site's files.
     """
+    global _build
+    _build = Build()
     math = literate.MathCollector()
-    _code_blocks.clear()
     sources = list(page_sources())
     # Parse and highlight every page while the checks run, then wait for them
     parsed = {}
@@ -155,7 +150,6 @@ def on_files(files, config):
             raise SystemExit(f'Error: {e}') from e
         parsed[path] = (rel, source, module, literate.highlight(module))
     runs = finish_checks()
-    _twins.clear()
     #
     for path, page in sources:
         rel, source, module, lines = parsed[path]
@@ -183,13 +177,13 @@ def on_files(files, config):
             _page(config, files, path, page if lang == 'en' else ZH / page, mod, lines, run,
                   math, figures, lang)
             if lang == 'zh':
-                _twins[page.as_posix()] = (ZH / page).as_posix()
+                _build.twins[page.as_posix()] = (ZH / page).as_posix()
     _home_zh(files, config, math)
     #
     # All formulas of the build in one KaTeX call
     try:
-        _rendered_math[:] = math.render()
-        _math_tex[:] = [tex for tex, _, _ in math.formulas]
+        _build.math_html = math.render()
+        _build.math_tex = [tex for tex, _, _ in math.formulas]
     except literate.GeneratorError as e:
         raise SystemExit(f'Error: {e}') from e
     for name, content in katex_assets(ROOT / 'node_modules' / 'katex' / 'dist'):
@@ -239,10 +233,6 @@ def _page(config, files, path: Path, page: Path, module, lines, run, math, figur
     return page_file
 
 
-# English page → its Chinese twin, by their paths in the site
-_twins: Dict[str, str] = {}
-
-
 def _home_zh(files, config, math):
     # The home page's Chinese twin, from `docs/index.md` and `docs/index.zh.yml`
     home = ROOT / 'docs' / 'index.md'
@@ -256,23 +246,19 @@ def _home_zh(files, config, math):
     content = (f'---\ntitle: {_json(zh.meta.get("title", ""))}\n'
                f'description: {_json(description)}\n---\n\n{text}\n')
     files.append(File.generated(config, 'zh/index.md', content=content))
-    _twins['index.md'] = 'zh/index.md'
+    _build.twins['index.md'] = 'zh/index.md'
 
 
 def _json(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-# KaTeX's HTML for the formulas of each hand-written page, by its path in docs/
-_docs_math: Dict[str, List[str]] = {}
-
-
 def on_page_markdown(markdown, page, config, files):
     # The hand-written home page lists the pages where it says `{{ pages }}`
     if page.file.src_uri == 'index.md':
-        markdown = markdown.replace('{{ pages }}', _home_page_list())
+        markdown = markdown.replace('{{ pages }}', translate.home_page_list())
     if page.file.src_uri == 'zh/index.md':
-        markdown = markdown.replace('{{ pages }}', _home_page_list('zh'))
+        markdown = markdown.replace('{{ pages }}', translate.home_page_list('zh'))
     if page.file.src_uri.startswith('zh/'):
         markdown = _english_ids(markdown, page.file.src_uri)
     # Hand-written pages get the same build-time math as generated ones
@@ -280,7 +266,7 @@ def on_page_markdown(markdown, page, config, files):
         math = literate.MathCollector()
         markdown = math.extract(markdown, f'docs/{page.file.src_uri}')
         try:
-            _docs_math[page.file.src_uri] = math.render()
+            _build.docs_math[page.file.src_uri] = math.render()
         except literate.GeneratorError as e:
             raise SystemExit(f'Error: {e}') from e
     return markdown
@@ -289,29 +275,26 @@ def on_page_markdown(markdown, page, config, files):
 # A row's code block, as `templates/page.html` writes it
 CODE_BLOCK = re.compile(r'<div class="lit-code"><button [^>]*>[^<]*</button>'
                         r'<pre class="lit-src"[^>]*>.*?</pre></div>', re.S)
-_code_blocks: List[str] = []
 
 
 def set_aside_code(content: str) -> str:
     # Each code block becomes a placeholder that Markdown leaves alone
     def aside(m: re.Match) -> str:
-        _code_blocks.append(m.group(0))
-        return f'<div class="lit-code">LITCODEBLOCK{len(_code_blocks) - 1}X</div>'
+        _build.code_blocks.append(m.group(0))
+        return f'<div class="lit-code">LITCODEBLOCK{len(_build.code_blocks) - 1}X</div>'
     return CODE_BLOCK.sub(aside, content)
 
 
 def _plain_code(n: int) -> str:
     # The block's text without its highlighting: the search indexes the same words from one text
     # node instead of parsing a `<span>` per token (half the build's time went there)
-    text = re.sub(r'<button [^>]*>[^<]*</button>|<[^>]+>', '', _code_blocks[n])
+    text = re.sub(r'<button [^>]*>[^<]*</button>|<[^>]+>', '', _build.code_blocks[n])
     return f'<div class="lit-code" data-lit-block="{n}"><pre>{text}</pre></div>'
 
 
 _PLAIN_CODE = re.compile(r'<div class="lit-code" data-lit-block="(\d+)"><pre>.*?</pre></div>', re.S)
 
 
-# The ids of each English page's headings, in order: its Chinese twin's headings get the same
-_heading_ids: Dict[str, List[str]] = {}
 _HEADING_LINE = re.compile(r'^(#{1,6}[ \t]+\S.*?)[ \t]*$', re.M)
 
 
@@ -321,10 +304,15 @@ def _english_ids(markdown: str, uri: str) -> str:
     this page or another work in both languages (MkDocs would derive the id from the Chinese
     text). Headings are matched in order; the translation keeps every heading a heading.
     """
-    english = next((e for e, z in _twins.items() if z == uri), None)
-    ids = _heading_ids.get(english)
-    if ids is None:
+    english = next((e for e, z in _build.twins.items() if z == uri), None)
+    if english is None:
+        # A Chinese page with no English twin (the glossary): its ids are its own
         return markdown
+    ids = _build.heading_ids.get(english)
+    if ids is None:
+        # The English page comes first in the navigation, so MkDocs has rendered it already
+        raise SystemExit(f'Error: {uri}: the headings of its English page {english} are not '
+                         f'known yet; the Chinese pages must come after the English ones')
     # Headings outside code (the highlighted code is set aside already; fenced blocks remain)
     parts = re.split(r'(```.*?```)', markdown, flags=re.S)
     found = sum(len(_HEADING_LINE.findall(p)) for p in parts[::2])
@@ -347,29 +335,29 @@ def on_page_content(html, page, config, files):
                 ids.append(item.id)
                 collect(item.children)
         collect(page.toc)
-        _heading_ids[page.file.src_uri] = ids
+        _build.heading_ids[page.file.src_uri] = ids
     # Headings with math also appear in the table of contents, which is text: there the
     # placeholder becomes the formula's TeX
     def plain(title: str) -> str:
-        return re.sub(r'KATEXMATH(\d+)X', lambda m: _math_tex[int(m.group(1))], title)
+        return re.sub(r'KATEXMATH(\d+)X', lambda m: _build.math_tex[int(m.group(1))], title)
 
     def walk(items):
         for item in items:
             item.title = plain(item.title)
             walk(item.children)
     if page.file.generated_by is None:
-        return literate.substitute_math(html, _docs_math.get(page.file.src_uri, []))
+        return literate.substitute_math(html, _build.docs_math.get(page.file.src_uri, []))
     walk(page.toc)
     html = re.sub(r'<div class="lit-code">(?:<p>)?LITCODEBLOCK(\d+)X(?:</p>)?</div>',
                   lambda m: _plain_code(int(m.group(1))), html)
-    return literate.substitute_math(html, _rendered_math)
+    return literate.substitute_math(html, _build.math_html)
 
 
 def on_post_page(output, page, config):
     # The highlighted code back in place of its plain text; the links between the two languages,
     # and two changes for the first paint ([the finished HTML](finish.md))
-    output = _PLAIN_CODE.sub(lambda m: _code_blocks[int(m.group(1))], output)
-    output, problem = finish_page(output, page.file.src_uri, _twins, config['site_name'],
+    output = _PLAIN_CODE.sub(lambda m: _build.code_blocks[int(m.group(1))], output)
+    output, problem = finish_page(output, page.file.src_uri, _build.twins, config['site_name'],
                                   config.get('site_url') or '')
     if problem:
         authoring(problem)

@@ -46,8 +46,8 @@ from typing import Dict, List, Optional, Tuple
 from scripts.literate.catalog import HEADER, Catalog, catalog_path, dump, fill, load, short, write
 from scripts.literate.checks import latest_result
 from scripts.literate.computed import needs_chinese, translate_generated
-from scripts.literate.pages import PACKAGE, module_name, page_sources
-from scripts.literate.parse import Module, parse
+from scripts.literate.pages import PACKAGE, module_name, page_sources, pages_in_order
+from scripts.literate.parse import GeneratorError, Module, parse
 
 # What other modules take from here, though it is defined in [the file](catalog.md) and
 # [computed text](computed.md)
@@ -247,6 +247,34 @@ def translate_module(module: Module, catalog: Catalog) -> Tuple[Module, List[Pro
     return replace(module, meta=meta, intro=intro, rows=rows), problems
 
 
+# ## The front matter and the home page's list, in Chinese
+
+
+def zh_meta(path: Path, meta: Dict[str, str]) -> Dict[str, str]:
+    # The front matter in Chinese, where the page's translation file has it
+    catalog = load(catalog_path(path))
+    out = dict(meta)
+    for key in META_KEYS:
+        entry = catalog.entries.get(block_key(meta.get(key, '')))
+        if meta.get(key) and entry and entry['zh'].strip():
+            out[key] = entry['zh']
+    return out
+
+
+def home_page_list(lang: str = 'en') -> str:
+    # The home page's list of pages: each section, then each page's title and summary
+    lines, section = [], None
+    for path, page, meta in pages_in_order():
+        if lang == 'zh':
+            meta = zh_meta(path, meta)
+        if meta['section'] != section:
+            section = meta['section']
+            lines.append(f'\n**{section}**\n')
+        colon = '：' if lang == 'zh' else ': '
+        lines.append(f'- [{meta["title"]}]({page.as_posix()}){colon}{meta["summary"]}')
+    return '\n'.join(lines).strip('\n')
+
+
 # ## Keeping the files up to date
 #
 # `python -m scripts.literate.translate` adds every block that has no entry, with its English and
@@ -324,7 +352,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         path = Path(args.only).resolve()
         path = path if path.name.endswith('.zh.yml') else catalog_path(path)
         catalog = load(path)
-        done = fill(catalog, Path(args.fill).read_text(encoding='utf-8'))
+        try:
+            done = fill(catalog, Path(args.fill).read_text(encoding='utf-8'))
+        except GeneratorError as e:
+            parser.exit(2, f'error: {e}; run without --fill first to add the new entries\n')
         write(catalog, root)
         print(f'{path.relative_to(root)}: {len(done)} set')
     for source, module in all_pages(root):

@@ -1,0 +1,85 @@
+"""
+Authoring under `mkdocs serve`, in a scratch copy of the tree (your files are never edited): a
+writer adds a line of English prose, and the page shows it while its Chinese is out of date.
+`mkdocs build --strict` fails on the same state (`test_the_build_names_a_stale_block`); serve
+must not, or the browser stays on the old page until someone translates.
+"""
+
+import os
+import re
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import CHROMIUM
+
+from scripts.budget import scratch_copy, start_serve
+
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason='Debian chromium is not installed')]
+MARK = 'SERVEMARK'
+
+
+def _fetch(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode('utf-8')
+    except OSError:
+        return ''
+
+
+def _wait_for(url: str, done, limit: float = 240.0) -> float:
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        if done(_fetch(url)):
+            return time.perf_counter() - start
+        time.sleep(0.1)
+    raise AssertionError(f'{url}: not updated within {limit:.0f} s')
+
+
+def test_a_prose_edit_shows_under_serve_while_its_chinese_is_stale(site_dir, browser, tmp_path):
+    # `site_dir`: the session's strict build has filled the page cache, so serve starts warm
+    copy = scratch_copy(tmp_path)
+    port = 8500 + os.getpid() % 400
+    base = f'http://127.0.0.1:{port}'
+    en, zh = f'{base}/labml_nn_norm/rms_norm/', f'{base}/zh/labml_nn_norm/rms_norm/'
+    log_path = tmp_path / 'serve.log'
+    with open(log_path, 'w') as log:
+        serve = start_serve(copy, port, log)
+        try:
+            _wait_for(en, lambda page: 'id="run-it"' in page)
+            module = copy / 'labml_nn_norm' / 'rms_norm' / '__init__.py'
+            source = module.read_text(encoding='utf-8')
+            # One English comment line before the first `def`: a new block of prose, no Chinese
+            time.sleep(1.5)
+            module.write_text(source.replace('\ndef ', f'\n# {MARK}: a new line of prose.\ndef ',
+                                             1), encoding='utf-8')
+            _wait_for(en, lambda page: MARK in page)
+            _wait_for(zh, lambda page: MARK in page)
+            # In the browser: the English page shows the line; the Chinese page shows it in
+            # English, inside a block marked `lang="en"`, under a note in Chinese
+            context = browser.new_context(viewport={'width': 1280, 'height': 900})
+            page = context.new_page()
+            page.goto(en, wait_until='load')
+            row = page.locator('.lit-prose', has_text=MARK)
+            row.scroll_into_view_if_needed()
+            assert row.is_visible() and page.locator('.lit-untranslated').count() == 0
+            page.goto(zh, wait_until='load')
+            block = page.locator('.lit-untranslated', has_text=MARK)
+            block.scroll_into_view_if_needed()
+            assert block.is_visible() and block.get_attribute('lang') == 'en'
+            note = block.get_by_role('note')
+            assert note.is_visible() and '尚未翻译' in note.inner_text()
+            assert note.get_attribute('lang') == 'zh-CN'
+            context.close()
+        finally:
+            serve.terminate()
+            serve.wait(timeout=30)
+    # The log names the file and line and the command that fixes it; the rebuild did not abort
+    text = log_path.read_text()
+    line = 1 + source[:source.index('\ndef ')].count('\n') + 1
+    assert re.search(rf'labml_nn_norm/rms_norm/__init__\.py:{line}: no current Chinese', text), \
+        text[-3000:]
+    assert 'python -m scripts.literate.translate' in text
+    assert 'Aborted' not in text and 'appear stuck' not in text, text[-3000:]
