@@ -96,6 +96,14 @@ documented example, the variance of `[0, 1, 2, 3, 100]` as 1553.36, is the $1/n$
 PyTorch's $10^{-5}$) and in the channel axis (the last one, `axis=-1`, against PyTorch's
 dimension 1) ([L160-L164](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/layers/normalization/batch_normalization.py#L160-L164)).
 
+What the two defaults mean in practice: this page's `BatchNorm` fed 400 batches of 32 values
+from $\mathcal{N}(3, 2^2)$ (`running_stats_trace()` below), with PyTorch's default momentum, with
+Keras's default written the PyTorch way (0.01), and with the cumulative average (`None`). After
+each training step the same batch goes through `eval()` as well; the third plot is how much its
+output changes.
+
+{{ running_stats }}
+
 ### A bias before BatchNorm does nothing
 
 BatchNorm usually follows a linear or convolution layer, $x = Wu + b$. In training mode $b$
@@ -146,6 +154,8 @@ $\epsilon$ are PyTorch's. What remains different, each asserted in `_test()`:
   and other `isinstance` checks skip it.
 """
 
+import functools
+import math
 from typing import Optional
 
 import torch
@@ -371,6 +381,106 @@ def keras_moving_average(moving: torch.Tensor, batch_value: torch.Tensor,
     (PyTorch's formula) with `keras_momentum = 1 - momentum`.
     """
     return moving * keras_momentum + batch_value * (1 - keras_momentum)
+
+
+@functools.lru_cache(maxsize=4)
+def running_stats_trace(momenta=(0.1, 0.01, None), steps: int = 400, batch: int = 32,
+                        mean: float = 3.0, std: float = 2.0, seed: int = 0) -> dict:
+    """
+    ## The running statistics over time
+
+    For each `momentum`, a fresh `BatchNorm(1)` is fed `steps` batches of `batch` values from
+    $\\mathcal{N}(\\text{mean}, \\text{std}^2)$, the same batches for every momentum. After each
+    training step it records `running_mean`, `running_var`, and how far the same batch's output
+    in `eval()` is from its output in `train()` (the mean absolute difference).
+    """
+    g = torch.Generator().manual_seed(seed)
+    batches = torch.randn(steps, batch, 1, generator=g) * std + mean
+    traces = {}
+    for m in momenta:
+        bn, rows = BatchNorm(1, momentum=m), []
+        for b in batches:
+            y_train = bn.train()(b)
+            y_eval = bn.eval()(b)
+            rows.append((bn.running_mean.item(), bn.running_var.item(),
+                         (y_train - y_eval).abs().mean().item()))
+        traces[m] = torch.tensor(rows)  # (steps, 3): mean, var, gap
+    return traces
+
+
+def steps_to_reach(trace: torch.Tensor, target: float, tolerance: float) -> int:
+    # The first step after which the running mean stays within `tolerance` of `target`
+    outside = ((trace[:, 0] - target).abs() >= tolerance).nonzero()
+    return int(outside[-1]) + 2 if len(outside) else 1
+
+
+def figure_running_stats(traces: Optional[dict] = None, mean: float = 3.0,
+                         std: float = 2.0) -> str:
+    r"""
+    ## The figure
+
+    Three small plots sharing a logarithmic step axis: the two buffers, with the data's mean
+    and variance dashed, and the train/eval gap.
+    """
+    from labml_nn_norm.layer_norm import FIGURE_COLOURS, svg_figure, svg_legend, svg_path
+
+    traces = running_stats_trace(mean=mean, std=std) if traces is None else traces
+    c = FIGURE_COLOURS
+    colours = dict(zip(traces, (c['blue'], c['orange'], c['green'])))
+    steps = len(next(iter(traces.values())))
+    pw, ph, top, left, gap_x = 150, 110, 26, 36, 40  # each plot's size, margins
+    panels = [('running_mean', 0, mean), ('running_var', 1, std ** 2),
+              ('|y_train − y_eval|', 2, None)]
+    out = []
+    for k, (title, col, target) in enumerate(panels):
+        x0 = left + k * (pw + gap_x)
+        y_max = max(float(t[:, col].max()) for t in traces.values()) * 1.1
+        if target is not None:
+            y_max = max(y_max, target * 1.25)
+
+        def to_xy(step, value):
+            # Step $1 \dots$ `steps` on a log axis; value $0 \dots$ `y_max` upwards
+            return (x0 + pw * math.log(step) / math.log(steps),
+                    top + ph - ph * min(value, y_max) / y_max)
+        out.append(f'<path d="M{x0},{top}V{top + ph}H{x0 + pw}" fill="none" '
+                   f'stroke="currentColor" stroke-opacity="0.6"/>'
+                   f'<text x="{x0 + pw / 2}" y="{top - 8}" text-anchor="middle">{title}</text>')
+        for tick in (1, 10, 100):
+            tx = to_xy(tick, 0)[0]
+            out.append(f'<text x="{tx:.1f}" y="{top + ph + 14}" text-anchor="middle" '
+                       f'font-size="10">{tick}</text>')
+        out.append(f'<text x="{x0 - 4}" y="{top + 4}" text-anchor="end" font-size="10">'
+                   f'{y_max:.1f}</text><text x="{x0 - 4}" y="{top + ph}" text-anchor="end" '
+                   f'font-size="10">0</text>')
+        if target is not None:
+            ty = to_xy(1, target)[1]
+            out.append(f'<path d="M{x0},{ty:.1f}h{pw}" stroke="currentColor" '
+                       f'stroke-dasharray="4 3" stroke-opacity="0.7"/>')
+        for m, trace in traces.items():
+            points = torch.tensor([to_xy(s + 1, v) for s, v in enumerate(trace[:, col].tolist())])
+            # Every step near the start, fewer later: the log axis squeezes them together
+            keep = sorted({int(round(math.exp(i / 40 * math.log(steps)))) - 1 for i in range(41)})
+            out.append(f'<path d="{svg_path(points[keep])}" fill="none" stroke="{colours[m]}" '
+                       f'stroke-width="1.8"/>')
+    height = top + ph + 44
+    out.append(f'<text x="{left + 1.5 * pw + gap_x}" y="{top + ph + 28}" '
+               f'text-anchor="middle" font-size="11">step</text>')
+    out.append(svg_legend([(colours[m], True, f'm = {m}') for m in traces], left + 8,
+                          height - 2, 90))
+    reach = {m: steps_to_reach(t, mean, 0.1 * mean) for m, t in traces.items()}
+    floor = {m: t[-100:, 2].mean().item() for m, t in traces.items()}
+    names = list(traces)
+    label = (f'Three line plots against the training step, log scale, for momentum '
+             f'{", ".join(str(m) for m in names)}: running_mean rising from 0 to the data mean '
+             f'{mean:g}, running_var moving from 1 to the data variance {std ** 2:g}, and the gap '
+             f'between the train and eval outputs of the same batch shrinking.')
+    caption = (f'The running mean stays within 10% of the data\'s mean {mean:g} from step '
+               f'{reach[names[0]]} with momentum {names[0]}, step {reach[names[1]]} with '
+               f'{names[1]} and step {reach[names[2]]} with {names[2]}; over the last 100 steps '
+               f'eval() still changes outputs by {min(floor.values()):.2f} to '
+               f'{max(floor.values()):.2f} on average, whatever the momentum.')
+    width = left + 3 * pw + 2 * gap_x + 10
+    return svg_figure(''.join(out), width, height, label, caption)
 
 
 def _torch_batch_norm(dim: int, *args, **kwargs) -> nn.Module:
@@ -730,6 +840,42 @@ def _check_errors():
           restored.num_batches_tracked.item() == 0)
 
 
+def _check_running_stats_figure():
+    r"""
+    ## The running-statistics figure
+
+    What its caption says, from the same traces: how many steps the running mean needs, against
+    the expectation for a constant input, $1 - (1 - m)^k \ge 0.9$ at
+    $k = \lceil \ln 0.1 / \ln(1 - m) \rceil$, and the gap between `train()` and `eval()` that
+    remains, which is the batches' own sampling noise.
+    """
+    from labml_nn_norm._check import check, section
+    from labml_nn_norm.layer_norm import check_figure
+
+    section('The running-statistics figure')
+    traces = running_stats_trace()
+    reach = {m: steps_to_reach(t, 3.0, 0.3) for m, t in traces.items()}
+    for m in (0.1, 0.01):
+        expected = math.ceil(math.log(0.1) / math.log(1 - m))
+        check(f'momentum {m}: within 10% of the mean after a number of steps within 2x of '
+              f'{expected}', expected / 2 <= reach[m] <= 2 * expected, f'{reach[m]} steps')
+    check('momentum None: within 10% after at most 5 steps', reach[None] <= 5,
+          f'{reach[None]} steps')
+    floor = {m: t[-100:, 2].mean().item() for m, t in traces.items()}
+    check('over the last 100 steps eval() still changes the output by 0.1 to 0.3 on average',
+          all(0.1 < f < 0.3 for f in floor.values()),
+          ', '.join(f'{m}: {f:.2f}' for m, f in floor.items()))
+    check_figure('figure', figure_running_stats(traces),
+                 figure_running_stats(running_stats_trace(steps=100)))
+
+
+def _artifacts():
+    """
+    ## The figure, made when the site is built
+    """
+    return {'running_stats': figure_running_stats()}
+
+
 def _test():
     """
     ## Checks against PyTorch
@@ -738,6 +884,7 @@ def _test():
     _check_against_torch()
     _check_running_stats()
     _check_keras_momentum()
+    _check_running_stats_figure()
     _check_bias_before_bn()
     _check_edge_cases()
     _check_half_overflow()

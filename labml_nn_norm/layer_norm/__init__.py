@@ -101,6 +101,8 @@ $\gamma = \sigma$ and $\beta = \mu$ of *one* sample, LayerNorm returns that samp
 (up to $\epsilon$), and every other sample still normalized with its own statistics (`_test()`
 asserts both).
 
+{{ layer_norm_geometry }}
+
 ### Why a zero prints as `1.1921e-07`
 
 In the `[3, 4]` example the middle element, $x_{1,1} = 3$, equals the mean, so its output is
@@ -227,6 +229,7 @@ asserted in `_test()`:
 and checks outputs, `state_dict` and that `except RuntimeError` catches a bad shape.
 """
 
+import math
 import numbers
 from typing import List, Optional, Tuple, Union
 
@@ -461,6 +464,207 @@ def kernel_2019_replay(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     var = torch.clamp(total_sq * c - mean * mean, min=0)
     rstd = one / torch.sqrt(var + eps)
     return x * rstd + (-rstd * mean)
+
+
+# ## Figures
+#
+# Every figure on this site is an SVG string that the page's own functions draw from the page's
+# own computations, so a change to the code changes the picture. Text, axes and outlines are
+# `currentColor`, the page's text colour, so they follow the light and the dark palette; the
+# data colours below have a contrast of at least 3:1 against white and against the dark
+# background `#1e2129`.
+FIGURE_COLOURS = {'blue': '#2f80ed', 'orange': '#d9730d', 'green': '#1a9e62',
+                  'purple': '#a855f7', 'grey': '#7f8694'}
+
+
+def svg_figure(body: str, width: int, height: int, label: str, caption: str) -> str:
+    """
+    The figure as one line of HTML (a blank line would end Markdown's HTML block): the SVG with
+    `role="img"` and `aria-label`, the name a screen reader reads, then the caption.
+    """
+    from html import escape
+    return (f'<figure class="lit-figure"><svg xmlns="http://www.w3.org/2000/svg" '
+            f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+            f'aria-label="{escape(label)}" font-family="sans-serif" font-size="12" '
+            f'fill="currentColor">{body}</svg><figcaption>{escape(caption, quote=False)}'
+            '</figcaption></figure>')
+
+
+def check_figure(name: str, html: str, changed: str, max_bytes: int = 12_000):
+    """
+    What every figure must satisfy, asserted by the page that draws it: well-formed SVG with
+    `role="img"`, a non-empty accessible name and a caption, a few kilobytes, and a different
+    drawing when an input of the drawing function changes (`changed`).
+    """
+    import re
+    import xml.etree.ElementTree as ET
+
+    from labml_nn_norm._check import check
+    svg = re.search(r'<svg.*</svg>', html).group(0)
+    root = ET.fromstring(svg)
+    label = root.get('aria-label', '').strip()
+    caption = re.search(r'<figcaption>(.+)</figcaption>', html)
+    check(f'{name}: SVG with role="img", an accessible name and a caption',
+          root.get('role') == 'img' and bool(label) and caption is not None,
+          f'{len(label)} characters of name')
+    check(f'{name}: under {max_bytes // 1000} KB, and redrawn when its input changes',
+          len(html.encode()) < max_bytes and changed != html, f'{len(html.encode())} bytes')
+
+
+def svg_path(points, closed: bool = False) -> str:
+    # A polyline through screen points `(n, 2)`, one decimal each
+    d = 'M' + 'L'.join(f'{x:.1f},{y:.1f}' for x, y in points.tolist())
+    return d + ('Z' if closed else '')
+
+
+def svg_dots(points, r: float = 3.0, **attributes) -> str:
+    # One `<circle>` per screen point, all with the same attributes
+    extra = ' '.join(f'{k.replace("_", "-")}="{v}"' for k, v in attributes.items())
+    return ''.join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}" {extra}/>'
+                   for x, y in points.tolist())
+
+
+def svg_legend(items, x: float, y: float, step: float = 62.0) -> str:
+    # A row of `(colour, filled, label)` markers, left to right from `(x, y)`
+    out = []
+    for k, (colour, filled, label) in enumerate(items):
+        fill = f'fill="{colour}"' if filled else f'fill="none" stroke="{colour}" stroke-width="1.5"'
+        out.append(f'<circle cx="{x + k * step:.1f}" cy="{y - 4:.1f}" r="3.5" {fill}/>'
+                   f'<text x="{x + k * step + 7:.1f}" y="{y:.1f}">{label}</text>')
+    return ''.join(out)
+
+
+def view_2d(points: torch.Tensor, centre=(0.0, 0.0), scale: float = 1.0,
+            azimuth: float = 120.0, elevation: float = 30.0) -> torch.Tensor:
+    r"""
+    ### A fixed view of 3-D points
+
+    Orthographic: each point $p$ goes to $(p \cdot r, -p \cdot u)$, with $r$ and $u$ the screen's
+    right and up directions for a camera at the given azimuth and elevation ($x_3$ up), then
+    scaled and moved to `centre` (screen $y$ grows downwards). A sphere stays a circle of the
+    same radius.
+    """
+    a, e = math.radians(azimuth), math.radians(elevation)
+    right = torch.tensor([-math.sin(a), math.cos(a), 0.0], dtype=points.dtype)
+    up = torch.tensor([-math.sin(e) * math.cos(a), -math.sin(e) * math.sin(a), math.cos(e)],
+                      dtype=points.dtype)
+    return torch.stack([centre[0] + scale * (points @ right),
+                        centre[1] - scale * (points @ up)], -1)
+
+
+def plane_circle(radius: float = 1.0, n: int = 72, dtype=torch.float64) -> torch.Tensor:
+    # `n` points on the circle of `radius` in the plane $\sum_i x_i = 0$, from two orthonormal
+    # vectors of that plane
+    a = torch.tensor([1.0, -1.0, 0.0], dtype=dtype) / math.sqrt(2)
+    b = torch.tensor([1.0, 1.0, -2.0], dtype=dtype) / math.sqrt(6)
+    t = torch.linspace(0, 2 * math.pi, n + 1, dtype=dtype)[:-1, None]
+    return radius * (torch.cos(t) * a + torch.sin(t) * b)
+
+
+def geometry_inputs(n: int = 8, seed: int = 1) -> torch.Tensor:
+    # The figure's cloud: `n` vectors of $H = 3$ around $(1.2, 1.2, 1.2)$, off the plane
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 3, generator=g, dtype=torch.float64) * 0.8 + 1.2
+
+
+def geometry_points(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> dict:
+    r"""
+    ### What the geometry figure draws
+
+    All from `layer_norm` and `LayerNorm` with $\epsilon = 0$: the centred vectors
+    $x - \mu\mathbf{1}$, the outputs $\hat{x}$, and the circle they lie on, which is LayerNorm
+    itself applied to the points of a circle in the plane (any radius: LayerNorm rescales it).
+    Then `LayerNorm` with $\gamma$ = `weight` and $\beta$ = `bias` applied to both.
+    """
+    H = x.shape[-1]
+    ring = layer_norm(plane_circle(), H, eps=0.0)
+    affine = LayerNorm(H, eps=0.0, dtype=x.dtype)
+    with torch.no_grad():
+        affine.weight.copy_(weight)
+        affine.bias.copy_(bias)
+        return {'x': x, 'centred': x - x.mean(-1, keepdim=True),
+                'x_hat': layer_norm(x, H, eps=0.0), 'ring': ring,
+                'y': affine(x), 'y_ring': affine(plane_circle()), 'bias': bias}
+
+
+GEOMETRY_WEIGHT = (1.6, 0.6, 1.0)
+GEOMETRY_BIAS = (0.6, -1.2, 1.4)
+
+
+def geometry_panel(p: dict, centre, scale: float = 28.0) -> str:
+    r"""
+    The left panel, which the [RMSNorm page](../rms_norm/index.md) puts beside its own: the
+    plane $\sum_i x_i = 0$ (a disc), the axes, each input (grey) dropped along $\mathbf{1}$ onto
+    the plane (blue), then pushed along its ray onto the circle of radius $\sqrt{3}$ (orange).
+    """
+    c = FIGURE_COLOURS
+    v = lambda q: view_2d(q, centre, scale)  # noqa: E731
+    axes = torch.eye(3, dtype=torch.float64) * 3.2
+    out = [f'<path d="{svg_path(v(plane_circle(3.4)), True)}" fill="{c["grey"]}" '
+           f'fill-opacity="0.18" stroke="{c["grey"]}"/>']
+    for k, end in enumerate(v(axes).tolist()):
+        o = v(torch.zeros(1, 3, dtype=torch.float64))[0].tolist()
+        out.append(f'<path d="M{o[0]:.1f},{o[1]:.1f}L{end[0]:.1f},{end[1]:.1f}" '
+                   f'stroke="currentColor" stroke-opacity="0.5"/>')
+        out.append(f'<text x="{end[0]:.1f}" y="{end[1] - 3:.1f}" font-size="11" '
+                   f'text-anchor="middle">x{"₁₂₃"[k]}</text>')
+    for a, b in zip(v(p['x']).tolist(), v(p['centred']).tolist()):
+        out.append(f'<path d="M{a[0]:.1f},{a[1]:.1f}L{b[0]:.1f},{b[1]:.1f}" '
+                   f'stroke="{c["grey"]}" stroke-dasharray="3 2"/>')
+    out.append(f'<path d="{svg_path(v(p["ring"]), True)}" fill="none" stroke="{c["orange"]}" '
+               f'stroke-width="2"/>')
+    out.append(svg_dots(v(p['x']), fill=c['grey']))
+    out.append(svg_dots(v(p['centred']), fill='none', stroke=c['blue'], stroke_width=1.5))
+    out.append(svg_dots(v(p['x_hat']), fill=c['orange']))
+    return ''.join(out)
+
+
+def figure_geometry(x: Optional[torch.Tensor] = None, weight=GEOMETRY_WEIGHT,
+                    bias=GEOMETRY_BIAS) -> str:
+    r"""
+    ### The geometry figure
+
+    Two panels in the same view: centring and scaling on the left; on the right the circle again
+    (faint), $\gamma \odot \hat{x} + \beta$ (green) and $\beta$ itself (purple arrow).
+    """
+    x = geometry_inputs() if x is None else x
+    p = geometry_points(x, torch.tensor(weight, dtype=x.dtype), torch.tensor(bias, dtype=x.dtype))
+    c, w, h = FIGURE_COLOURS, 270, 262
+    v = lambda q: view_2d(q, (w + w / 2, 140), 28.0)  # noqa: E731
+    o, b = v(torch.zeros(1, 3, dtype=x.dtype))[0].tolist(), v(p['bias'][None])[0].tolist()
+    right = [
+        f'<path d="{svg_path(v(plane_circle(3.4)), True)}" fill="{c["grey"]}" '
+        f'fill-opacity="0.18" stroke="{c["grey"]}"/>',
+        f'<path d="{svg_path(v(p["ring"]), True)}" fill="none" stroke="{c["orange"]}" '
+        f'stroke-opacity="0.45" stroke-width="2"/>',
+        f'<path d="M{o[0]:.1f},{o[1]:.1f}L{b[0]:.1f},{b[1]:.1f}" stroke="{c["purple"]}" '
+        f'stroke-width="2"/>' + svg_dots(v(p['bias'][None]), 3.5, fill=c['purple']),
+        f'<text x="{b[0] + 6:.1f}" y="{b[1] + 4:.1f}" fill="{c["purple"]}">β</text>',
+        f'<path d="{svg_path(v(p["y_ring"]), True)}" fill="none" stroke="{c["green"]}" '
+        f'stroke-width="2"/>', svg_dots(v(p['y']), fill=c['green'])]
+    radius = p['x_hat'].norm(dim=-1).mean().item()
+    body = (geometry_panel(p, (w / 2, 140)) + ''.join(right)
+            + f'<text x="{w / 2}" y="16" text-anchor="middle">x → x − μ → x̂</text>'
+            + f'<text x="{w * 1.5}" y="16" text-anchor="middle">γ ⊙ x̂ + β</text>'
+            + svg_legend([(c['grey'], True, 'x'), (c['blue'], False, 'x − μ'),
+                          (c['orange'], True, 'x̂')], 40, h - 8)
+            + svg_legend([(c['green'], True, 'γ ⊙ x̂ + β'), (c['purple'], True, 'β')],
+                         w + 60, h - 8, 90))
+    label = (f'Two 3-D views. Left: {len(x)} grey input vectors, each dropped onto the plane '
+             f'x₁ + x₂ + x₃ = 0 (blue), then moved along its ray to the orange circle of radius '
+             f'{radius:.3f}. Right: gamma and beta turn that circle into the green ellipse, '
+             f'moved off the plane by the purple arrow beta.')
+    caption = (f'Centring drops each vector onto the plane x₁ + x₂ + x₃ = 0, scaling puts it on '
+               f'the circle of radius √3 = {radius:.3f} in that plane, and γ, β stretch the '
+               f'circle and move it off the plane.')
+    return svg_figure(body, 2 * w, h, label, caption)
+
+
+def _artifacts():
+    """
+    ## The figure, made when the site is built
+    """
+    return {'layer_norm_geometry': figure_geometry()}
 
 
 def _worked_example() -> torch.Tensor:
@@ -815,6 +1019,21 @@ def _check_geometry():
     check_close('gamma = sigma, beta = mu of sample 0: sample 0 comes back', y[0], x[0])
     check('... the other samples do not', (y[1:] - x[1:]).abs().max().item() > 1,
           f'max |y - x| over the others {(y[1:] - x[1:]).abs().max().item():.1f}')
+    #
+    # The figure's points, $H = 3$: what its caption says
+    p = geometry_points(geometry_inputs(), torch.tensor(GEOMETRY_WEIGHT, dtype=torch.float64),
+                        torch.tensor(GEOMETRY_BIAS, dtype=torch.float64))
+    check_close('figure: every x - mu and every x_hat on the plane',
+                (p['centred'].sum(-1), p['x_hat'].sum(-1), p['ring'].sum(-1)),
+                (torch.zeros(8, dtype=torch.float64), torch.zeros(8, dtype=torch.float64),
+                 torch.zeros(72, dtype=torch.float64)), rtol=0, atol=1e-12)
+    check_close('figure: every x_hat and the drawn circle at radius sqrt(3)',
+                torch.cat([p['x_hat'], p['ring']]).norm(dim=-1),
+                torch.full((80,), 3 ** 0.5, dtype=torch.float64), rtol=0, atol=1e-12)
+    off = p['y_ring'].sum(-1).abs().max().item()
+    check('figure: gamma, beta move the circle off the plane', off > 1,
+          f'largest |row sum| on the moved circle {off:.2f}')
+    check_figure('figure', figure_geometry(), figure_geometry(geometry_inputs(seed=2)))
 
 
 def _check_training_invariance():

@@ -84,6 +84,13 @@ kernel has the same shape as the forward one.
   $\epsilon \to 0$). Scaling a row does not change its output either, so the gradient has no
   component along the row's own direction.
 
+Together: $\sigma\,dx$ is $g$ with its components along $\mathbf{1}$ and along $\hat{x}$
+removed, the projection of $g$ onto the directions orthogonal to both ($\mathbf{1} \perp
+\hat{x}$, and both have squared norm $H$ for $\epsilon = 0$). The figure shows what that costs
+in the code below, drawn from `LayerNormFunction` with `saved_tensors_hooks`:
+
+{{ data_flow }}
+
 ### $\epsilon$ on a near-constant row
 
 $\epsilon$ does more than keep $1/\sigma$ finite. When a row's variance is much smaller than
@@ -106,7 +113,7 @@ A released checkpoint can set its own value; we did not read those.
 """
 
 import math
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 
@@ -322,6 +329,91 @@ def saved_bytes(fn, *args, distinct: bool = False) -> int:
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         fn(*args)
     return total
+
+
+def saved_for_backward(x: torch.Tensor, weight: torch.Tensor) -> list:
+    """
+    ## The data flow, drawn
+
+    What `LayerNormFunction` actually saves, caught with `saved_tensors_hooks` as `saved_bytes`
+    does: the shape and dtype of each tensor, in the order `forward` saves them ($x$, $\\mu$,
+    $1/\\sigma$, $\\gamma$).
+    """
+    saved = []
+
+    def pack(t: torch.Tensor):
+        saved.append((tuple(t.shape), str(t.dtype).replace('torch.', '')))
+        return t
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        layer_norm_manual(x.requires_grad_(), x.shape[-1], weight.requires_grad_())
+    return saved
+
+
+def gradient_angles(x: torch.Tensor, weight: torch.Tensor, seed: int = 0) -> Tuple[float, float]:
+    # The largest $|\cos|$ between a row of $dx$ and $\mathbf{1}$, and between it and $\hat{x}$,
+    # in `float64` with $\epsilon = 0$, for a random $dy$
+    x = x.detach().double().requires_grad_()
+    dy = torch.randn(x.shape, generator=torch.Generator().manual_seed(seed), dtype=x.dtype)
+    layer_norm_manual(x, x.shape[-1], weight.detach().double(), eps=0.0).backward(dy)
+    x_hat = (x - x.mean(-1, keepdim=True)) / x.std(-1, unbiased=False, keepdim=True)
+    cos = torch.nn.functional.cosine_similarity
+    return (cos(x.grad, torch.ones_like(x), dim=-1).abs().max().item(),
+            cos(x.grad, x_hat.detach(), dim=-1).abs().max().item())
+
+
+def figure_data_flow(x: torch.Tensor, weight: torch.Tensor) -> str:
+    r"""
+    Four columns, left to right: what the forward saved (and the incoming $dy$), what the
+    backward recomputes from it, the two row sums, and $dx$. Arrows are the dependencies of the
+    code above.
+    """
+    from html import escape
+
+    from labml_nn_norm.layer_norm import FIGURE_COLOURS, svg_figure
+
+    c = FIGURE_COLOURS
+    saved = saved_for_backward(x.detach().clone(), weight.detach().clone())
+    names = ('x', 'μ', '1/σ', 'γ')
+    rows, H = x.shape[0], x.shape[-1]
+    per_row = sum(math.prod(s) for s, _ in saved[:3]) // rows
+    boxes = {n: (10, 30 + 36 * k, 140, 28, c['blue'], f'{n}  {s}  {d}'.replace(',)', ')'))
+             for k, (n, (s, d)) in enumerate(zip(names, saved))}
+    boxes['dy'] = (10, 30 + 36 * 4, 140, 28, c['grey'], f'dy  {tuple(x.shape)}')
+    boxes.update({
+        'x̂': (200, 66, 120, 28, c['orange'], 'x̂ = (x − μ) · 1/σ'),
+        'g': (200, 156, 120, 28, c['orange'], 'g = γ · dy'),
+        'Σg': (370, 138, 100, 28, c['purple'], f'Σⱼ gⱼ  ({rows}, 1)'),
+        'Σgx̂': (370, 84, 100, 28, c['purple'], f'Σⱼ gⱼ x̂ⱼ  ({rows}, 1)'),
+        'dx': (510, 92, 110, 48, c['green'], 'dx'),
+    })
+    edges = [('x', 'x̂'), ('μ', 'x̂'), ('1/σ', 'x̂'), ('γ', 'g'), ('dy', 'g'), ('x̂', 'Σgx̂'),
+             ('g', 'Σgx̂'), ('g', 'Σg'), ('Σgx̂', 'dx'), ('Σg', 'dx')]
+    out = ['<defs><marker id="data-flow-arrow" viewBox="0 0 10 10" refX="9" refY="5" '
+           'markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0L10,5L0,10z" '
+           'fill="currentColor"/></marker></defs>']
+    for a, b in edges:
+        xa, ya, wa, ha = boxes[a][:4]
+        xb, yb, _, hb = boxes[b][:4]
+        out.append(f'<path d="M{xa + wa},{ya + ha / 2}L{xb - 2},{yb + hb / 2}" '
+                   f'stroke="currentColor" stroke-opacity="0.6" '
+                   f'marker-end="url(#data-flow-arrow)"/>')
+    for name, (bx, by, bw, bh, colour, text) in boxes.items():
+        out.append(f'<rect x="{bx}" y="{by}" width="{bw}" height="{bh}" rx="4" '
+                   f'fill="{colour}" fill-opacity="0.15" stroke="{colour}"/>'
+                   f'<text x="{bx + bw / 2}" y="{by + 18}" text-anchor="middle">'
+                   f'{escape(text)}</text>')
+    out.append('<text x="565" y="128" text-anchor="middle" font-size="11">⊥ 1, ⊥ x̂</text>')
+    for x_, text in ((80, 'saved'), (260, 'recomputed'), (420, 'row sums'), (565, 'output')):
+        out.append(f'<text x="{x_}" y="16" text-anchor="middle" font-weight="bold">{text}</text>')
+    cos_one, cos_hat = gradient_angles(x, weight)
+    label = (f'Data flow of the backward pass for a {tuple(x.shape)} input: the saved x, μ, '
+             f'1/σ and γ and the incoming dy give x̂ and g = γ·dy, then two row sums, of g and of '
+             f'g·x̂, and from them dx.')
+    caption = (f'The forward saves x, μ and 1/σ, {per_row} = H + 2 numbers per row for '
+               f'H = {H}, plus γ; the backward recomputes x̂ and g and reduces each row only '
+               f'twice, to Σg and Σg·x̂, and its dx is orthogonal to 1 and to x̂ '
+               f'(largest |cos| {max(cos_one, cos_hat):.0e}).')
+    return svg_figure(''.join(out), 630, 210, label, caption)
 
 
 def _check_gradcheck():
@@ -668,6 +760,42 @@ def _check_eps_near_constant():
               f'{ratio.min().item():.1f} to {ratio.max().item():.1f}, 4 rows')
 
 
+def _figure_inputs(rows: int = 8, H: int = 64) -> Tuple[torch.Tensor, torch.Tensor]:
+    # The figure's input and $\gamma$, from a fixed seed
+    g = torch.Generator().manual_seed(0)
+    return (torch.randn(rows, H, generator=g) * 2 + 5, torch.randn(H, generator=g))
+
+
+def _check_figure():
+    """
+    ## The data-flow figure
+
+    Its numbers, from the same functions: $H + 2$ saved numbers per row, and $dx$ orthogonal to
+    $\\mathbf{1}$ and $\\hat{x}$ on every row, to rounding. Then the drawing changes with the
+    input's shape.
+    """
+    from labml_nn_norm._check import check, section
+    from labml_nn_norm.layer_norm import check_figure
+
+    section('The data-flow figure')
+    x, w = _figure_inputs()
+    saved = saved_for_backward(x.clone(), w.clone())
+    check('saved: x (8, 64), mean and rstd (8, 1) in float32, weight (64,): H + 2 per row',
+          saved == [((8, 64), 'float32'), ((8, 1), 'float32'), ((8, 1), 'float32'),
+                    ((64,), 'float32')], f'{saved}')
+    cos_one, cos_hat = gradient_angles(x, w)
+    check('dx ⟂ 1 and dx ⟂ x̂ on every row (float64, eps = 0): largest |cos| < 1e-12',
+          max(cos_one, cos_hat) < 1e-12, f'{cos_one:.0e}, {cos_hat:.0e}')
+    check_figure('figure', figure_data_flow(x, w), figure_data_flow(*_figure_inputs(4, 32)))
+
+
+def _artifacts():
+    """
+    ## The figure, made when the site is built
+    """
+    return {'data_flow': figure_data_flow(*_figure_inputs())}
+
+
 def _test():
     """
     ## Checks
@@ -676,6 +804,7 @@ def _test():
     _check_gradcheck()
     _check_against_torch()
     _check_two_facts()
+    _check_figure()
     _check_saved_dtypes()
     _check_saved_bytes()
     case = _apex_case()

@@ -37,6 +37,8 @@ kept dimensions.
 | images $(N, C, H, W)$ | `LayerNorm((C, H, W))` | $C, H, W$ | sample $N$ | $N$ | $C H W$ |
 | tokens $(B, T, C)$ | `BatchNorm1d(C)` on $(B, C, T)$ | $B, T$ | feature $C$ | $C$ | $B T$ |
 | tokens $(B, T, C)$ | `LayerNorm(C)` | $C$ | sample $B$, token $T$ | $B T$ | $C$ |
+| images $(N, C, H, W)$ | `InstanceNorm2d(C)` | $H, W$ | sample $N$, channel $C$ | $N C$ | $H W$ |
+| images $(N, C, H, W)$ | `GroupNorm(G, C)` | group, $H, W$ | sample $N$, group | $N G$ | $CHW/G$ |
 
 In words: BatchNorm's $S_i$ is *one channel across the whole batch*; LayerNorm's is *one sample*
 (for tokens, one token) across its features. In the figure, the dot is element $i$ and the
@@ -49,6 +51,24 @@ every sample; LayerNorm on tokens colours one token's row of features.](axes.svg
 
 The $\gamma$ and $\beta$ follow the kept/reduced split the other way round: BatchNorm learns one
 per channel, LayerNorm one per element of `normalized_shape`.
+
+### Two more cases: InstanceNorm and GroupNorm
+
+For images there are choices between those two. InstanceNorm (`nn.InstanceNorm2d`,
+`F.instance_norm`) reduces only $H, W$: one mean and variance per sample and channel. GroupNorm
+([Wu and He, 2018](https://arxiv.org/abs/1803.08494)) splits the $C$ channels into $G$ groups of
+$C/G$ and reduces over one group and $H, W$: one per sample and group. With $G = 1$ its sets are
+those of `LayerNorm((C, H, W))`, with $G = C$ those of InstanceNorm (both asserted). Wu and He's
+Figure 2 draws the four sets on a cube; this one is drawn by `figure_statistics_sets()` from
+`statistics_set()`, with $N = 4$, $C = 6$ and $H \cdot W = 5$:
+
+{{ statistics_cube }}
+
+`GroupNorm(1, C)` and `LayerNorm((C, H, W))` normalize with the same statistics but learn
+different affine parameters: GroupNorm one $\gamma$ and one $\beta$ per channel ($2C$ numbers),
+LayerNorm one per element ($2CHW$). GroupNorm's per-channel values, repeated over $H, W$, give
+LayerNorm the same output; a LayerNorm $\gamma$ that varies within a channel has no GroupNorm
+counterpart (both asserted).
 
 ### Try it: one matrix, three layers
 
@@ -80,28 +100,114 @@ def reduction_dims(kind: str, shape: Sequence[int], normalized_ndim: int = 1) ->
     * `'batch'`: every dimension except dimension 1, the channels (`num_features` is the size of
       dimension 1, whatever the input's rank)
     * `'layer'`: the last `normalized_ndim` dimensions, `len(normalized_shape)` of them
+    * `'instance'`: every dimension after the channels
+    * `'group'`: the same, of the view $(N, G, C/G, *)$ that `group_view()` makes: a group of
+      channels is reduced as if it were one channel
     """
     if kind == 'batch':
         return (0,) + tuple(range(2, len(shape)))
     if kind == 'layer':
         return tuple(range(len(shape) - normalized_ndim, len(shape)))
-    raise ValueError(f"kind must be 'batch' or 'layer', got {kind!r}")
+    if kind in ('instance', 'group'):
+        return tuple(range(2, len(shape)))
+    raise ValueError(f"kind must be 'batch', 'layer', 'instance' or 'group', got {kind!r}")
+
+
+def group_view(x: torch.Tensor, num_groups: int) -> torch.Tensor:
+    # $(N, C, *) \to (N, G, C/G, *)$: channel $c$ falls in group $\lfloor c / (C/G) \rfloor$,
+    # the grouping `nn.GroupNorm` uses
+    N, C = x.shape[:2]
+    return x.reshape(N, num_groups, C // num_groups, *x.shape[2:])
 
 
 def statistics_set(kind: str, shape: Sequence[int], index: Sequence[int],
-                   normalized_ndim: int = 1) -> torch.Tensor:
+                   normalized_ndim: int = 1, num_groups: int = 1) -> torch.Tensor:
     """
     $S_i$ as a boolean mask of `shape`: the elements that agree with `index` on every kept
-    dimension.
+    dimension (for `'group'`: the same sample, and a channel of the same group).
     """
-    reduced = reduction_dims(kind, shape, normalized_ndim)
     coords = torch.meshgrid(*[torch.arange(n) for n in shape], indexing='ij')
     mask = torch.ones(tuple(shape), dtype=torch.bool)
+    if kind == 'group':
+        size = shape[1] // num_groups  # channels per group
+        return mask & (coords[0] == index[0]) & (coords[1] // size == index[1] // size)
+    reduced = reduction_dims(kind, shape, normalized_ndim)
     # A kept dimension must match element $i$'s coordinate; a reduced one may be anything
     for d in range(len(shape)):
         if d not in reduced:
             mask &= coords[d] == index[d]
     return mask
+
+
+def figure_statistics_sets(shape: Sequence[int] = (4, 6, 5), num_groups: int = 2,
+                           index: Sequence[int] = (0, 2, 1)) -> str:
+    r"""
+    ## The four sets, drawn
+
+    In the style of Wu and He's Figure 2: an image batch as a cube $(N, C, H \cdot W)$, with the
+    channels $C$ across, the positions $H \cdot W$ down and the samples $N$ going back, one cube
+    per layer. A cell of the cube's three visible faces is coloured when `statistics_set()` puts
+    it in $S_i$ of element $i$ (the dot, in the front sample). The sets reach the surface of the
+    cube, so its faces show them whole.
+    """
+    from labml_nn_norm.layer_norm import FIGURE_COLOURS, svg_figure
+
+    N, C, P = shape
+    c, s, dx, dy = FIGURE_COLOURS, 14, 7, -6  # cell size; the step back for one sample
+    cases = [('BatchNorm', 'batch', {}, c['blue']), ('LayerNorm', 'layer', {'normalized_ndim': 2},
+             c['orange']), ('InstanceNorm', 'instance', {}, c['green']),
+             (f'GroupNorm, G = {num_groups}', 'group', {'num_groups': num_groups}, c['purple'])]
+    width = C * s + N * dx + 50
+    out, sizes = [], {}
+    for k, (title, kind, kwargs, colour) in enumerate(cases):
+        mask = statistics_set(kind, shape, index, **kwargs)
+        sizes[title.split(',')[0]] = int(mask.sum())
+        ox, oy = 36 + k * width, 30 - N * dy
+
+        def quad(x0, y0, ax, ay, bx, by):
+            # A parallelogram from corner $(x_0, y_0)$ along $(a_x, a_y)$ and $(b_x, b_y)$
+            return (f'M{x0:g},{y0:g}l{ax:g},{ay:g}l{bx:g},{by:g}l{-ax:g},{-ay:g}Z')
+        # The cells: front (sample 0), top (position 0, every sample), side (last channel)
+        front = [(quad(ox + j * s, oy + q * s, s, 0, 0, s), mask[0, j, q])
+                 for j in range(C) for q in range(P)]
+        top = [(quad(ox + j * s + n * dx, oy + n * dy, s, 0, dx, dy), mask[n, j, 0])
+               for n in range(N) for j in range(C)]
+        side = [(quad(ox + C * s + n * dx, oy + q * s + n * dy, dx, dy, 0, s), mask[n, C - 1, q])
+                for n in range(N) for q in range(P)]
+        shaded = ''.join(d for d, m in front + top + side if m)
+        # The faces, then the grid lines over them: each face's lines in one direction, then the
+        # other
+        faces = (quad(ox, oy, C * s, 0, 0, P * s) + quad(ox, oy, C * s, 0, N * dx, N * dy)
+                 + quad(ox + C * s, oy, N * dx, N * dy, 0, P * s))
+        lines = ''.join(
+            [f'M{ox + j * s},{oy + P * s}v{-P * s}l{N * dx},{N * dy}' for j in range(C + 1)]
+            + [f'M{ox},{oy + q * s}h{C * s}l{N * dx},{N * dy}' for q in range(P + 1)]
+            + [f'M{ox + n * dx},{oy + n * dy}h{C * s}v{P * s}' for n in range(N + 1)])
+        out.append(f'<path d="{faces}" fill="{c["grey"]}" fill-opacity="0.15"/>'
+                   f'<path d="{shaded}" fill="{colour}" fill-opacity="0.85"/>'
+                   f'<path d="{lines}" fill="none" stroke="currentColor" stroke-opacity="0.45" '
+                   f'stroke-width="0.6"/>')
+        # Element $i$, and the axes' names
+        _, ci, pi = index
+        out.append(f'<circle cx="{ox + ci * s + s / 2:g}" cy="{oy + pi * s + s / 2:g}" r="3" '
+                   f'fill="currentColor"/>'
+                   f'<text x="{ox + C * s / 2:g}" y="{oy + P * s + 14:g}" '
+                   f'text-anchor="middle">C</text>'
+                   f'<text x="{ox - 5:g}" y="{oy + P * s / 2 + 4:g}" text-anchor="end">H·W</text>'
+                   f'<text x="{ox + N * dx / 2 - 6:g}" y="{oy + N * dy / 2 - 2:g}" '
+                   f'text-anchor="end">N</text>'
+                   f'<text x="{ox + (C * s + N * dx) / 2:g}" y="14" text-anchor="middle" '
+                   f'font-weight="bold">{title}</text>')
+    height = 30 - N * dy + P * s + 22
+    label = (f'Four cubes of an image batch, channels across, positions down, samples going back. '
+             f'Coloured cells, the statistics set of the marked element: BatchNorm, one channel in '
+             f'every sample; LayerNorm, all of one sample; InstanceNorm, one channel of one '
+             f'sample; GroupNorm, {C // num_groups} channels of one sample.')
+    caption = (f'Each coloured set shares one mean and variance: BatchNorm\'s spans the batch '
+               f'({sizes["BatchNorm"]} elements), LayerNorm\'s one sample ({sizes["LayerNorm"]}), '
+               f'InstanceNorm\'s one channel of one sample ({sizes["InstanceNorm"]}), and '
+               f'GroupNorm\'s {C // num_groups} channels of one sample ({sizes["GroupNorm"]}).')
+    return svg_figure(''.join(out), len(cases) * width + 10, height, label, caption)
 
 
 #
@@ -247,7 +353,8 @@ def _artifacts():
             side.set_visible(False)
     fig.suptitle('The dot is element i; the coloured cells are its statistics set S_i', fontsize=10)
     fig.tight_layout()
-    return {'axes': fig, 'live_matrix': live_matrix_html()}
+    return {'axes': fig, 'live_matrix': live_matrix_html(),
+            'statistics_cube': figure_statistics_sets()}
 
 
 def _check_definition():
@@ -301,6 +408,92 @@ def _check_definition():
                 'over B and C', BatchNorm(8)(square), normalize_over(square, (0, 2)))
     check_raises('... and with T != C it refuses', ValueError, BatchNorm(8), tokens,
                  match='expects 8 channels')
+
+
+def _check_group_and_instance():
+    """
+    ## InstanceNorm and GroupNorm as cases of the definition
+
+    The same hand normalization, over `reduction_dims('instance')` of the input and over
+    `reduction_dims('group')` of `group_view()`, against `F.instance_norm` and `F.group_norm`;
+    then $S_i$ element by element, the two limits $G = 1$ and $G = C$, and the affine parameters
+    of `GroupNorm(1, C)` against `LayerNorm((C, H, W))`.
+    """
+    import torch.nn.functional as F
+    from torch import nn
+
+    from labml_nn_norm._check import check, check_close, section
+
+    section('InstanceNorm and GroupNorm')
+    x = torch.randn(4, 6, 5, 5) * 2 + 3  # N, C, H, W
+    check_close('normalize over H, W == F.instance_norm',
+                normalize_over(x, reduction_dims('instance', x.shape)), F.instance_norm(x))
+    for G in (1, 2, 3, 6):
+        view = group_view(x, G)
+        check_close(f'G = {G}: normalize (N, G, C/G, H, W) over C/G, H, W == F.group_norm',
+                    normalize_over(view, reduction_dims('group', view.shape)).reshape(x.shape),
+                    F.group_norm(x, G))
+    #
+    # $S_i$ alone reproduces element $i$'s output, and has the size of the table
+    i = (2, 3, 1, 4)
+    cases = (('instance', {}, F.instance_norm(x), 5 * 5),
+             ('group', {'num_groups': 2}, F.group_norm(x, 2), 3 * 5 * 5))
+    for kind, kwargs, out, size in cases:
+        S = x[statistics_set(kind, x.shape, i, **kwargs)]
+        by_hand = (x[i] - S.mean()) / torch.sqrt(S.var(unbiased=False) + 1e-5)
+        check(f'{kind}: |S_i| = {size}', S.numel() == size)
+        check_close(f'{kind}: x_i normalized by the statistics of S_i == torch output at i',
+                    by_hand, out[i])
+    check('G = 1: the same S_i as LayerNorm((C, H, W)); G = C: the same as InstanceNorm',
+          torch.equal(statistics_set('group', x.shape, i, num_groups=1),
+                      statistics_set('layer', x.shape, i, 3))
+          and torch.equal(statistics_set('group', x.shape, i, num_groups=6),
+                          statistics_set('instance', x.shape, i)))
+    #
+    # **Same statistics, different affine parameters.** `GroupNorm(1, C)` against
+    # `LayerNorm((C, H, W))`
+    gn, ln = nn.GroupNorm(1, 6), LayerNorm((6, 5, 5))
+    check_close('at initialization: GroupNorm(1, C) == LayerNorm((C, H, W))', gn(x).detach(), ln(x))
+    check('GroupNorm(1, C) learns 2C numbers, LayerNorm((C, H, W)) 2CHW',
+          sum(p.numel() for p in gn.parameters()) == 12
+          and sum(p.numel() for p in ln.parameters()) == 300,
+          f'{tuple(gn.weight.shape)} vs {tuple(ln.weight.shape)} for each of gamma, beta')
+    with torch.no_grad():
+        gn.weight.normal_(), gn.bias.normal_()
+        ln.weight.copy_(gn.weight[:, None, None].expand(6, 5, 5))
+        ln.bias.copy_(gn.bias[:, None, None].expand(6, 5, 5))
+    check_close('per-channel gamma, beta repeated over H, W: the same output', ln(x),
+                gn(x).detach())
+    with torch.no_grad():
+        ln.weight.normal_()
+    # The best GroupNorm $\gamma$ for this LayerNorm $\gamma$: its mean over each channel
+    with torch.no_grad():
+        gn.weight.copy_(ln.weight.mean((1, 2)))
+    gap = (ln(x) - gn(x)).abs().max().item()
+    check('a gamma that varies within a channel: GroupNorm with its channel means differs',
+          gap > 0.5,
+          f'max |Δ| = {gap:.2f} with the channel means of gamma')
+
+
+def _check_figure():
+    """
+    ## The cube figure
+
+    The sizes its caption gives, from the masks it draws, against the table's $|S_i|$; and the
+    drawing changes with the number of groups.
+    """
+    import re
+
+    from labml_nn_norm._check import check, section
+    from labml_nn_norm.layer_norm import check_figure
+
+    section('The cube figure')
+    N, C, P = 4, 6, 5
+    html = figure_statistics_sets((N, C, P), 2)
+    sizes = [int(n) for n in re.findall(r'\((\d+)(?: elements)?\)', html.split('<figcaption>')[1])]
+    check('figure: |S_i| in the caption == N HW, C HW, HW, (C/G) HW',
+          sizes == [N * P, C * P, P, C // 2 * P], f'{sizes}')
+    check_figure('figure', html, figure_statistics_sets((N, C, P), 3))
 
 
 def _check_train_eval():
@@ -569,12 +762,14 @@ def _test():
     torch.manual_seed(0)
     _check_worked_example()
     _check_definition()
+    _check_group_and_instance()
+    _check_figure()
     _check_train_eval()
     _check_batch_of_one()
     _check_padding()
     _check_rnn_and_devices()
-    check_raises('reduction_dims: an unknown kind', ValueError, reduction_dims, 'group', (2, 3),
-                 match="'group'")
+    check_raises('reduction_dims: an unknown kind', ValueError, reduction_dims, 'weight', (2, 3),
+                 match="'weight'")
 
 # ## Sources
 #

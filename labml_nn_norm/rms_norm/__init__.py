@@ -39,7 +39,11 @@ so every output row has norm $\sqrt{H}$: RMSNorm puts each sample on a sphere of
 $\sqrt{H}$, and $\gamma$ then stretches the axes. LayerNorm first projects the sample onto the
 hyperplane $\sum_i x_i = 0$ ([its geometry](../layer_norm/index.md)); RMSNorm skips that
 projection, so its output can lie anywhere on the sphere (its row sums stay far from 0,
-asserted). `_test()` asserts `rms_norm(x, eps=0) == sqrt(H) * F.normalize(x, dim=-1)` (and
+asserted).
+
+{{ rms_geometry }}
+
+`_test()` asserts `rms_norm(x, eps=0) == sqrt(H) * F.normalize(x, dim=-1)` (and
 over two dimensions with `dim=(-2, -1)`). The two differ only in where $\epsilon$ enters:
 
 * `F.normalize` divides by $\max(\lVert x \rVert_2, \epsilon)$, default $\epsilon = 10^{-12}$: it
@@ -131,16 +135,27 @@ remain, each asserted in `_test()`:
 * an empty `normalized_shape`: PyTorch raises at the first forward, we at construction.
 """
 
+import math
 from typing import Optional
 
 import torch
 from torch import nn
 
 from labml_nn_norm.layer_norm import (
+    FIGURE_COLOURS,
     _shape_t,
+    check_figure,
     check_normalized_shape,
+    geometry_inputs,
+    geometry_panel,
+    geometry_points,
     normalized_shape_tuple,
     statistics_dtype,
+    svg_dots,
+    svg_figure,
+    svg_legend,
+    svg_path,
+    view_2d,
 )
 
 
@@ -215,6 +230,69 @@ class RMSNorm(nn.Module):
         # PyTorch's text, `eps=None` included
         return ('{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}'
                 .format(**self.__dict__))
+
+
+def figure_geometry(x: Optional[torch.Tensor] = None) -> str:
+    r"""
+    ## The geometry, beside LayerNorm's
+
+    The same inputs ($H = 3$) and the same view as the
+    [LayerNorm page's figure](../layer_norm/index.md): on the left LayerNorm's panel, drawn by
+    that page's `geometry_panel`; on the right what `RMSNorm` (here with $\epsilon = 0$) does to
+    them. Each output is on the input's own ray from the origin, on the sphere of radius
+    $\sqrt{3}$ (drawn as its outline, a circle of the same radius in this view); LayerNorm's
+    circle is one great circle of that sphere. An output on the far half of the sphere is drawn
+    hollow.
+    """
+    x = geometry_inputs() if x is None else x
+    c, w, h, scale = FIGURE_COLOURS, 270, 262, 28.0
+    ones = torch.ones(3, dtype=x.dtype)
+    left = geometry_panel(geometry_points(x, ones, 0 * ones), (w / 2, 140), scale)
+    #
+    rms = RMSNorm(3, eps=0.0, dtype=x.dtype)
+    with torch.no_grad():
+        y = rms(x)
+    v = lambda q: view_2d(q, (w * 1.5, 140), scale)  # noqa: E731
+    o = v(torch.zeros(1, 3, dtype=x.dtype))[0].tolist()
+    radius = y.norm(dim=-1)
+    ring = geometry_points(x, ones, 0 * ones)['ring']
+    # The camera's direction: points with a positive component along it are on the near half
+    a, e = math.radians(120.0), math.radians(30.0)
+    towards = torch.tensor([math.cos(e) * math.cos(a), math.cos(e) * math.sin(a), math.sin(e)],
+                           dtype=x.dtype)
+    near = y @ towards > 0
+    right = [f'<circle cx="{o[0]:.1f}" cy="{o[1]:.1f}" r="{scale * radius.mean().item():.1f}" '
+             f'fill="{c["grey"]}" fill-opacity="0.18" stroke="{c["grey"]}"/>',
+             f'<path d="{svg_path(v(ring), True)}" fill="none" stroke="{c["orange"]}" '
+             f'stroke-opacity="0.45" stroke-width="2"/>']
+    for a_, b_ in zip(v(x).tolist(), v(y).tolist()):
+        right.append(f'<path d="M{a_[0]:.1f},{a_[1]:.1f}L{b_[0]:.1f},{b_[1]:.1f}" '
+                     f'stroke="{c["grey"]}" stroke-dasharray="3 2"/>')
+    right += [svg_dots(v(x), fill=c['grey']), svg_dots(v(y[near]), fill=c['purple']),
+              svg_dots(v(y[~near]), fill='none', stroke=c['purple'], stroke_width=1.5)]
+    sums = y.sum(-1)
+    body = (left + ''.join(right)
+            + f'<text x="{w / 2}" y="16" text-anchor="middle">LayerNorm</text>'
+            + f'<text x="{w * 1.5}" y="16" text-anchor="middle">RMSNorm</text>'
+            + svg_legend([(c['grey'], True, 'x'), (c['blue'], False, 'x − μ'),
+                          (c['orange'], True, 'x̂')], 40, h - 8)
+            + svg_legend([(c['grey'], True, 'x'), (c['purple'], True, 'x / RMS(x)')],
+                         w + 60, h - 8, 60))
+    label = (f'Two 3-D views of the same {len(x)} grey input vectors. Left, LayerNorm: each is '
+             f'dropped onto the plane x₁ + x₂ + x₃ = 0 and lands on the orange circle. Right, '
+             f'RMSNorm: each moves along its own ray to the sphere of radius {radius.mean():.3f} '
+             f'(purple), away from that circle.')
+    caption = (f'RMSNorm skips the projection: each vector moves along its own ray onto the '
+               f'sphere of radius √3 = {radius.mean():.3f}, and the row sums of its outputs are '
+               f'{sums.min():.2f} to {sums.max():.2f}, where LayerNorm\'s are 0.')
+    return svg_figure(body, 2 * w, h, label, caption)
+
+
+def _artifacts():
+    """
+    ## The figure, made when the site is built
+    """
+    return {'rms_geometry': figure_geometry()}
 
 
 def _check_against_torch():
@@ -380,6 +458,15 @@ def _check_normalize():
                 rms_norm(x4, (4, 5), eps=0.0), 20 ** 0.5 * F.normalize(x4, dim=(-2, -1)))
     check_close('every output row has norm sqrt(64) = 8', rms_norm(x, 64, eps=0.0).norm(dim=-1),
                 torch.full((8,), 8.0))
+    # The figure's vectors ($H = 3$): on the sphere of radius $\sqrt{3}$, row sums far from 0
+    x3 = geometry_inputs()
+    y3 = RMSNorm(3, eps=0.0, dtype=x3.dtype)(x3).detach()
+    check_close('figure: every output at radius sqrt(3)', y3.norm(dim=-1),
+                torch.full((8,), 3 ** 0.5, dtype=x3.dtype), rtol=0, atol=1e-12)
+    sums = y3.sum(-1)
+    check('figure: ... with row sums far from 0', sums.abs().min().item() > 1,
+          f'{sums.min().item():.2f} to {sums.max().item():.2f}')
+    check_figure('figure', figure_geometry(), figure_geometry(geometry_inputs(seed=2)))
     #
     # Where $\epsilon$ enters: added to the mean square (RMSNorm) vs a floor on the norm
     # (normalize)
