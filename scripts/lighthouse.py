@@ -118,6 +118,8 @@ def print_lighthouse(results: dict):
 # Material makes the scrolling box; both scrolled fully left), then each line's right edge against
 # it. An empty line has no width and is never clipped
 CLIPPED_JS = """() => {
+  // Rows off screen have no layout until shown (`content-visibility: auto`): show them all first
+  document.querySelectorAll('.lit-row').forEach(r => { r.style.contentVisibility = 'visible'; });
   let total = 0, clipped = 0;
   const widths = [];
   const right = (el) => el.getBoundingClientRect().left + el.clientLeft + el.clientWidth;

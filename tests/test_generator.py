@@ -420,7 +420,8 @@ def test_the_code_of_every_row_skips_markdown():
         1 if '## Sources' in '\n'.join(module.rows[-1].prose) else 0)
     hooks._build = hooks.Build()
     aside = hooks.set_aside_code(html)
-    assert len(hooks._build.code_blocks) == html.count('<pre class="lit-src"') >= rows_with_code > 10
+    blocks = len(hooks._build.code_blocks)
+    assert blocks == html.count('<pre class="lit-src"') >= rows_with_code > 10
     assert 'lit-cl' not in aside and 'LITCODEBLOCK0X' in aside
     plain = hooks._plain_code(0)
     assert '<span' not in plain and 'import' in plain, plain[:200]

@@ -130,3 +130,21 @@ def test_every_page_has_its_own_order():
     from scripts.literate.pages import front_matter, page_sources
     orders = Counter(float(front_matter(path)['order']) for path, _ in page_sources())
     assert [o for o, n in orders.items() if n > 1] == [], orders
+
+
+def test_every_formula_has_mathml_beside_its_html(site_dir):
+    # KaTeX's `htmlAndMathml`: the visual HTML is hidden from assistive technology and the MathML
+    # (hidden from the eye by katex.css) is what a screen reader reads; no raw TeX annotation
+    import re
+    pages = 0
+    for path in _built_pages(site_dir):
+        html = path.read_text(encoding='utf-8')
+        formulas = html.count('<span class="katex">')
+        if not formulas:
+            continue
+        pages += 1
+        assert html.count('<span class="katex-mathml"><math') == formulas, path
+        assert len(re.findall(r'<span class="katex-html" aria-hidden="true">', html)) \
+            == formulas, path
+        assert 'application/x-tex' not in html, path
+    assert pages >= 20, pages

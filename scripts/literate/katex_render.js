@@ -8,8 +8,13 @@ process.stdin.on('data', chunk => { input += chunk; });
 process.stdin.on('end', () => {
   const out = JSON.parse(input).map(({tex, display}) => {
     try {
-      // throwOnError: a malformed formula is an error the build reports, never red text on the page
-      return {html: katex.renderToString(tex, {displayMode: display, throwOnError: true, output: 'html'})};
+      // throwOnError: a malformed formula is an error the build reports, never red text on the page.
+      // htmlAndMathml: the visual HTML (hidden from screen readers) and MathML beside it (read by
+      // them, not shown); the TeX annotation inside the MathML is dropped, so neither the search
+      // index nor a screen reader meets raw TeX
+      const html = katex.renderToString(tex, {displayMode: display, throwOnError: true,
+                                              output: 'htmlAndMathml'});
+      return {html: html.replace(/<annotation encoding="application\/x-tex">[\s\S]*?<\/annotation>/g, '')};
     } catch (e) {
       return {error: String(e.message || e)};
     }
