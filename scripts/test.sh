@@ -14,5 +14,6 @@ args=()
 for arg in "$@"; do
   if [ "$arg" = --fast ]; then args+=(-m 'not site and not browser and not slow'); else args+=("$arg"); fi
 done
-# The ten slowest tests are listed at the end of every run
-exec .venv/bin/python -m pytest --durations=10 "${args[@]+"${args[@]}"}"
+# Two workers (pytest-xdist; PYTEST_WORKERS=0 runs in one process), and the ten slowest tests
+# listed at the end of every run
+exec .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --durations=10 "${args[@]+"${args[@]}"}"

@@ -41,12 +41,31 @@ def build_site(dest: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope='session')
-def site_dir(tmp_path_factory) -> Path:
-    dest = tmp_path_factory.mktemp('site')
-    done = build_site(dest)
-    assert done.returncode == 0, (f'mkdocs build --strict failed:\n'
-                                  f'{done.stdout[-3000:]}\n{done.stderr[-6000:]}')
+def site_dir(tmp_path_factory, worker_id) -> Path:
+    """
+    The site, built once per run. With pytest-xdist (`scripts/test.sh` runs two workers) every
+    worker is a session of its own: the first to get here builds into a folder they share, under
+    a file lock, and the others wait for it and read the same files.
+    """
+    import fcntl
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != 'master':
+        shared = shared.parent
+    dest, log = shared / 'site', shared / 'site.log'
+    with open(shared / 'site.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not log.exists():
+            done = build_site(dest)
+            log.write_text(f'{done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}')
+    code, _, output = log.read_text().partition('\n')
+    assert code == '0', f'mkdocs build --strict failed:\n{output}'
     return dest
+
+
+@pytest.fixture(scope='session')
+def worker_id(request) -> str:
+    # pytest-xdist's own fixture when it runs the tests; 'master' when pytest runs them alone
+    return getattr(request.config, 'workerinput', {}).get('workerid', 'master')
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
