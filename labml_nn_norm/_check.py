@@ -10,6 +10,7 @@ Jupyter, which IPython 9 removed, so every page's checks failed in a notebook (s
 CONTRIBUTING.md, "Notebooks").
 """
 
+import functools
 from typing import Any, List, Optional, Tuple
 
 import torch
@@ -60,6 +61,31 @@ def check(name: str, condition: bool, detail: str = ''):
     if detail:
         parts.append((f'  {detail}', VALUE))
     _log(parts)
+
+
+def check_group(fn=None, *, fold: bool = False):
+    """
+    A group of checks: before the function runs, its heading is printed, taken from the first
+    line of its docstring (the heading "## Against torch.nn.RMSNorm", code marks dropped),
+    so the page's heading and the "Run it" output's heading are one text. `fold=True` marks a
+    group the page folds out of its reading path (conformance: against torch across dtypes and
+    flags, drop-in, errors); it runs and prints all the same. `@check_group` or
+    `@check_group(fold=True)`.
+    """
+    def decorate(function):
+        doc = (function.__doc__ or '').strip()
+        if not doc:
+            raise TypeError(f'@check_group: {function.__name__} has no docstring to take its '
+                            f'heading from')
+        title = doc.split('\n', 1)[0].lstrip('#').strip().replace('`', '')
+
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            section(title)
+            return function(*args, **kwargs)
+        run.check_title, run.folded = title, fold
+        return run
+    return decorate(fn) if fn is not None else decorate
 
 
 def note(name: str, detail: str):

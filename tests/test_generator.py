@@ -485,3 +485,67 @@ def test_one_page_renders_outside_mkdocs(tmp_path):
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "expected a Python module of the site, got 'README.md'" in \
         bad.stderr
+
+
+def test_a_folded_check_group_is_one_details_block_under_its_heading():
+    m = parse('''
+        """
+        # A page
+        """
+        from labml_nn_norm._check import check, check_group
+
+
+        def f(x):
+            return x
+
+
+        @check_group
+        def _check_teaches():
+            """
+            ## What it teaches
+            """
+            check('f is the identity', f(1) == 1)
+
+
+        @check_group(fold=True)
+        def _check_against_torch():
+            """
+            ## Against `torch`
+            """
+            check('one', True)
+            # A comment inside starts a second row of the same group
+            check('two', True)
+
+
+        @check_group(fold=True)
+        def _check_errors():
+            """
+            ## Errors
+            """
+            check('three', True)
+        ''')
+    folded = [(row.folded, row.code[0][1].strip()) for row in m.rows if row.code]
+    assert [f for f, _ in folded] == [0, 0, 19, 19, 29], folded
+    html = literate.render(m, literate.highlight(m), literate.MathCollector(), None, 'x.py', [])
+    assert html.count('<details class="lit-fold"') == 2 and html.count('</details>') == 2
+    assert '<summary markdown="span">Against `torch` <span class="lit-fold-count">' \
+           '4 lines of checks, folded' in html
+    # The teaching group stays in the reading path, outside any fold
+    assert html.index('What it teaches') < html.index('<details')
+
+
+def test_a_check_group_prints_its_docstring_heading(capsys):
+    from labml_nn_norm._check import check_group
+
+    @check_group(fold=True)
+    def _check_something():
+        """
+        ## Against `torch.nn.LayerNorm`
+
+        More words.
+        """
+        return 7
+    assert _check_something() == 7 and _check_something.folded
+    assert 'Against torch.nn.LayerNorm' in capsys.readouterr().out
+    with pytest.raises(TypeError, match='has no docstring'):
+        check_group(lambda: None)

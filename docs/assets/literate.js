@@ -239,3 +239,20 @@ var LIT_ZH = /^zh/.test(document.documentElement.lang);
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', all);
   else all();
 })();
+
+// A link to a row inside folded checks (`<details class="lit-fold">`) opens the fold, so every
+// claim's link to its check works in one click
+(function () {
+  function openTarget() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    var target = id && document.getElementById(id);
+    var fold = target && target.closest('details.lit-fold');
+    if (fold && !fold.open) {
+      fold.open = true;
+      target.scrollIntoView();
+    }
+  }
+  window.addEventListener('hashchange', openTarget);
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', openTarget);
+  else openTarget();
+})();

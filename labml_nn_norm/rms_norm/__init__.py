@@ -141,6 +141,7 @@ from typing import Optional
 import torch
 from torch import nn
 
+from labml_nn_norm._check import check, check_close, check_group, check_raises, run_side_by_side
 from labml_nn_norm.layer_norm import (
     FIGURE_COLOURS,
     _shape_t,
@@ -295,6 +296,7 @@ def _artifacts():
     return {'rms_geometry': figure_geometry()}
 
 
+@check_group(fold=True)
 def _check_against_torch():
     """
     ## Against `torch.nn.RMSNorm`
@@ -302,9 +304,7 @@ def _check_against_torch():
     Outputs, input gradients and weight gradients, for every input shape and `normalized_shape`
     form, three values of `eps` and with or without the weight.
     """
-    from labml_nn_norm._check import check_close, run_side_by_side, section
 
-    section('Against torch.nn.RMSNorm: outputs, input and weight gradients')
     cases = [((4, 16), 16), ((2, 7, 32), 32), ((2, 3, 4, 5), (4, 5)),
              ((3, 2, 3, 4), torch.Size([2, 3, 4])), ((0, 8), 8), ((5,), [5])]
     for shape, ns in cases:
@@ -322,6 +322,7 @@ def _check_against_torch():
                     'affine on/off', y, y_ref)
 
 
+@check_group(fold=True)
 def _check_eps_and_half():
     """
     ## `eps=None` and half precision
@@ -332,9 +333,6 @@ def _check_eps_and_half():
 
     import torch.nn.functional as F
 
-    from labml_nn_norm._check import check, check_close, section
-
-    section('eps=None and half precision')
     for dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
         x = torch.full((2, 4), 1e-3 if dtype == torch.float16 else 1e-4, dtype=dtype)
         check_close(f'{dtype}: eps=None', rms_norm(x, 4), F.rms_norm(x, (4,)), rtol=0, atol=0)
@@ -367,15 +365,14 @@ def _check_eps_and_half():
                 torch.ones_like(big))
 
 
+@check_group(fold=True)
 def _check_drop_in():
     """
     ## A drop-in for `torch.nn.RMSNorm`
 
     The same `state_dict` in both directions, the same `repr`, and the same arguments.
     """
-    from labml_nn_norm._check import check, check_close, section
 
-    section('Drop-in')
     ours, ref = RMSNorm([2, 3]), nn.RMSNorm([2, 3])
     check('state_dict keys match', list(ours.state_dict()) == list(ref.state_dict()) == ['weight'])
     with torch.no_grad():
@@ -395,6 +392,7 @@ def _check_drop_in():
     check('dtype argument', RMSNorm(4, dtype=torch.float64).weight.dtype == torch.float64)
 
 
+@check_group
 def _check_vs_layer_norm():
     r"""
     ## RMSNorm vs LayerNorm
@@ -402,10 +400,8 @@ def _check_vs_layer_norm():
     The one-line difference from LayerNorm: no $-\mu$. On a centred input the two agree
     (LayerNorm's eps is $10^{-5}$, so we give RMSNorm the same); on a shifted input they do not.
     """
-    from labml_nn_norm._check import check, check_close, section
     from labml_nn_norm.layer_norm import LayerNorm
 
-    section('RMSNorm vs LayerNorm')
     x = torch.randn(8, 64) * 2 + 5
     centred = x - x.mean(-1, keepdim=True)
     check_close('RMSNorm(centred x) == LayerNorm(x) without affine',
@@ -433,6 +429,7 @@ def _check_vs_layer_norm():
           f'RMSNorm {spread:.3f}, LayerNorm {spread_ln:.3f}')
 
 
+@check_group
 def _check_normalize():
     r"""
     ## RMSNorm and `F.normalize`
@@ -444,9 +441,6 @@ def _check_normalize():
 
     import torch.nn.functional as F
 
-    from labml_nn_norm._check import check, check_close, section
-
-    section('RMSNorm and F.normalize')
     x = torch.randn(8, 64) * 3 + 2
     row_sum = rms_norm(x, 64).sum(-1).abs().min().item()
     check('no projection onto sum = 0: every output row sum is far from 0', row_sum > 1,
@@ -483,6 +477,7 @@ def _check_normalize():
           abs(y_nrm - 0.02) < 1e-6, f'{y_nrm:.4f}')
 
 
+@check_group(fold=True)
 def _check_errors():
     """
     ## Errors
@@ -492,9 +487,6 @@ def _check_errors():
     """
     import torch.nn.functional as F
 
-    from labml_nn_norm._check import check, check_raises, section
-
-    section('Errors')
     check_raises('input does not end in normalized_shape: RuntimeError', RuntimeError, rms_norm,
                  torch.randn(3, 5), [4], match='[*, 4]')
     check_raises('... torch writes [*4]', RuntimeError, F.rms_norm, torch.randn(3, 5), [4],

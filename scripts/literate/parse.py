@@ -35,6 +35,9 @@ class Row:
     code: List[Tuple[int, str]] = field(default_factory=list)
     # The source line where the row's prose starts, for error messages
     line: int = 0
+    # Inside a check group the page folds (`@check_group(fold=True)`): the first line of that
+    # group's function, 0 when not folded; rows of one group are shown under one summary
+    folded: int = 0
 
 
 @dataclass
@@ -72,6 +75,30 @@ def _docstring_lines(tree: ast.Module) -> Tuple[Optional[Tuple[int, int, str]],
                 start = min([node.lineno] + [d.lineno for d in node.decorator_list])
                 defs[start] = found
     return doc(tree), defs
+
+
+def _folded_lines(tree: ast.Module) -> Dict[int, int]:
+    """
+    ## Folded check groups
+
+    The lines of every function decorated `@check_group(fold=True)`, each mapped to the
+    function's first line: checks that a page keeps (they run, and their output shows in
+    "Run it") but folds out of the reading path, such as conformance to PyTorch across dtypes
+    and flags.
+    """
+    lines: Dict[int, int] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for deco in node.decorator_list:
+            name = getattr(deco.func, 'id', getattr(deco.func, 'attr', '')) \
+                if isinstance(deco, ast.Call) else ''
+            if name == 'check_group' and any(
+                    k.arg == 'fold' and isinstance(k.value, ast.Constant) and k.value.value is True
+                    for k in deco.keywords):
+                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                lines.update({n: first for n in range(first, node.end_lineno + 1)})
+    return lines
 
 
 def _comment_lines(source: str) -> Dict[int, str]:
@@ -179,6 +206,10 @@ def parse(path: str, source: str) -> Module:
         while row.code and not row.code[0][1].strip():
             row.code.pop(0)
     rows = [r for r in rows if r.code or any(p.strip() for p in r.prose)]
+    folded = _folded_lines(tree)
+    for row in rows:
+        groups = {folded.get(n, 0) for n, _ in row.code} or {folded.get(row.line, 0)}
+        row.folded = groups.pop() if len(groups) == 1 else 0
     return Module(path, source, meta, intro, module_doc[0] if module_doc else 1, rows)
 
 # ## Sources

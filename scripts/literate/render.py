@@ -147,13 +147,15 @@ UI = {
            'run_intro': 'The checks at the bottom of this page, run while this site was built:',
            'stale': "Out of date: this output is from an earlier version of this page's code. "
                     'Its checks are running again, and the page reloads when they finish.',
-           'output_of': 'Output of'},
+           'output_of': 'Output of',
+           'folded': '{n} lines of checks, folded: open to read them'},
     'zh': {'breadcrumbs': '导航路径', 'download': '下载', 'notebook': '下载 notebook',
            'copy_all': '复制整个模块', 'permalink': '第 {n} 行的永久链接', 'copy_label': '复制',
            'copy_row': '复制第 {n} 行的代码', 'run_it': '运行',
            'run_intro': '本页末尾的检查，在构建本站时运行的结果：',
            'stale': '已过期：这是本页代码较早版本的输出。检查正在重新运行，完成后页面会自动刷新。',
-           'output_of': '输出：'},
+           'output_of': '输出：',
+           'folded': '{n} 行检查代码，已折叠，点开查看'},
 }
 
 
@@ -189,7 +191,9 @@ def render(module: Module, lines: Dict[int, str], math: MathCollector, run: Opti
             'id': f'row-{i}',
             'prose': _escape_script(prose),
             'lines': [(n, lines.get(n, '')) for n, _ in row.code],
+            'folded': row.folded,
         })
+    _fold_groups(rows)
     title = module.meta.get('title') or Path(module.path).stem
     symbols = [(name, math.extract(f'${tex}$', f'{module.path}: front matter `symbols`'))
                for name, tex in parse_symbols(module.meta.get('symbols', ''), module.path)]
@@ -203,6 +207,30 @@ def render(module: Module, lines: Dict[int, str], math: MathCollector, run: Opti
         title=title, summary=module.meta.get('summary', ''), intro=intro, rows=rows, run=run,
         path=module.path, source_name=source_name, breadcrumbs=breadcrumbs, sources=sources,
         symbols=symbols, notebook_name=notebook_name, ui=UI[lang])
+
+
+def _fold_groups(rows: List[dict]):
+    """
+    ### Folded checks
+
+    The rows of one folded check group (one function) are shown under one summary, the heading
+    of its first row and how many lines of code it holds, and the reader unfolds it
+    (`<details>`).
+    """
+    for i, row in enumerate(rows):
+        group_of = row['folded']
+        row['fold_open'] = bool(group_of) and (i == 0 or rows[i - 1]['folded'] != group_of)
+        row['fold_close'] = bool(group_of) and (i + 1 == len(rows)
+                                                or rows[i + 1]['folded'] != group_of)
+        if row['fold_open']:
+            group = [row]
+            for later in rows[i + 1:]:
+                if later['folded'] != group_of:
+                    break
+                group.append(later)
+            heading = re.search(r'^#+[ \t]+(.+)$', row['prose'], re.M)
+            row['fold_title'] = heading.group(1).strip() if heading else ''
+            row['fold_lines'] = sum(len(r['lines']) for r in group)
 
 
 def parse_symbols(text: str, where: str) -> List[Tuple[str, str]]:
