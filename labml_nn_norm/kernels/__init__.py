@@ -1,20 +1,27 @@
 r"""
 ---
 title: Fast LayerNorm kernels
-summary: Why LayerNorm is limited by memory traffic, how production GPU kernels (OneFlow, NVIDIA
-  apex, the Triton tutorial) lay a row out over threads, read from their source, and what we
-  measured.
+summary: The least memory traffic LayerNorm needs, how production GPU kernels (PyTorch, OneFlow,
+  NVIDIA apex) lay a row out over threads, read from their source, and what we measured on a CPU.
 section: Fast kernels
 order: 31
 ---
 
 # Fast LayerNorm kernels
 
-LayerNorm does very little arithmetic per element, so how fast it runs is decided by how many
-bytes it moves, not by how many operations it does. This section reads how three fast GPU
-kernels organize the work (each claim below links the lines it comes from), then builds one:
-[a LayerNorm kernel in Triton](triton_layer_norm.md), forward and backward, tested on the CPU
-with Triton's interpreter. That page also compares it with the Triton tutorial's kernel.
+LayerNorm does very little arithmetic per element, so the least a kernel for it can do is read
+$x$ once and write $y$ once, and the best it can hope for is the speed of a copy of the same
+bytes. On a GPU, for long rows, that is the bound the kernels below are built around and judged
+by: each keeps the number of passes over $x$ low, and OneFlow's article reports its LayerNorm as
+*effective bandwidth* against apex's and PyTorch's (A100, half precision, 49152 rows of 32 to
+32768 columns; [the article](https://oneflow2020.medium.com/how-to-implement-an-efficient-layernorm-cuda-kernel-oneflow-performance-optimization-731e91a285b8)).
+How close to a copy they come we have not measured: the article's numbers are in plots we could
+not read, and no GPU measurement is saved on this page. On the CPU we measured, the bytes do
+not set the time alone (next section). This section reads how four GPU kernels
+organize the work (PyTorch's own, OneFlow's, and apex's two; each claim links the lines it comes
+from), then builds one: [a LayerNorm kernel in Triton](triton_layer_norm.md), forward and
+backward, tested on the CPU with Triton's interpreter. That page also compares it with the
+Triton tutorial's kernel.
 
 ### Memory-bound: bytes per element against operations per element
 
@@ -28,15 +35,26 @@ element ($\gamma$, $\beta$ and the per-row statistics are small next to them for
 A machine is limited by memory rather than arithmetic when its peak operations per second divided
 by its bytes per second (the *ridge point* of the roofline model) is larger than this ratio.
 We quote no GPU's figures here: we have not measured one, and the vendor numbers we found were
-second-hand copies. What we can show is that on the CPU we measured, `F.layer_norm`'s forward
-takes {{ clone_ratio }} the time of `x.clone()`, a kernel that does no arithmetic at all and
-moves the same bytes (the table at the end of the page). A LayerNorm kernel cannot beat a copy;
-what a fast one does is avoid moving $x$ more often than it must:
+second-hand copies. Such a count says what a kernel *cannot* beat, not how fast it runs:
+
+{{ cpu_bytes }}
+
+Where every round puts `F.layer_norm` above 1.1× the copy's time, or bfloat16 above float32's,
+something besides the bytes counts on this CPU (`_check_saved()` asserts that at least one cell
+does). We think it is the arithmetic and how well each loop is vectorized and split between
+threads (bfloat16, for one, is probably converted to float32 and back around the arithmetic), but
+we have not measured which. On a GPU, what a fast kernel does is avoid moving $x$ more often than
+it must:
 
 * fuse everything into one kernel (no separate kernels for mean, variance and output, each
   reading $x$ again from memory);
 * keep a row on chip (registers or shared memory) between computing its statistics and writing
-  its output, rather than reading it twice from global memory;
+  its output. A kernel that reads the row twice does not always pay for two trips to DRAM: the
+  second read comes soon after the first, by the same block, so for rows of a few to tens of KB
+  it probably hits in L1 or L2 most of the time (the Triton tutorial relies on the same cache for
+  its backward's partial $d\gamma$, $d\beta$ buffers, which "stay in the L2",
+  [05-layer-norm.py#L63-L67](https://github.com/triton-lang/triton/blob/0a99ae9ad2f7872191b7acb1f7afb11cdb5382e5/python/tutorials/05-layer-norm.py#L63-L67));
+  we have not measured how often;
 * use wide loads: each thread loads several consecutive elements with one vector access
   (OneFlow's *pack*, below).
 
@@ -51,6 +69,48 @@ same. Then the kernel is a *row reduction*: each row is reduced to $(\mu, \sigma
 transformed, independently of all other rows. OneFlow's and apex's kernels below compute each
 row's statistics with [Welford's update and Chan's merge](../numerics/index.md): Welford per
 thread over the elements it loaded, Chan to combine threads.
+
+### PyTorch's own CUDA kernel: the baseline of every table
+
+`F.layer_norm` on a CUDA tensor, the baseline every GPU table on these pages is measured against,
+has a fast path and a fallback
+([`LayerNormKernelImplInternal`](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L706-L752)).
+The fast path runs for float32, float16 and
+bfloat16 when `cols` is a multiple of 4, at most $2^{24}$, and $x$, $y$, $\gamma$, $\beta$ are
+aligned to 4 elements ([L728-L741](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L728-L741)).
+It launches **one block per row**, of
+32 × 4 = 128 threads ([`launch_vectorized_layer_norm_kernel`](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L682-L704);
+`num_threads()`
+is `C10_WARP_SIZE * 4` in the installed wheel's `ATen/native/cuda/thread_constants.h`):
+
+1. each thread loads 4 consecutive elements with one aligned vector access (16 bytes in float32,
+   8 in half precision: the vector is 4 elements whatever the dtype,
+   [L37-L43](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L37-L43)),
+   striding by the block's 128 vectors, and runs Welford over them;
+2. each warp merges its 32 partials with `WARP_SHFL_DOWN` and Chan's formula, then the warps
+   merge in a tree through shared memory ([`compute_stats`](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L148-L209));
+3. the block reads the row **again**, vector by vector, to write $y$
+   ([L241-L272](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L241-L272)):
+   the row is not kept on chip between the two passes.
+
+Otherwise (an odd `cols`, say, or double) two kernels run, one block per row each:
+`RowwiseMomentsCUDAKernel` (Welford, block reduction) writes $\mu$ and $1/\sigma$, and
+`LayerNormForwardCUDAKernel` reads $x$ again, one element per thread
+([L46-L103](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L46-L103),
+launches [L742-L751](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L742-L751)).
+
+The backward ([`LayerNormBackwardKernelImplInternal`](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L1083-L1245))
+runs
+`layer_norm_grad_input_kernel`, one block of 128 threads per row, two passes over $x$ and $dy$
+([L338-L416](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L338-L416),
+launch [L1139-L1144](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L1139-L1144)),
+and the $d\gamma$, $d\beta$
+kernels **only if those gradients are asked for** (`if (dgamma->defined() || dbeta->defined())`,
+[L1148-L1244](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L1148-L1244)).
+So a benchmark that asks autograd for $dx$ alone times less work
+for `F.layer_norm` than for a kernel that always computes all three; `_check_backward_mask()`
+below shows the mask autograd passes, and `scripts/benchmark_kernels.py` asks every contender
+for all three gradients.
 
 ### OneFlow: three paths, chosen by the row length
 
@@ -99,18 +159,31 @@ so its width in bytes is pack × the element size: 16 bytes for 4 floats, 8 for 
 * **Block path, uncached**
   ([`LayerNormBlockUncachedImpl`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L776-L838)):
   1024 threads per block, one pass over the row for the statistics and a second read of $x$
-  from global memory for the output; pack 4, 2 or 1 as above
+  for the output (not kept on chip; for rows of a few to tens of KB much of it probably comes
+  from L1/L2); pack 4, 2 or 1 as above
   ([L840-L856](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L840-L856)).
 
 In every path a block loops over rows with a grid stride, and the grid has at most
 (multiprocessors × resident blocks per multiprocessor × 32) blocks
 ([`GetNumBlocks`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L95-L116)).
 `oneflow_path()` below restates the choice of path, pack and threads per row; it replaces the
-occupancy query by a shared-memory budget that you pass in.
+occupancy query by a shared-memory budget that you pass in. `figure_layout()` draws from it which
+thread moves which element; here a short row, on the warp path, and a long one, on the
+shared-memory block path, each beside apex's block (next section):
 
-### apex: one block of 4 warps per row, the row read twice
+{{ layout_warp }}
 
-apex's forward ([`layer_norm_cuda_kernel.cu`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L51-L363))
+{{ layout_block }}
+
+Try other sizes: the explorer below runs a JavaScript port of `oneflow_path()` (tested against
+it on a grid of sizes in `tests/test_dispatch_explorer.py`).
+
+{{ explorer }}
+
+### apex `FusedLayerNorm`: one block of 4 warps per row, the row read twice
+
+apex's older kernel, behind `apex.normalization.FusedLayerNorm`
+([`layer_norm_cuda_kernel.cu`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L51-L363))
 has a single layout, whatever the row length.
 [`HostApplyLayerNorm`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L803-L812)
 launches blocks of `threads(32, 4, 1)` (4 warps, 128 threads) on a grid of
@@ -132,8 +205,9 @@ warps splitting the row**. For each row,
    lower half merges), and thread (0, 0) broadcasts $\mu$ and $M_2$ through shared memory;
    the variance is $M_2 / n_2$ ([L101-L141](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L101-L141)).
 
-Then the block reads the row **again from global memory**, one element per thread with stride
-128, to write $y$, and thread (0, 0) stores $\mu$ and $1/\sigma$
+Then the block reads the row **again**, one element per thread with stride 128, to write $y$
+(from global memory; for rows of a few to tens of KB, read moments before by the same block, much
+of it probably hits L1/L2), and thread (0, 0) stores $\mu$ and $1/\sigma$
 ([L331-L360](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L331-L360)):
 the uncached design, for every row length.
 
@@ -159,21 +233,59 @@ launches up to three kernels:
   XOR shuffles within each warp and through shared memory across warps; a second pass reads $x$
   and $dy$ again and writes $dx$.
 
+The $dx$ kernel uses $\gamma$ clamped away from zero by magnitude,
+`k_gamma = clamp_by_magnitude(gamma[l], eps)`, **in both modes**: a $|\gamma_j| < \epsilon$ is
+replaced by $\pm\epsilon$ in the $\gamma\,dy$ term of every $dx$, with or without
+`memory_efficient`
+([L378-L394](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L378-L394),
+[L751-L773](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L751-L773)).
 With `memory_efficient`, apex's autograd function saves the output $y$ instead of $x$ and no mean
 ([`fused_layer_norm.py`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/normalization/fused_layer_norm.py#L53-L56)),
-and the backward kernels recover $\hat{x} = (y - \beta)/\gamma$, with $\gamma$ clamped away from
-zero
-([L378-L394](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L378-L394),
-[L761](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L761)).
+and the backward kernels recover $\hat{x} = (y - \beta)/\gamma$ with that clamped $\gamma$
+([L761](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L761);
+the $d\gamma$ kernel divides by it too, [L414-L422](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L414-L422)).
+
+### apex `FastLayerNorm`: the row in registers, a kernel per hidden size
+
+apex's fast kernel is the other one, in `apex.contrib.layer_norm` (`FastLayerNorm`). It is
+compiled once per hidden size and dtype combination, from 768 to 65536 columns
+([`REGISTER_FWD_LAUNCHER`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_fwd_cuda_kernel.cu#L52-L202)),
+and refuses any other size
+(`"FWD: Unsupported hidden_size or types"`, [`ln_api.cpp#L59-L67`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_api.cpp#L59-L67)).
+Each registration fixes `CTAS_PER_ROW`, `WARPS_M`, `WARPS_N` and the bytes per load
+([`Kernel_traits`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_kernel_traits.h#L58-L114)):
+
+* each thread loads `BYTES_PER_LDG` bytes per access (16 for most sizes, that is 4 float32 or
+  8 half elements, `NUM_ELTS`; 4 or 8 bytes for a few sizes such as 3840), `LDGS` = `cols` /
+  (elements per load × threads per row) times, into a register
+  array, and computes the statistics and the output from those registers: **$x$ is read once**
+  ([`ln_fwd_kernel`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_fwd_kernels.cuh#L62-L105));
+* up to 2304 columns a 128-thread block takes 4 rows, a warp each (`WARPS_M` = 4); from 3072 to
+  8192 its 4 warps share one row (`WARPS_N` = 4);
+* from 10240 float32 columns (12288 in half precision) a row is split over `CTAS_PER_ROW` = 2, 4
+  or 8 blocks, launched together with `cudaLaunchCooperativeKernel`; each block reduces its part,
+  writes it to a workspace, waits at an inter-block barrier and merges all parts with Chan's
+  formula ([`launch_`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_fwd_cuda_kernel.cu#L8-L47),
+  [`Stats`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_utils.cuh#L537-L593)).
+  The number of blocks comes from the occupancy
+  calculator, and they loop over rows.
+
+PyTorch's kernel and apex's `FusedLayerNorm` read each row twice, for every row length;
+`FastLayerNorm` holds it in registers, but only for the sizes it was compiled for; OneFlow picks
+one of its three paths by the row's length. We have timed none of them.
 
 ### Measured on the CPU
 
 `scripts/benchmark_kernels.py` times our plain PyTorch LayerNorm (several separate operations),
 `torch.compile` of it, PyTorch's native `F.layer_norm`, and `x.clone()` (the copy: the same bytes,
-no arithmetic), as ratios to `F.layer_norm`. On a small shared virtual machine these are rough;
-the script keeps each cell's fastest of several runs, and uses jemalloc set to keep freed pages
-when it is installed (we conjecture that, with the system allocator, page faults on each fresh
-large output add noise; we have not measured that here).
+no arithmetic), forward and forward + backward (all three gradients for every contender). It
+repeats each cell in rounds: a round times every contender once, as the median of several calls,
+in an order that rotates so each goes first in turn; ratios are taken within a round. It runs each
+cell twice: **warm**, the same $x$ on every call, so what fits in the caches stays there, and
+**cold**, rotating through enough inputs that, between two uses of one, the others fill the
+last-level cache twice over. A ratio is called within 1.1× only when its slowest round is. The
+machine was a small virtual machine that other jobs were using at the same time, so the spread
+between rounds is wide; that is why every cell gives its min and max.
 
 {{ plain_ops }}
 
@@ -243,33 +355,260 @@ def traffic(rows: int, cols: int, dtype: torch.dtype) -> dict:
 
 
 def oneflow_path(cols: int, dtype: torch.dtype = torch.float32,
-                 smem_per_block: Optional[int] = None) -> Dict[str, Optional[int]]:
+                 smem_per_block: Optional[int] = None,
+                 rows_even: bool = True) -> Dict[str, Optional[int]]:
     """
     ## OneFlow's choice, restated
 
     Returns the path, the pack (elements per vector access) and, on the warp path, the threads
-    per row. `smem_per_block` stands in for the occupancy query: the shared memory one block may
-    use (`None`: the row always fits). A `float64` input computes in `double`, which always takes
+    per row, the columns each thread holds in registers and the rows it takes per access.
+    `smem_per_block` stands in for the occupancy query: the shared memory one block may use
+    (`None`: the row always fits). A `float64` input computes in `double`, which always takes
     the uncached path. Custom loaders' `CanPackAs` are not modelled: the forward op's
     `DirectLoad` and `AffineStore` define none, so only the divisibility of `cols` counts.
+    The page's dispatch explorer runs `ONEFLOW_PATH_JS`, a line-by-line port of this function.
     """
     if cols <= 0:
         raise ValueError(f'cols must be positive, got {cols}')
     size = torch.empty((), dtype=dtype).element_size()
-    # Block paths: the largest of 4, 2, 1 that divides `cols`
+    # Block paths: the largest of 4, 2, 1 that divides `cols`; one block per row
     block_pack = 4 if cols % 4 == 0 else 2 if cols % 2 == 0 else 1
+    block = {'pack': block_pack, 'threads_per_row': None, 'cols_per_thread': None,
+             'rows_per_access': 1}
     if dtype == torch.float64:
-        return {'path': 'block, uncached', 'pack': block_pack, 'threads_per_row': None}
+        return {'path': 'block, uncached', **block}
     if cols <= 1024:
         # Warp path: 2 if `cols` is even, else 1
         pack = 2 if cols % 2 == 0 else 1
-        # Short rows: the smallest group of 4, 8, 16 or 32 threads whose packs cover the row
-        group = next((g for g in (4, 8, 16, 32) if cols <= g * pack), 32)
-        return {'path': 'warp', 'pack': pack, 'threads_per_row': group}
+        # Short rows: the smallest group of 4, 8, 16 or 32 threads whose packs cover the row,
+        # one pack per thread, two rows per access when `rows` is even
+        for group in (4, 8, 16, 32):
+            if cols <= group * pack:
+                return {'path': 'warp', 'pack': pack, 'threads_per_row': group,
+                        'cols_per_thread': pack, 'rows_per_access': 2 if rows_even else 1}
+        # Longer rows: a whole warp, each thread holding the smallest register array that
+        # covers the row (2 or 4, then 8, 12, ... 32 columns)
+        sizes = ((2, 4) if pack == 1 else (4,)) + tuple(range(8, 33, 4))
+        per_thread = next(c for c in sizes if cols <= c * 32)
+        return {'path': 'warp', 'pack': pack, 'threads_per_row': 32,
+                'cols_per_thread': per_thread, 'rows_per_access': 1}
     # The row is cached in the input's own dtype (`DirectLoad<T, T>`)
     if smem_per_block is None or cols * size <= smem_per_block:
-        return {'path': 'block, shared memory', 'pack': block_pack, 'threads_per_row': None}
-    return {'path': 'block, uncached', 'pack': block_pack, 'threads_per_row': None}
+        return {'path': 'block, shared memory', **block}
+    return {'path': 'block, uncached', **block}
+
+
+# The same function in JavaScript, for the dispatch explorer below.
+# `tests/test_dispatch_explorer.py` runs it with node on a grid of inputs and compares it with
+# `oneflow_path()` point by point.
+ONEFLOW_PATH_JS = """\
+function oneflowPath(cols, dtype, smemPerBlock, rowsEven) {
+  if (!(cols > 0)) { throw new Error('cols must be positive, got ' + cols); }
+  var size = {float32: 4, float16: 2, bfloat16: 2, float64: 8}[dtype];
+  var blockPack = cols % 4 === 0 ? 4 : cols % 2 === 0 ? 2 : 1;
+  var block = {pack: blockPack, threads_per_row: null, cols_per_thread: null,
+               rows_per_access: 1};
+  var withPath = function (path, rest) {
+    return {path: path, pack: rest.pack, threads_per_row: rest.threads_per_row,
+            cols_per_thread: rest.cols_per_thread, rows_per_access: rest.rows_per_access};
+  };
+  if (dtype === 'float64') { return withPath('block, uncached', block); }
+  if (cols <= 1024) {
+    var pack = cols % 2 === 0 ? 2 : 1;
+    var groups = [4, 8, 16, 32];
+    for (var i = 0; i < groups.length; i++) {
+      if (cols <= groups[i] * pack) {
+        return withPath('warp', {pack: pack, threads_per_row: groups[i], cols_per_thread: pack,
+                                 rows_per_access: rowsEven === false ? 1 : 2});
+      }
+    }
+    var sizes = (pack === 1 ? [2, 4] : [4]).concat([8, 12, 16, 20, 24, 28, 32]);
+    for (var j = 0; j < sizes.length; j++) {
+      if (cols <= sizes[j] * 32) {
+        return withPath('warp', {pack: pack, threads_per_row: 32, cols_per_thread: sizes[j],
+                                 rows_per_access: 1});
+      }
+    }
+  }
+  if (smemPerBlock === null || smemPerBlock === undefined || cols * size <= smemPerBlock) {
+    return withPath('block, shared memory', block);
+  }
+  return withPath('block, uncached', block);
+}
+"""
+
+
+def classify(ratio: Dict[str, float], bound: float = 1.1) -> str:
+    """
+    ## A verdict the spread can carry
+
+    `ratio` is a min / median / max over rounds. "within" only when even the slowest round is
+    within `bound`, "beyond" only when even the fastest round is beyond it; else "inconclusive".
+    """
+    if ratio['max'] <= bound:
+        return 'within'
+    if ratio['min'] > bound:
+        return 'beyond'
+    return 'inconclusive'
+
+
+# Elements drawn per row in the layout figure, and the width of one element
+_SHOWN, _CELL = 32, 19
+_PATH_NAMES = {'warp': 'warp path', 'block, shared memory': 'shared-memory block path',
+               'block, uncached': 'uncached block path'}
+_ROW_KEPT = {'warp': 'in registers', 'block, shared memory': 'in shared memory',
+             'block, uncached': 'nowhere: it reads the row again'}
+
+
+def _strip(x0: float, y: float, owners: List[int], width: int, label: str) -> List[str]:
+    """
+    One row of elements: a cell per element, shaded by the thread that owns it, a frame around
+    each run of `width` elements one thread moves with one access, and the thread's number above.
+    """
+    out = [f'<text x="{x0 - 8}" y="{y + 13}" text-anchor="end" font-size="11">{label}</text>']
+    for i, t in enumerate(owners):
+        # Four shades, so that neighbouring threads differ in both palettes
+        out.append(f'<rect x="{x0 + i * _CELL}" y="{y}" width="{_CELL}" height="18" '
+                   f'fill="currentColor" fill-opacity="{0.08 + 0.17 * (t % 4):.2f}" '
+                   'stroke="currentColor" stroke-opacity="0.35" stroke-width="0.5"/>')
+    for start in range(0, len(owners), width):
+        n = min(width, len(owners) - start)
+        out.append(f'<rect x="{x0 + start * _CELL}" y="{y}" width="{n * _CELL}" height="18" '
+                   'fill="none" stroke="currentColor" stroke-width="1.5"/>')
+        out.append(f'<text x="{x0 + (start + n / 2) * _CELL}" y="{y - 3}" text-anchor="middle" '
+                   f'font-size="9">{owners[start]}</text>')
+    return out
+
+
+def figure_layout(cols: int, dtype: torch.dtype = torch.float32, rows_even: bool = True) -> str:
+    """
+    ## Which thread moves which element
+
+    The first 32 elements of a row (two rows where OneFlow takes two per access), each shaded by
+    the thread that loads it and framed by the vector access it belongs to, with that thread's
+    number above: OneFlow's layout for `cols`, from `oneflow_path()`, and apex's
+    `FusedLayerNorm` block, whose two passes over the row split it differently.
+    """
+    flow = oneflow_path(cols, dtype, rows_even=rows_even)
+    shown = min(cols, _SHOWN)
+    pack = flow['pack']
+    if flow['path'] == 'warp':
+        # Pack i of the row goes to lane i mod (threads per row)
+        owners = [(c // pack) % flow['threads_per_row'] for c in range(shown)]
+        head = (f'OneFlow {_PATH_NAMES["warp"]}: pack {pack}, {flow["threads_per_row"]} '
+                f'threads per row, {flow["cols_per_thread"]} columns per thread')
+    else:
+        # Pack i goes to thread i of a block of at least 128 threads
+        owners = [c // pack for c in range(shown)]
+        head = f'OneFlow {_PATH_NAMES[flow["path"]]}: pack {pack}, one block per row'
+    rows = ['row 0', 'row 1'] if flow['rows_per_access'] == 2 else ['row 0']
+    # apex: 4 consecutive elements per thread (8 for half) for the statistics, one per thread after
+    run = 8 if dtype == torch.float16 else 4
+    x0, width = 70, 70 + _SHOWN * _CELL + 20
+    parts = [f'<text x="0" y="14" font-size="12" font-weight="bold">{head}</text>',
+             f'<text x="0" y="30" font-size="11">row kept {_ROW_KEPT[flow["path"]]}</text>']
+    y = 52
+    for label in rows:
+        parts += _strip(x0, y, owners, pack, label)
+        y += 34
+    parts.append(f'<text x="0" y="{y + 4}" font-size="12" font-weight="bold">'
+                 f'apex FusedLayerNorm: 128 threads (4 warps) per row</text>')
+    y += 26
+    parts += _strip(x0, y, [c // run for c in range(shown)], run, 'stats')
+    y += 34
+    parts += _strip(x0, y, [c % 128 for c in range(shown)], 1, 'output')
+    y += 28
+    if cols > shown:
+        parts.append(f'<text x="{x0}" y="{y}" font-size="11">… {cols - shown} more columns</text>')
+        y += 8
+    label = (f'Thread-to-data layout for {cols} {str(dtype).replace("torch.", "")} columns: '
+             f'OneFlow {_PATH_NAMES[flow["path"]]} and the apex FusedLayerNorm block')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{label}" '
+            f'viewBox="0 0 {width} {y + 6}" width="{width}" height="{y + 6}" '
+            'font-family="sans-serif" fill="currentColor">' + ''.join(parts) + '</svg>')
+
+
+def layout_figure(cols: int, dtype: torch.dtype = torch.float32) -> str:
+    """The figure with its caption, the finding for this `cols` in one sentence."""
+    flow = oneflow_path(cols, dtype)
+    name = str(dtype).replace('torch.', '')
+    run = 8 if dtype == torch.float16 else 4
+    caption = (f'For {cols} {name} columns OneFlow takes the {_PATH_NAMES[flow["path"]]}: '
+               f'each thread moves packs of {flow["pack"]} adjacent elements and the row is kept '
+               f'{_ROW_KEPT[flow["path"]]}; apex reads the row in runs of {run} elements per '
+               'thread for the statistics, then again one element per thread for the output.')
+    return (f'<figure class="layout-figure">{figure_layout(cols, dtype)}'
+            f'<figcaption>{caption}</figcaption></figure>')
+
+
+def explorer_html(cols: int = 768) -> str:
+    """
+    ## The dispatch explorer
+
+    A form (number, select and checkbox inputs, each with a label, so the keyboard and screen
+    readers work as usual) whose output is `oneflowPath()` of `ONEFLOW_PATH_JS`. The first output
+    is filled here from `oneflow_path()`, so the page says something without JavaScript. The
+    script travels as a `data:` URI (nothing is fetched): the build translates the text nodes of
+    computed HTML, and must not mistake JavaScript for prose. The script takes its words (the
+    path names) from hidden spans, which the build does translate.
+    """
+    import base64
+
+    first = oneflow_path(cols)
+    names = ''.join(f'<span hidden data-path="{k}">{v}</span>' for k, v in _PATH_NAMES.items())
+    script = (ONEFLOW_PATH_JS + '// end oneflowPath\n' + """\
+(function () {
+  var byId = function (id) { return document.getElementById(id); };
+  var sizes = {float32: 4, float16: 2, bfloat16: 2, float64: 8};
+  function show(id, value) { byId(id).textContent = value === null ? '-' : String(value); }
+  function update() {
+    var cols = parseInt(byId('ln-cols').value, 10);
+    var dtype = byId('ln-dtype').value;
+    var smemText = byId('ln-smem').value;
+    var smem = smemText === '' ? null : parseInt(smemText, 10);
+    var out;
+    try { out = oneflowPath(cols, dtype, smem, byId('ln-even').checked); } catch (e) {
+      ['ln-path', 'ln-pack', 'ln-threads', 'ln-per-thread', 'ln-rows', 'ln-bytes'].forEach(
+        function (id) { show(id, null); });
+      return;
+    }
+    var name = document.querySelector('#ln-explorer [data-path="' + out.path + '"]');
+    show('ln-path', name ? name.textContent : out.path);
+    show('ln-pack', out.pack);
+    show('ln-threads', out.threads_per_row);
+    show('ln-per-thread', out.cols_per_thread);
+    show('ln-rows', out.rows_per_access);
+    show('ln-bytes', out.pack * sizes[dtype]);
+  }
+  ['ln-cols', 'ln-dtype', 'ln-smem', 'ln-even'].forEach(function (id) {
+    byId(id).addEventListener('input', update);
+    byId(id).addEventListener('change', update);
+  });
+  update();
+})();
+""")
+    src = base64.b64encode(script.encode()).decode()
+
+    def cell(v):
+        return '-' if v is None else str(v)
+    options = ''.join(f'<option>{d}</option>'
+                      for d in ('float32', 'float16', 'bfloat16', 'float64'))
+    return (
+        '<form id="ln-explorer" class="ln-explorer" onsubmit="return false">'
+        f'<p><label for="ln-cols">cols</label> <input id="ln-cols" type="number" min="1" '
+        f'step="1" value="{cols}"> '
+        f'<label for="ln-dtype">dtype</label> <select id="ln-dtype">{options}</select> '
+        '<label for="ln-smem">shared memory per block, in bytes (empty: the row always fits)'
+        '</label> <input id="ln-smem" type="number" min="0" step="1024"> '
+        '<label><input id="ln-even" type="checkbox" checked> an even number of rows</label></p>'
+        '<dl aria-live="polite">'
+        f'<dt>path</dt><dd id="ln-path">{_PATH_NAMES[first["path"]]}</dd>'
+        f'<dt>pack</dt><dd id="ln-pack">{first["pack"]}</dd>'
+        f'<dt>threads per row</dt><dd id="ln-threads">{cell(first["threads_per_row"])}</dd>'
+        f'<dt>columns per thread</dt><dd id="ln-per-thread">{cell(first["cols_per_thread"])}</dd>'
+        f'<dt>rows per access</dt><dd id="ln-rows">{first["rows_per_access"]}</dd>'
+        f'<dt>bytes per vector access</dt><dd id="ln-bytes">{first["pack"] * 4}</dd></dl>'
+        f'{names}<script src="data:text/javascript;base64,{src}"></script></form>')
 
 
 def plain_passes(rows: int = 8, cols: int = 16) -> Dict[str, int]:
@@ -306,22 +645,62 @@ def _load(name: str):
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def _forward_ratios(cpu: dict, key: str) -> List[float]:
-    # The forward rows' time of `key` over F.layer_norm's
-    return [r[key] / r['F.layer_norm'] for r in cpu['results']
-            if r['pass'] == 'forward' and r.get(key) and r.get('dtype', 'float32') == 'float32']
+def _cells(cpu: dict, dtype: str = 'float32', kind: Optional[str] = None):
+    # (row, cache state, cell) for the saved rows of one dtype (and pass)
+    return [(r, cache, cell) for r in cpu['results'] for cache, cell in r['cache'].items()
+            if r['dtype'] == dtype and kind in (None, r['pass'])]
 
 
-def _range(values: List[float]) -> str:
-    return f'{min(values):.2f}×' if f'{min(values):.2f}' == f'{max(values):.2f}' else \
-        f'{min(values):.2f}× to {max(values):.2f}×'
+def _spread(s: Dict[str, float], unit: str = '×', scale: float = 1.0, digits: int = 2) -> str:
+    # "median (min–max)" of a min / median / max summary
+    f = f'{{:.{digits}f}}'
+    return (f'{f.format(s["median"] * scale)}{unit} '
+            f'({f.format(s["min"] * scale)}–{f.format(s["max"] * scale)})')
+
+
+def _inverse(s: Dict[str, float]) -> Dict[str, float]:
+    return {'min': 1 / s['max'], 'median': 1 / s['median'], 'max': 1 / s['min']}
+
+
+def _ratio_of_spreads(a: Dict[str, float], b: Dict[str, float]) -> Dict[str, float]:
+    # a / b when the two were not timed in the same rounds: the widest interval the rounds allow
+    return {'min': a['min'] / b['max'], 'median': a['median'] / b['median'],
+            'max': a['max'] / b['min']}
+
+
+def cpu_findings(cpu: dict) -> Dict[str, object]:
+    """
+    ## The numbers the prose quotes, from the saved rounds
+
+    * `clone`: `F.layer_norm`'s forward time over `x.clone()`'s, per round, in each float32
+      forward cell;
+    * `bf16`: bfloat16's `F.layer_norm` forward time over float32's at 4096 × 768, warm and cold
+      (different cells, so the interval is the widest the rounds allow);
+    * `compiled`: how many float32 cells `torch.compile` of the plain module is within 1.1× of
+      `F.layer_norm` in, beyond it, or inconclusive, by `classify()`.
+    """
+    clone = [_inverse(cell['ratio']['clone']) for _, _, cell in _cells(cpu, kind='forward')]
+    bf16 = {}
+    for cache in ('warm', 'cold'):
+        times = {d: next(cell['seconds']['F.layer_norm'] for r, c, cell in _cells(cpu, d, 'forward')
+                         if c == cache and (r['rows'], r['cols']) == (4096, 768))
+                 for d in ('float32', 'bfloat16')}
+        bf16[cache] = _ratio_of_spreads(times['bfloat16'], times['float32'])
+    verdicts = [classify(cell['ratio']['compiled']) for _, _, cell in _cells(cpu)]
+    return {'clone': clone, 'bf16': bf16,
+            'compiled': {v: verdicts.count(v) for v in ('within', 'beyond', 'inconclusive')}}
+
+
+def _slower(s: Dict[str, float]) -> str:
+    return 'slower' if s['min'] > 1 else 'faster' if s['max'] < 1 else 'inconclusive'
 
 
 def _artifacts():
     """
-    ## The tables, drawn from the saved results
+    ## The tables and figures, drawn from the code and the saved results
 
-    Nothing here is typed by hand: `scripts/benchmark_kernels.py` writes the JSON files.
+    Nothing here is typed by hand: `scripts/benchmark_kernels.py` writes the JSON file, and the
+    figures and the explorer come from `oneflow_path()`.
     """
     rows = ['| dtype | bytes per element (read $x$, write $y$) | FLOP per element '
             '| FLOP per byte, 4096 × 4096 |',
@@ -332,6 +711,9 @@ def _artifacts():
         rows.append(f'| {str(dtype).replace("torch.", "")} | {2 * size} | {FLOPS_PER_ELEMENT} | '
                     f'{t["flops_per_byte"]:.2f} |')
     out = {'traffic_table': '\n'.join(rows)}
+    out['layout_warp'] = layout_figure(24)
+    out['layout_block'] = layout_figure(4096)
+    out['explorer'] = explorer_html(768)
     #
     p = plain_passes()
     out['plain_ops'] = (f'Our plain module, in float32, runs {p["ops"]} separate ATen operations; '
@@ -339,59 +721,72 @@ def _artifacts():
                         f'one {p["writes"]} times (counted under a dispatch mode by '
                         f'`plain_passes()`), against one read and one write for a fused kernel.')
     cpu = _load('cpu.json')
-    if cpu is None:
+    if cpu is None or 'cache' not in cpu['results'][0]:
         out['cpu_table'] = 'No CPU results saved yet: run `python scripts/benchmark_kernels.py`.'
-        out['cpu_summary'] = ''
-        out['clone_ratio'] = '(no CPU results saved)'
-    else:
-        m = cpu['machine']
-        allocator = m.get('allocator', 'system malloc')
-        lines = [f'Measured on **{m["cpu"]}** ({m["threads"]} threads, {allocator}), '
-                 f'torch {m["torch"]}, {m["date"]}; the fastest median of '
-                 f'{cpu.get("repeats", 1)} runs; ratio to `F.layer_norm` (lower is faster).', '',
-                 '| shape | pass | F.layer_norm | plain | compiled | x.clone() '
-                 '| F.layer_norm GB/s |',
-                 '| --- | --- | --- | --- | --- | --- | --- |']
-        for r in cpu['results']:
-            if r.get('dtype', 'float32') != 'float32':
-                continue  # bfloat16 is on the fused CPU page
-            base = r['F.layer_norm']
-            cells = [f'{r[k] / base:.2f}×' if r.get(k) is not None else 'n/a'
-                     for k in ('plain', 'compiled', 'clone')]
-            lines.append(f'| {r["rows"]}×{r["cols"]} | {r["pass"]} | {base * 1e3:.2f} ms | '
-                         + ' | '.join(cells) + f' | {r["F.layer_norm GB/s"]:.1f} |')
-        out['cpu_table'] = '\n'.join(lines)
-        # F.layer_norm over clone is the inverse of clone over F.layer_norm
-        out['clone_ratio'] = _range([1 / c for c in _forward_ratios(cpu, 'clone')])
-        plain = _range(_forward_ratios(cpu, 'plain'))
-        compiled = _range(_forward_ratios(cpu, 'compiled'))
-        version = torch.__version__.split('+')[0]
-        out['cpu_summary'] = (
-            f'In the forward rows, the plain module takes {plain} the time of `F.layer_norm`, '
-            f'and `torch.compile` of it {compiled}. For a 64 × 96 float32 input, '
-            f'torch {version}\'s Inductor turns the forward into one C++ kernel, parallel over '
-            'rows, that makes three passes over each row (sum, squared deviations, output); '
-            '`tests/test_kernels.py` checks this on the generated code.')
+        out['cpu_summary'] = out['cpu_bytes'] = ''
+        return {**out, 'gpu_note': _gpu_note()}
+    m = cpu['machine']
+    lines = [f'Measured on **{m["cpu"]}** ({m["threads"]} thread(s), {m["allocator"]}, '
+             f'{m["last_level_cache_bytes"] // 2 ** 20} MiB last-level cache), torch {m["torch"]}, '
+             f'{m["date"]}, while other jobs shared the machine (load average '
+             f'{m["load_average"]:.1f} at the end). Each cell: median (min–max) over '
+             f'{cpu["rounds"]} rounds; a round times every contender once, in turn; ratios to '
+             '`F.layer_norm` within each round (lower is faster). **Warm**: the same input every '
+             'call. **Cold**: a rotation through inputs that together are at least twice the '
+             'last-level cache.', '',
+             '| shape | pass | cache | F.layer_norm, ms | plain | compiled | x.clone() |',
+             '| --- | --- | --- | --- | --- | --- | --- |']
+    for r, cache, cell in _cells(cpu):
+        ratios = [_spread(cell['ratio'][k]) if k in cell['ratio'] else 'n/a'
+                  for k in ('plain', 'compiled', 'clone')]
+        lines.append(f'| {r["rows"]}×{r["cols"]} | {r["pass"]} | {cache} | '
+                     f'{_spread(cell["seconds"]["F.layer_norm"], "", 1e3)} | '
+                     + ' | '.join(ratios) + ' |')
+    out['cpu_table'] = '\n'.join(lines)
+    f = cpu_findings(cpu)
+    medians = [c['median'] for c in f['clone']]
+    slower = sum(classify(c) == 'beyond' for c in f['clone'])
+    out['cpu_bytes'] = (
+        f'On the CPU we measured, `F.layer_norm`\'s forward takes {min(medians):.2f}× to '
+        f'{max(medians):.2f}× the time of `x.clone()`, which moves the same bytes (medians of the '
+        f'{len(medians)} float32 forward cells; single rounds from '
+        f'{min(c["min"] for c in f["clone"]):.2f}× to {max(c["max"] for c in f["clone"]):.2f}×); '
+        f'in {slower} of the {len(medians)} cells even its fastest round takes more than 1.1× the '
+        'copy\'s.\n'  # one sentence per line: each is translated on its own
+        'At 4096 × 768, bfloat16 moves half the bytes of float32, and its forward takes '
+        f'{_spread(f["bf16"]["warm"])} the time of float32\'s warm '
+        f'({_slower(f["bf16"]["warm"])}) and {_spread(f["bf16"]["cold"])} cold '
+        f'({_slower(f["bf16"]["cold"])}).')
+    c = f['compiled']
+    out['cpu_summary'] = (
+        f'`torch.compile` of the plain module is within 1.1× of `F.layer_norm` in {c["within"]} '
+        f'of the {sum(c.values())} float32 cells, beyond it in {c["beyond"]}, and inconclusive '
+        f'in {c["inconclusive"]} (within: even its slowest round is within 1.1×; beyond: even its '
+        'fastest is not). For a 64 × 96 float32 input, torch '
+        f'{torch.__version__.split("+")[0]}\'s Inductor turns the forward into one C++ kernel, '
+        'parallel over rows, that makes three passes over each row (sum, squared deviations, '
+        'output); `tests/test_kernels.py` checks this on the generated code.')
+    return {**out, 'gpu_note': _gpu_note()}
 
+
+def _gpu_note() -> str:
     gpu = _load('gpu.json')
     if gpu is None:
-        out['gpu_note'] = ('**GPU**: no GPU measurement has been saved (the machines this page was '
-                           'built on had no GPU). On a CUDA machine, '
-                           '`python scripts/benchmark_kernels.py` also measures the Triton kernel '
-                           'against `F.layer_norm` and a device-to-device copy, in GB/s, and saves '
-                           '`results/gpu.json`, which this page then shows.')
-    else:
-        lines = [f'**GPU**: {gpu["machine"]["device"]}, {gpu["machine"]["date"]}; '
-                 'GB/s (higher is faster).', '',
-                 '| dtype | pass | cols | Triton | compiled_layer_norm | F.layer_norm | copy |',
-                 '| --- | --- | --- | --- | --- | --- | --- |']
-
-        for r in gpu['results']:
-            fused = f'{r["fused"]:.0f}' if r.get('fused') else 'n/a'
-            lines.append(f'| {r["dtype"]} | {r["pass"]} | {r["cols"]} | {r["triton"]:.0f} | '
-                         f'{fused} | {r["F.layer_norm"]:.0f} | {r["copy"]:.0f} |')
-        out['gpu_note'] = '\n'.join(lines)
-    return out
+        return ('**GPU**: not measured. No GPU measurement has been saved (the machines this page '
+                'was built on had no GPU), so nothing on this page says how fast any of these '
+                'kernels runs on a GPU. On a CUDA machine, `python scripts/benchmark_kernels.py` '
+                'also measures the Triton kernel against `F.layer_norm` and a device-to-device '
+                'copy, in GB/s, asking every contender for all three gradients in the backward, '
+                'and saves `results/gpu.json`, which this page then shows.')
+    lines = [f'**GPU**: {gpu["machine"]["device"]}, {gpu["machine"]["date"]}; '
+             'GB/s (higher is faster), cold L2.', '',
+             '| dtype | pass | cols | Triton | compiled_layer_norm | F.layer_norm | copy |',
+             '| --- | --- | --- | --- | --- | --- | --- |']
+    for r in gpu['results']:
+        fused = f'{r["fused"]:.0f}' if r.get('fused') else 'n/a'
+        lines.append(f'| {r["dtype"]} | {r["pass"]} | {r["cols"]} | {r["triton"]:.0f} | '
+                     f'{fused} | {r["F.layer_norm"]:.0f} | {r["copy"]:.0f} |')
+    return '\n'.join(lines)
 
 
 def _check_rows_cols():
@@ -447,21 +842,31 @@ def _check_oneflow():
     """
     from labml_nn_norm._check import check, check_raises, section
 
+    def three(d):
+        return {k: d[k] for k in ('path', 'pack', 'threads_per_row')}
+
     section("OneFlow's dispatch, restated from layer_norm.cuh")
-    check('6 columns: warp path, pack 2, a group of 4 threads',
-          oneflow_path(6) == {'path': 'warp', 'pack': 2, 'threads_per_row': 4},
+    check('6 columns: warp path, pack 2, a group of 4 threads, two rows per access',
+          oneflow_path(6) == {'path': 'warp', 'pack': 2, 'threads_per_row': 4,
+                              'cols_per_thread': 2, 'rows_per_access': 2},
           str(oneflow_path(6)))
-    check('33 columns (odd): warp path, pack 1, a whole warp',
-          oneflow_path(33) == {'path': 'warp', 'pack': 1, 'threads_per_row': 32},
+    check('... one row per access when the number of rows is odd',
+          oneflow_path(6, rows_even=False)['rows_per_access'] == 1)
+    check('33 columns (odd): warp path, pack 1, a whole warp, 2 columns per thread',
+          oneflow_path(33) == {'path': 'warp', 'pack': 1, 'threads_per_row': 32,
+                               'cols_per_thread': 2, 'rows_per_access': 1},
           str(oneflow_path(33)))
-    check('768 and 1024 columns: warp path, pack 2 (never 4 on this path)',
+    check('768 and 1024 columns: warp path, pack 2 (never 4 on this path), 24 and 32 columns '
+          'per thread',
           oneflow_path(768)['pack'] == oneflow_path(1024)['pack'] == 2
-          and oneflow_path(1024)['path'] == 'warp')
+          and oneflow_path(1024)['path'] == 'warp'
+          and (oneflow_path(768)['cols_per_thread'], oneflow_path(1024)['cols_per_thread'])
+          == (24, 32))
     check('1026 columns: a block path, pack 2 (1026 is not a multiple of 4)',
-          oneflow_path(1026) == {'path': 'block, shared memory', 'pack': 2,
-                                 'threads_per_row': None})
+          three(oneflow_path(1026)) == {'path': 'block, shared memory', 'pack': 2,
+                                        'threads_per_row': None})
     check('4096 float32 columns (16 KiB) with a 32 KiB budget: shared memory, pack 4',
-          oneflow_path(4096, smem_per_block=32 * 1024) ==
+          three(oneflow_path(4096, smem_per_block=32 * 1024)) ==
           {'path': 'block, shared memory', 'pack': 4, 'threads_per_row': None})
     check('16384 float32 columns (64 KiB) with a 32 KiB budget: uncached',
           oneflow_path(16384, smem_per_block=32 * 1024)['path'] == 'block, uncached')
@@ -473,13 +878,77 @@ def _check_oneflow():
     check_raises('cols must be positive', ValueError, oneflow_path, 0, match='positive')
 
 
+def _check_backward_mask():
+    """
+    ## What autograd asks `native_layer_norm_backward` for
+
+    Asking for $dx$ alone passes `output_mask = [True, False, False]`, which lets PyTorch skip its
+    $d\\gamma$, $d\\beta$ kernels; asking for all three passes `[True, True, True]`. (The CPU
+    kernel gets the same mask as the CUDA one: it is autograd's.)
+    """
+    import torch.nn.functional as F
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from labml_nn_norm._check import check, section
+
+    masks = []
+
+    class Masks(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func is torch.ops.aten.native_layer_norm_backward.default:
+                masks.append(list(args[-1]))
+            return func(*args, **(kwargs or {}))
+
+    section('The backward work autograd asks for')
+    x, w, b = (torch.randn(*s, requires_grad=True) for s in ((4, 8), (8,), (8,)))
+    dy = torch.randn(4, 8)
+    with Masks():
+        torch.autograd.grad(F.layer_norm(x, (8,), w, b), x, dy)
+        torch.autograd.grad(F.layer_norm(x, (8,), w, b), (x, w, b), dy)
+    check('dx alone: output_mask [True, False, False]; all three: [True, True, True]',
+          masks == [[True, False, False], [True, True, True]], str(masks))
+
+
+def _check_figures():
+    """
+    ## The figures and the explorer follow the code
+
+    The layout figure is drawn from `oneflow_path()`: another `cols` or dtype draws another
+    picture. The explorer's first output is `oneflow_path(768)`; `tests/test_dispatch_explorer.py`
+    runs its JavaScript against the Python function on a grid of inputs.
+    """
+    import base64
+    import re
+
+    from labml_nn_norm._check import check, section
+
+    section('Figures and explorer, drawn from oneflow_path()')
+    a, b = figure_layout(24), figure_layout(4096)
+    check('the layout figure for 24 columns differs from the one for 4096', a != b)
+    check('... and from the one for 24 float16 columns', a != figure_layout(24, torch.float16))
+    check('24 columns: two rows drawn (two rows per access), 4096: one',
+          '>row 1<' in a and '>row 1<' not in b)
+    check('the figure has an accessible name', 'role="img" aria-label="' in a)
+    html = explorer_html(768)
+    script = base64.b64decode(re.search(r'base64,([A-Za-z0-9+/=]+)"', html).group(1)).decode()
+    check('the explorer embeds ONEFLOW_PATH_JS unchanged', ONEFLOW_PATH_JS in script)
+    check('its first output is oneflow_path(768): warp path, pack 2, 32 threads',
+          '<dd id="ln-threads">32</dd>' in html and '<dd id="ln-pack">2</dd>' in html)
+    check('every control has a label', all(f'for="{i}"' in html
+                                           for i in ('ln-cols', 'ln-dtype', 'ln-smem'))
+          and '<label><input id="ln-even"' in html)
+
+
 def _check_saved():
     """
     ## The saved measurements
 
-    The CPU results the tables are drawn from must exist; the GPU table is said to be skipped
-    when no GPU measurement has been saved.
+    The CPU results the tables are drawn from: at least 5 rounds, min ≤ median ≤ max everywhere,
+    the ratios recomputed from the rounds, cold inputs that do not fit the last-level cache, and
+    verdicts that add up. The GPU table is said to be skipped when no GPU measurement exists.
     """
+    import statistics
+
     from labml_nn_norm._check import check, note, section, skipped
 
     section('Saved measurements')
@@ -487,8 +956,39 @@ def _check_saved():
     check('saved CPU results exist and name their machine',
           cpu is not None and bool(cpu['machine']['cpu']),
           cpu['machine']['cpu'] if cpu else 'missing: run scripts/benchmark_kernels.py')
-    note('F.layer_norm forward over x.clone()',
-         _range([1 / c for c in _forward_ratios(cpu, 'clone')]))
+    check(f'{cpu["rounds"]} rounds per cell (at least 5)', cpu['rounds'] >= 5)
+    cells = [(r, c, cell) for r in cpu['results'] for c, cell in r['cache'].items()]
+    ordered = all(s['min'] <= s['median'] <= s['max']
+                  for _, _, cell in cells for group in ('seconds', 'ratio')
+                  for s in cell[group].values())
+    check(f'{len(cells)} cells, warm and cold: min ≤ median ≤ max in each', ordered)
+    recomputed = all(
+        abs(statistics.median([t / f for t, f in zip(cell['rounds'][k],
+                                                     cell['rounds']['F.layer_norm'])])
+            - cell['ratio'][k]['median']) < 1e-12
+        for _, _, cell in cells for k in cell['ratio'])
+    check('every ratio is the median of the per-round ratios saved beside it', recomputed)
+    llc = cpu['machine']['last_level_cache_bytes']
+    cold_ok = all(cell['buffers'] * r['rows'] * r['cols'] * (4 if r['dtype'] == 'float32' else 2)
+                  >= 2 * llc for r, c, cell in cells if c == 'cold')
+    check(f'cold cells rotate through inputs of at least twice the {llc // 2 ** 20} MiB cache',
+          cold_ok)
+    f = cpu_findings(cpu)
+    check('the verdicts on torch.compile count each float32 cell once',
+          sum(f['compiled'].values()) == len(_cells(cpu)), str(f['compiled']))
+    check('classify(): a spread across 1.1 is inconclusive',
+          classify({'min': 1.0, 'median': 1.05, 'max': 1.2}) == 'inconclusive'
+          and classify({'min': 0.9, 'median': 1.0, 'max': 1.1}) == 'within')
+    beyond = [classify(c) == 'beyond' for c in f['clone']]
+    check('the prose\'s claim: in at least one cell every round puts F.layer_norm above 1.1x the '
+          'copy, or bfloat16 above float32',
+          any(beyond) or 'slower' in (_slower(f['bf16']['warm']), _slower(f['bf16']['cold'])),
+          f'{sum(beyond)} of {len(beyond)} cells; bfloat16: {_slower(f["bf16"]["warm"])} warm, '
+          f'{_slower(f["bf16"]["cold"])} cold')
+    note('F.layer_norm forward over x.clone(), medians per cell',
+         ', '.join(f'{c["median"]:.2f}×' for c in f['clone']))
+    note('bfloat16 over float32 at 4096×768, warm and cold',
+         f'{_spread(f["bf16"]["warm"])}; {_spread(f["bf16"]["cold"])}')
     if _load('gpu.json') is None:
         skipped('GPU table', 'no results/gpu.json: no GPU measurement has been saved')
     else:
@@ -503,6 +1003,8 @@ def _test():
     _check_rows_cols()
     _check_traffic()
     _check_oneflow()
+    _check_backward_mask()
+    _check_figures()
     _check_saved()
 
 
@@ -534,6 +1036,32 @@ def _test():
 #   `compute_n1_n2`, the `(rows, cols)` view.
 # * NVIDIA apex, [`apex/normalization/fused_layer_norm.py`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/normalization/fused_layer_norm.py#L53-L56):
 #   what `memory_efficient` saves for the backward.
+# * PyTorch, [`aten/src/ATen/native/cuda/layer_norm_kernel.cu`](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L706-L752)
+#   (commit `bad757b`): the choice between the vectorized kernel and the two-kernel fallback;
+#   [L682-L704](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L682-L704)
+#   the launch, one block of `num_threads()` per row; [L148-L209](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L148-L209)
+#   `compute_stats`; [L212-L277](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L212-L277)
+#   the vectorized forward and its second read of the row; [L46-L103](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L46-L103)
+#   the fallback kernels; [L1083-L1245](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L1083-L1245)
+#   the backward's launches, the $d\gamma$, $d\beta$ kernels behind
+#   [L1148](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L1148).
+#   `num_threads()` (`C10_WARP_SIZE * 4`) is read from the installed wheel's
+#   `torch/include/ATen/native/cuda/thread_constants.h`.
+# * NVIDIA apex, `apex/contrib/csrc/layer_norm` (commit `6424da3`): the registered sizes and the
+#   launch, [ln_fwd_cuda_kernel.cu#L8-L202](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_fwd_cuda_kernel.cu#L8-L202);
+#   the kernel traits, [ln_kernel_traits.h#L58-L114](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_kernel_traits.h#L58-L114);
+#   the forward kernel, [ln_fwd_kernels.cuh#L8-L107](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_fwd_kernels.cuh#L8-L107);
+#   the statistics across blocks, [ln_utils.cuh#L537-L593](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_utils.cuh#L537-L593);
+#   the refusal of other sizes, [ln_api.cpp#L59-L67](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_api.cpp#L59-L67).
+# * NVIDIA apex, `csrc/layer_norm_cuda_kernel.cu`: `clamp_by_magnitude`,
+#   [L378-L394](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L378-L394),
+#   and its use in every $dx$,
+#   [L751-L773](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L751-L773).
+# * Triton, [`python/tutorials/05-layer-norm.py`](https://github.com/triton-lang/triton/blob/0a99ae9ad2f7872191b7acb1f7afb11cdb5382e5/python/tutorials/05-layer-norm.py#L63-L67)
+#   (commit `0a99ae9`): the partial $d\gamma$, $d\beta$ buffers that "stay in the L2".
+# * Guo, Yao, Zheng, Liu, [How to Implement an Efficient LayerNorm CUDA Kernel](https://oneflow2020.medium.com/how-to-implement-an-efficient-layernorm-cuda-kernel-oneflow-performance-optimization-731e91a285b8),
+#   OneFlow: the measurement set-up of its comparison (A100-PCIE-40GB, half, shape
+#   (49152, 32 to 32768)), reported as time and effective bandwidth; we could not read the plots.
 # * PyTorch 2.13.0 (the installed wheel): `torch.compile`'s generated C++ for our plain forward,
 #   inspected with `torch._inductor.utils.run_and_get_code` in `tests/test_kernels.py`; the ATen
 #   operations of the plain module, counted by `plain_passes()`.
