@@ -179,14 +179,14 @@ def _fetch(url: str) -> str:
         return ''
 
 
-def _wait_for(url: str, done, limit: float = 300.0) -> float:
+def wait_for(url: str, done, limit: float = 300.0) -> float:
     # Seconds until the page at `url` satisfies `done(html)`; polled every 0.1 s
     start = time.perf_counter()
     while time.perf_counter() - start < limit:
         if done(_fetch(url)):
             return time.perf_counter() - start
         time.sleep(0.1)
-    raise SystemExit(f'{url}: not updated within {limit:.0f} s')
+    raise TimeoutError(f'{url}: not updated within {limit:.0f} s')
 
 
 def scratch_copy(tmp: Path) -> Path:
@@ -226,20 +226,20 @@ def edit_to_reload(tmp: Path) -> dict:
     log = open(tmp / 'serve.log', 'w')
     serve = start_serve(copy, port, log)
     try:
-        _wait_for(url, lambda page: 'id="run-it"' in page)
+        wait_for(url, lambda page: 'id="run-it"' in page)
         module = copy / 'labml_nn_norm' / 'rms_norm' / '__init__.py'
         source = module.read_text(encoding='utf-8')
         # A prose edit: one more comment line above the first `def`
         time.sleep(1.5)
         edited = source.replace('\ndef ', '\n# Prose edit PROSEMARK.\ndef ', 1)
         module.write_text(edited)
-        prose = _wait_for(url, lambda page: 'PROSEMARK' in page)
+        prose = wait_for(url, lambda page: 'PROSEMARK' in page)
         # A code edit: a module-level constant (and a comment to see it by)
         time.sleep(1.5)
         edited = module.read_text(encoding='utf-8') + '\n# Code edit CODEMARK.\n_EDITED = 1\n'
         module.write_text(edited)
-        shown = _wait_for(url, lambda page: 'CODEMARK' in page)
-        checked = _wait_for(url, lambda page: 'CODEMARK' in page and 'lit-stale' not in page)
+        shown = wait_for(url, lambda page: 'CODEMARK' in page)
+        checked = wait_for(url, lambda page: 'CODEMARK' in page and 'lit-stale' not in page)
         rerun = checked + shown
     finally:
         serve.terminate()

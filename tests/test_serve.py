@@ -8,34 +8,16 @@ must not, or the browser stays on the old page until someone translates.
 import os
 import re
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from conftest import CHROMIUM
 
-from scripts.budget import scratch_copy, start_serve
+from scripts.budget import scratch_copy, start_serve, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason='Debian chromium is not installed')]
 MARK = 'SERVEMARK'
-
-
-def _fetch(url: str) -> str:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.read().decode('utf-8')
-    except OSError:
-        return ''
-
-
-def _wait_for(url: str, done, limit: float = 240.0) -> float:
-    start = time.perf_counter()
-    while time.perf_counter() - start < limit:
-        if done(_fetch(url)):
-            return time.perf_counter() - start
-        time.sleep(0.1)
-    raise AssertionError(f'{url}: not updated within {limit:.0f} s')
 
 
 def test_a_prose_edit_shows_under_serve_while_its_chinese_is_stale(site_dir, browser, tmp_path):
@@ -48,15 +30,15 @@ def test_a_prose_edit_shows_under_serve_while_its_chinese_is_stale(site_dir, bro
     with open(log_path, 'w') as log:
         serve = start_serve(copy, port, log)
         try:
-            _wait_for(en, lambda page: 'id="run-it"' in page)
+            wait_for(en, lambda page: 'id="run-it"' in page)
             module = copy / 'labml_nn_norm' / 'rms_norm' / '__init__.py'
             source = module.read_text(encoding='utf-8')
             # One English comment line before the first `def`: a new block of prose, no Chinese
             time.sleep(1.5)
             module.write_text(source.replace('\ndef ', f'\n# {MARK}: a new line of prose.\ndef ',
                                              1), encoding='utf-8')
-            _wait_for(en, lambda page: MARK in page)
-            _wait_for(zh, lambda page: MARK in page)
+            wait_for(en, lambda page: MARK in page)
+            wait_for(zh, lambda page: MARK in page)
             # In the browser: the English page shows the line; the Chinese page shows it in
             # English, inside a block marked `lang="en"`, under a note in Chinese
             context = browser.new_context(viewport={'width': 1280, 'height': 900})
