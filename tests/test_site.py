@@ -148,3 +148,25 @@ def test_every_formula_has_mathml_beside_its_html(site_dir):
             == formulas, path
         assert 'application/x-tex' not in html, path
     assert pages >= 20, pages
+
+
+def test_every_module_page_shows_a_figure_with_an_accessible_name(site_dir):
+    # In both languages: an inline SVG with role="img" and a name, or an image with alt text
+    import re
+
+    from scripts.literate.pages import PACKAGE, page_sources
+    missing = []
+    for source, page in page_sources():
+        if not source.is_relative_to(PACKAGE):
+            continue
+        for prefix in ('', 'zh/'):
+            folder = page.parent if page.name == 'index.md' else page.with_suffix('')
+            html = (site_dir / prefix / folder / 'index.html').read_text(encoding='utf-8')
+            article = html[html.find('<article'):html.find('</article>')]
+            named_svg = re.search(r'<svg\b[^>]*\brole="img"[^>]*\baria-label="[^"]+"', article) \
+                or re.search(r'<svg\b[^>]*\brole="img"[^>]*>\s*<title>[^<]+</title>', article)
+            named_img = re.search(r'<img\b[^>]*\balt="[^"]+"[^>]*\bsrc="[^"]+\.svg"', article) \
+                or re.search(r'<img\b[^>]*\bsrc="[^"]+\.svg"[^>]*\balt="[^"]+"', article)
+            if not (named_svg or named_img):
+                missing.append(f'{prefix}{folder}')
+    assert not missing, missing

@@ -40,76 +40,14 @@ $$\hat{x}_i = \frac{x_i - \mu}{\sigma} \qquad y_i = \gamma_i \hat{x}_i + \beta_i
 The upstream gradient is $dy_i = \partial L / \partial y_i$. Write $g_i = \gamma_i\,dy_i$, the
 gradient with respect to $\hat{x}_i$.
 
-### The parameters
+What you will learn:
 
-$\gamma$ and $\beta$ are shared by every row, so their gradients sum over the rows $r$:
-
-$$\frac{\partial L}{\partial \gamma_i} = \sum_r dy_{r,i}\,\hat{x}_{r,i} \qquad
-\frac{\partial L}{\partial \beta_i} = \sum_r dy_{r,i}$$
-
-### The input, step by step
-
-$x_j$ reaches $\hat{x}_i$ three ways: directly, through $\mu$ and through $\sigma$. The pieces are
-
-$$\frac{\partial \mu}{\partial x_j} = \frac{1}{H} \qquad
-\frac{\partial \sigma}{\partial x_j}
-= \frac{1}{2\sigma}\cdot\frac{2}{H}\sum_k (x_k - \mu)\Big(\delta_{kj} - \frac{1}{H}\Big)
-= \frac{x_j - \mu}{H\sigma} = \frac{\hat{x}_j}{H}$$
-
-(the $\frac{1}{H}$ term vanishes because deviations from the mean sum to zero). Then
-
-$$\frac{\partial \hat{x}_i}{\partial x_j} = \frac{1}{\sigma}\Big(\delta_{ij} - \frac{1}{H}\Big)
-- \frac{x_i - \mu}{\sigma^2}\cdot\frac{\hat{x}_j}{H}
-= \frac{1}{\sigma}\Big(\delta_{ij} - \frac{1}{H} - \frac{\hat{x}_i \hat{x}_j}{H}\Big)$$
-
-and the chain rule $dx_j = \sum_i g_i\,\partial \hat{x}_i / \partial x_j$ gives the compact form
-
-$$dx_j = \frac{1}{\sigma}\Big(g_j - \overline{g} - \hat{x}_j\,\overline{g\hat{x}}\Big)
-\qquad \overline{g} = \frac{1}{H}\sum_i g_i
-\qquad \overline{g\hat{x}} = \frac{1}{H}\sum_i g_i \hat{x}_i$$
-
-Two row reductions, $\overline{g}$ and $\overline{g\hat{x}}$, and one elementwise pass: the backward
-kernel has the same shape as the forward one.
-
-### Two facts the formula shows
-
-* **$\sum_j dx_j = 0$.** Sum the bracket:
-  $\sum_j g_j - H\overline{g} - \overline{g\hat{x}}\sum_j \hat{x}_j = 0 - 0$, since
-  $\sum_j \hat{x}_j = 0$. Adding a constant to a row does not change its output (the mean
-  absorbs it), so the loss cannot depend on that direction.
-* **$dx \perp \hat{x}$.**
-  $\sum_j \hat{x}_j dx_j \propto \sum_j g_j\hat{x}_j - \overline{g}\sum_j \hat{x}_j -
-  \overline{g\hat{x}}\sum_j \hat{x}_j^2 = H\overline{g\hat{x}} - 0 - \overline{g\hat{x}}\cdot H = 0$
-  (using $\sum_j \hat{x}_j^2 = H\,\mathrm{Var}[x]/\sigma^2 \approx H$, exact as
-  $\epsilon \to 0$). Scaling a row does not change its output either, so the gradient has no
-  component along the row's own direction.
-
-Together: $\sigma\,dx$ is $g$ with its components along $\mathbf{1}$ and along $\hat{x}$
-removed, the projection of $g$ onto the directions orthogonal to both ($\mathbf{1} \perp
-\hat{x}$, and both have squared norm $H$ for $\epsilon = 0$). The figure shows what that costs
-in the code below, drawn from `LayerNormFunction` with `saved_tensors_hooks`:
-
-{{ data_flow }}
-
-### $\epsilon$ on a near-constant row
-
-$\epsilon$ does more than keep $1/\sigma$ finite. When a row's variance is much smaller than
-$\epsilon$, $\sigma \approx \sqrt{\epsilon}$, and the same formulas say what happens:
-$\hat{x}$ is squeezed towards 0, so the output is close to $\beta$ (exactly $\beta$ for a constant
-row), and $dx = (g - \overline{g} - \hat{x}\,\overline{g\hat{x}})/\sigma$ is close to
-$(g - \overline{g})/\sqrt{\epsilon}$: at $\epsilon = 10^{-5}$ the gradient that reaches the input is
-about $1/\sqrt{10^{-5}} \approx 316$ times the centred gradient at the output. `_test()` measures
-both on the CPU, with `F.layer_norm` and with this page's function.
-
-The $\epsilon$ that real code uses differs by orders of magnitude: PyTorch's `nn.LayerNorm`
-defaults to $10^{-5}$ (asserted on the installed torch), Hugging Face's BERT configuration to
-$10^{-12}$ ([`configuration_bert.py#L133`](https://github.com/huggingface/transformers/blob/6294b787a53ad369e4f372983188d5bd31a45e8d/src/transformers/models/bert/configuration_bert.py#L133)),
-and Meta's Llama reference code builds its RMSNorm layers with `norm_eps`, which defaults to
-$10^{-5}$ ([`model.py#L28`](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L28),
-[L383-L384](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L383-L384)),
-while the `RMSNorm` class's own default is $10^{-6}$
-([L35](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L35)).
-A released checkpoint can set its own value; we did not read those.
+* the gradients of $\gamma$, $\beta$ and $x$, derived [step by step](#the-input-step-by-step);
+* [an autograd function](#the-autograd-function) that saves $x$ and two numbers per row;
+* why $dx$ sums to zero and is orthogonal to $\hat{x}$: [two facts](#two-facts-the-formula-shows);
+* what saving the output instead costs: [dividing by γ](#the-caveat-dividing-by);
+* what $\epsilon$ does to a
+  [near-constant row](#a-near-constant-row-measured-cpu-1e-5-the-default).
 """
 
 import math
@@ -117,6 +55,7 @@ from typing import Optional, Tuple
 
 import torch
 
+from labml_nn_norm._check import check, check_close, check_group, check_raises
 from labml_nn_norm.layer_norm import (
     _shape_t,
     check_normalized_shape,
@@ -124,6 +63,36 @@ from labml_nn_norm.layer_norm import (
     statistics_dtype,
 )
 
+# ### The parameters
+#
+# $\gamma$ and $\beta$ are shared by every row, so their gradients sum over the rows $r$:
+#
+# $$\frac{\partial L}{\partial \gamma_i} = \sum_r dy_{r,i}\,\hat{x}_{r,i} \qquad
+# \frac{\partial L}{\partial \beta_i} = \sum_r dy_{r,i}$$
+#
+# ### The input, step by step
+#
+# $x_j$ reaches $\hat{x}_i$ three ways: directly, through $\mu$ and through $\sigma$. The pieces are
+#
+# $$\frac{\partial \mu}{\partial x_j} = \frac{1}{H} \qquad
+# \frac{\partial \sigma}{\partial x_j}
+# = \frac{1}{2\sigma}\cdot\frac{2}{H}\sum_k (x_k - \mu)\Big(\delta_{kj} - \frac{1}{H}\Big)
+# = \frac{x_j - \mu}{H\sigma} = \frac{\hat{x}_j}{H}$$
+#
+# (the $\frac{1}{H}$ term vanishes because deviations from the mean sum to zero). Then
+#
+# $$\frac{\partial \hat{x}_i}{\partial x_j} = \frac{1}{\sigma}\Big(\delta_{ij} - \frac{1}{H}\Big)
+# - \frac{x_i - \mu}{\sigma^2}\cdot\frac{\hat{x}_j}{H}
+# = \frac{1}{\sigma}\Big(\delta_{ij} - \frac{1}{H} - \frac{\hat{x}_i \hat{x}_j}{H}\Big)$$
+#
+# and the chain rule $dx_j = \sum_i g_i\,\partial \hat{x}_i / \partial x_j$ gives the compact form
+#
+# $$dx_j = \frac{1}{\sigma}\Big(g_j - \overline{g} - \hat{x}_j\,\overline{g\hat{x}}\Big)
+# \qquad \overline{g} = \frac{1}{H}\sum_i g_i
+# \qquad \overline{g\hat{x}} = \frac{1}{H}\sum_i g_i \hat{x}_i$$
+#
+# Two row reductions, $\overline{g}$ and $\overline{g\hat{x}}$, and one elementwise pass: the
+# backward kernel has the same shape as the forward one.
 
 class LayerNormFunction(torch.autograd.Function):
     r"""
@@ -148,7 +117,6 @@ class LayerNormFunction(torch.autograd.Function):
     at commit `bad757be`) allocates them in the accumulate type: `float32` for half precision,
     `float64` for `float64`. We had no GPU to run that one.
     """
-
     @staticmethod
     def forward(ctx, x: torch.Tensor, normalized_shape: tuple, weight: Optional[torch.Tensor],
                 bias: Optional[torch.Tensor], eps: float) -> torch.Tensor:
@@ -241,7 +209,6 @@ class LayerNormFromOutputFunction(torch.autograd.Function):
     $|\beta_i| \gg |\gamma_i\hat{x}_i|$, $y_i - \beta_i$ keeps few correct bits. `_test()`
     measures both.
     """
-
     @staticmethod
     def forward(ctx, x: torch.Tensor, normalized_shape: tuple, weight: Optional[torch.Tensor],
                 bias: Optional[torch.Tensor], eps: float) -> torch.Tensor:
@@ -403,8 +370,8 @@ def figure_data_flow(x: torch.Tensor, weight: torch.Tensor) -> str:
                    f'<text x="{bx + bw / 2}" y="{by + 18}" text-anchor="middle">'
                    f'{escape(text)}</text>')
     out.append('<text x="565" y="128" text-anchor="middle" font-size="11">⊥ 1, ⊥ x̂</text>')
-    for x_, text in ((80, 'saved'), (260, 'recomputed'), (420, 'row sums'), (565, 'output')):
-        out.append(f'<text x="{x_}" y="16" text-anchor="middle" font-weight="bold">{text}</text>')
+    for cx, text in ((80, 'saved'), (260, 'recomputed'), (420, 'row sums'), (565, 'output')):
+        out.append(f'<text x="{cx}" y="16" text-anchor="middle" font-weight="bold">{text}</text>')
     cos_one, cos_hat = gradient_angles(x, weight)
     label = (f'Data flow of the backward pass for a {tuple(x.shape)} input: the saved x, μ, '
              f'1/σ and γ and the incoming dy give x̂ and g = γ·dy, then two row sums, of g and of '
@@ -416,15 +383,13 @@ def figure_data_flow(x: torch.Tensor, weight: torch.Tensor) -> str:
     return svg_figure(''.join(out), 630, 210, label, caption)
 
 
+@check_group(fold=True)
 def _check_gradcheck():
     """
-    ## `gradcheck`
+    ## `gradcheck` (float64): numerical vs analytical gradients, every flag combination
 
     In `float64`, numerical against analytical gradients, for every combination of flags.
     """
-    from labml_nn_norm._check import check, section
-
-    section('gradcheck (float64): numerical vs analytical gradients')
     for shape, ns in (((3, 5), (5,)), ((2, 3, 4), (3, 4)), ((2, 2, 3, 4), (2, 3, 4))):
         passed = []
         for affine, with_bias in ((True, True), (True, False), (False, False)):
@@ -443,9 +408,10 @@ def _check_gradcheck():
         check(f'input {shape}, normalized_shape={ns}: affine, no bias, no affine', all(passed))
 
 
+@check_group(fold=True)
 def _check_against_torch():
     r"""
-    ## Same gradients as `F.layer_norm`
+    ## Same output and gradients as `F.layer_norm` (float32; bfloat16 within 2x of its error)
 
     In `float32` to within rounding. In `bfloat16` both round the gradients to 8 significant bits
     (and sum $d\gamma$ over 28 rows), so we compare each with `float64` arithmetic on the same
@@ -453,9 +419,6 @@ def _check_against_torch():
     """
     import torch.nn.functional as F
 
-    from labml_nn_norm._check import check, check_close, section
-
-    section('Same gradients as F.layer_norm')
     x = torch.randn(4, 7, 32) * 3 + 20
     w, b = torch.randn(32), torch.randn(32)
     ours = [t.clone().requires_grad_() for t in (x, w, b)]
@@ -486,17 +449,36 @@ def _check_against_torch():
           ' / PyTorch ' + ', '.join(f'{e:.1e}' for e in errs))
 
 
+# ### Two facts the formula shows
+#
+# * **$\sum_j dx_j = 0$.** Sum the bracket:
+#   $\sum_j g_j - H\overline{g} - \overline{g\hat{x}}\sum_j \hat{x}_j = 0 - 0$, since
+#   $\sum_j \hat{x}_j = 0$. Adding a constant to a row does not change its output (the mean
+#   absorbs it), so the loss cannot depend on that direction.
+# * **$dx \perp \hat{x}$.**
+#   $\sum_j \hat{x}_j dx_j \propto \sum_j g_j\hat{x}_j - \overline{g}\sum_j \hat{x}_j -
+#   \overline{g\hat{x}}\sum_j \hat{x}_j^2 = H\overline{g\hat{x}} - 0 -
+#   \overline{g\hat{x}}\cdot H = 0$
+#   (using $\sum_j \hat{x}_j^2 = H\,\mathrm{Var}[x]/\sigma^2 \approx H$, exact as
+#   $\epsilon \to 0$). Scaling a row does not change its output either, so the gradient has no
+#   component along the row's own direction.
+#
+# Together: $\sigma\,dx$ is $g$ with its components along $\mathbf{1}$ and along $\hat{x}$
+# removed, the projection of $g$ onto the directions orthogonal to both ($\mathbf{1} \perp
+# \hat{x}$, and both have squared norm $H$ for $\epsilon = 0$). The figure shows what that costs
+# in the code below, drawn from `LayerNormFunction` with `saved_tensors_hooks`:
+#
+# {{ data_flow }}
+
+@check_group
 def _check_two_facts():
     r"""
-    ## The two facts, measured
+    #### The two facts, measured
 
     On every row, $\sum_j dx_j = 0$ and $dx \perp \hat{x}$ (the latter up to $\epsilon$).
     """
     import torch.nn.functional as F
 
-    from labml_nn_norm._check import check, section
-
-    section('The two facts, measured')
     x = (torch.randn(6, 64, dtype=torch.float64) * 2 + 5).requires_grad_()
     w = torch.randn(64, dtype=torch.float64)
     layer_norm_manual(x, 64, w).backward(torch.randn(6, 64, dtype=torch.float64))
@@ -510,16 +492,14 @@ def _check_two_facts():
           f'max |dx·x̂| = {dots:.1e} (ε makes it not exactly 0)')
 
 
+@check_group(fold=True)
 def _check_saved_dtypes():
     r"""
-    ## What is saved: dtypes
+    ## The dtypes of the saved mean and 1/σ: ours and PyTorch's CPU kernel
 
     Ours saves $\mu$ and $1/\sigma$ in the dtype of the statistics. PyTorch's CPU kernel saves
     them in the input's dtype, or `float32` for half precision with `float32` parameters.
     """
-    from labml_nn_norm._check import check, section
-
-    section('What is saved: dtypes')
     for dtype, stat_dtype in ((torch.float64, torch.float64), (torch.float32, torch.float32),
                               (torch.bfloat16, torch.float32)):
         x = torch.randn(3, 8, dtype=dtype, requires_grad=True)
@@ -538,19 +518,18 @@ def _check_saved_dtypes():
               mean.dtype == rstd.dtype == expected, f'{mean.dtype}, {rstd.dtype}')
 
 
+@check_group
 def _check_saved_bytes():
     """
-    ## Bytes saved for the backward pass
+    ## Bytes saved for the backward pass, input (64, 1024) float32
 
     Ours against autograd through the plain forward of [`layer_norm`](index.md), and
     `F.layer_norm` for comparison.
     """
     import torch.nn.functional as F
 
-    from labml_nn_norm._check import check, check_raises, section
     from labml_nn_norm.layer_norm import layer_norm
 
-    section('Bytes saved for the backward pass, input (64, 1024) float32')
     x = torch.randn(64, 1024, requires_grad=True)
     w, b = torch.ones(1024, requires_grad=True), torch.zeros(1024, requires_grad=True)
     manual = saved_bytes(layer_norm_manual, x, 1024, w, b)
@@ -561,6 +540,13 @@ def _check_saved_bytes():
           f'F.layer_norm {native / 1024:.0f} KiB')
     check('autograd through the plain forward: about 3x the input', 2.5 < naive / x.nbytes < 3.5,
           f'{naive / x.nbytes:.2f}x')
+
+
+@check_group(fold=True)
+def _check_errors():
+    """
+    ## Errors: bad shapes are rejected as in `layer_norm`
+    """
     check_raises('bad shapes are rejected as in layer_norm', ValueError, layer_norm_manual,
                  torch.randn(3, 5), 4, match='[*, 4]')
 
@@ -584,21 +570,19 @@ def _grads_both_ways(x, w, b, dy):
     return grads
 
 
+@check_group
 def _check_memory_efficient(x, w, b, dy):
     """
-    ## Saving the output
+    ## Saving the output: same gradients, `gradcheck`, bytes held before a `Linear`
 
     apex's `memory_efficient=True`, followed by a `Linear` that saves its input ($y$) anyway.
     """
-    from labml_nn_norm._check import check, check_close, section
-
-    section('Saving the output (apex memory_efficient=True)')
     grads = _grads_both_ways(x, w, b, dy)
     check_close('float64, random γ: dx, dγ, dβ equal to the x-saving version', grads[1], grads[0],
                 rtol=1e-10, atol=1e-12)
 
-    def y_saving(x_, w_, b_):
-        return layer_norm_manual(x_, 32, w_, b_, memory_efficient=True)
+    def y_saving(inp, weight, bias):
+        return layer_norm_manual(inp, 32, weight, bias, memory_efficient=True)
 
     ok = torch.autograd.gradcheck(y_saving, (x, w, b), eps=1e-6, atol=1e-5, raise_exception=False)
     check('gradcheck, memory_efficient=True', ok)
@@ -609,8 +593,8 @@ def _check_memory_efficient(x, w, b, dy):
     ws, bs = torch.ones(1024, requires_grad=True), torch.zeros(1024, requires_grad=True)
     held = []
     for me in (False, True):
-        def ln_linear(x_, w_, b_, _me=me):
-            return lin(layer_norm_manual(x_, 1024, w_, b_, memory_efficient=_me))
+        def ln_linear(inp, weight, bias, _me=me):
+            return lin(layer_norm_manual(inp, 1024, weight, bias, memory_efficient=_me))
         held.append(saved_bytes(ln_linear, xs, ws, bs, distinct=True))
     act = [h - lin.weight.nbytes for h in held]
     check('LayerNorm -> Linear, distinct bytes held besides the Linear\'s weight: '
@@ -620,6 +604,7 @@ def _check_memory_efficient(x, w, b, dy):
           f'(one activation: {xs.nbytes / 1024:.0f} KiB)')
 
 
+@check_group
 def _check_division_by_gamma(x, w, b, dy):
     r"""
     ## The caveat: dividing by γ
@@ -627,9 +612,6 @@ def _check_division_by_gamma(x, w, b, dy):
     $\gamma_0 = 0$: apex's clamp makes the recovered $\hat{x}_0 = 0$, so $d\gamma_0 = 0$, while
     the true $d\gamma_0 = \sum_r dy_{r,0}\hat{x}_{r,0}$ is not.
     """
-    from labml_nn_norm._check import check, section
-
-    section('The caveat: dividing by γ')
     w0 = w.detach().clone()
     w0[0] = 0.0
     grads = _grads_both_ways(x, w0, b, dy)
@@ -679,9 +661,10 @@ def _apex_grad_input(saved: torch.Tensor, dy: torch.Tensor, mean: Optional[torch
     return grad * rstd / H
 
 
+@check_group(fold=True)
 def _check_apex_formula(x, w, b, dy):
     r"""
-    ## apex's clamp in $dx$
+    ## apex's dx, simulated (float64): the clamped γ in the term γ·dy
 
     With every $|\gamma_j| \ge \epsilon$ the simulated apex formula gives this page's $dx$, in both
     modes. With $\gamma_0 = 0$ it differs in column 0 only, by $dy_{r,0}\,\epsilon/\sigma_r$
@@ -689,9 +672,6 @@ def _check_apex_formula(x, w, b, dy):
     """
     import torch.nn.functional as F
 
-    from labml_nn_norm._check import check, check_close, section
-
-    section("apex's dx, simulated (float64): the clamped γ in the term γ·dy")
     eps = 1e-5
     xd, wd, bd = x.detach(), w.detach(), b.detach()
     mean = xd.mean(-1, keepdim=True)
@@ -720,9 +700,30 @@ def _check_apex_formula(x, w, b, dy):
           f'max |Δ| = {elsewhere:.1e}')
 
 
+# ### $\epsilon$ on a near-constant row
+#
+# $\epsilon$ does more than keep $1/\sigma$ finite. When a row's variance is much smaller than
+# $\epsilon$, $\sigma \approx \sqrt{\epsilon}$, and the same formulas say what happens:
+# $\hat{x}$ is squeezed towards 0, so the output is close to $\beta$ (exactly $\beta$ for a constant
+# row), and $dx = (g - \overline{g} - \hat{x}\,\overline{g\hat{x}})/\sigma$ is close to
+# $(g - \overline{g})/\sqrt{\epsilon}$: at $\epsilon = 10^{-5}$ the gradient that reaches the input
+# is about $1/\sqrt{10^{-5}} \approx 316$ times the centred gradient at the output. `_test()`
+# measures both on the CPU, with `F.layer_norm` and with this page's function.
+#
+# The $\epsilon$ that real code uses differs by orders of magnitude: PyTorch's `nn.LayerNorm`
+# defaults to $10^{-5}$ (asserted on the installed torch), Hugging Face's BERT configuration to
+# $10^{-12}$ ([`configuration_bert.py#L133`](https://github.com/huggingface/transformers/blob/6294b787a53ad369e4f372983188d5bd31a45e8d/src/transformers/models/bert/configuration_bert.py#L133)),
+# and Meta's Llama reference code builds its RMSNorm layers with `norm_eps`, which defaults to
+# $10^{-5}$ ([`model.py#L28`](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L28),
+# [L383-L384](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L383-L384)),
+# while the `RMSNorm` class's own default is $10^{-6}$
+# ([L35](https://github.com/meta-llama/llama/blob/689c7f261b9c5514636ecc3c5fefefcbb3e6eed7/llama/model.py#L35)).
+# A released checkpoint can set its own value; we did not read those.
+
+@check_group
 def _check_eps_near_constant():
     r"""
-    ## $\epsilon$ on a near-constant row
+    #### A near-constant row, measured (CPU, ε = 1e-5, the default)
 
     On the CPU, $\epsilon = 10^{-5}$: a constant row outputs exactly $\beta$, and a row of variance
     about $10^{-8}$ has $|dx| / |g - \overline{g}|$ within 1% of $1/\sqrt{\epsilon} \approx 316$,
@@ -732,9 +733,6 @@ def _check_eps_near_constant():
 
     import torch.nn.functional as F
 
-    from labml_nn_norm._check import check, section
-
-    section('ε on a near-constant row (CPU, ε = 1e-5)')
     eps = 1e-5
     default = inspect.signature(torch.nn.LayerNorm).parameters['eps'].default
     check(f'torch {torch.__version__}: nn.LayerNorm eps defaults to 1e-5', default == 1e-5,
@@ -766,18 +764,17 @@ def _figure_inputs(rows: int = 8, H: int = 64) -> Tuple[torch.Tensor, torch.Tens
     return (torch.randn(rows, H, generator=g) * 2 + 5, torch.randn(H, generator=g))
 
 
+@check_group(fold=True)
 def _check_figure():
     """
-    ## The data-flow figure
+    ## The data-flow figure: its numbers, and a drawing that follows the input's shape
 
     Its numbers, from the same functions: $H + 2$ saved numbers per row, and $dx$ orthogonal to
     $\\mathbf{1}$ and $\\hat{x}$ on every row, to rounding. Then the drawing changes with the
     input's shape.
     """
-    from labml_nn_norm._check import check, section
     from labml_nn_norm.layer_norm import check_figure
 
-    section('The data-flow figure')
     x, w = _figure_inputs()
     saved = saved_for_backward(x.clone(), w.clone())
     check('saved: x (8, 64), mean and rstd (8, 1) in float32, weight (64,): H + 2 per row',
@@ -796,6 +793,85 @@ def _artifacts():
     return {'data_flow': figure_data_flow(*_figure_inputs())}
 
 
+# ## Exercises
+#
+# 1. Without $\gamma$ and $\beta$, backpropagate $dy = 1$ for every element. What is $dx$, and
+#    why does the compact form say so before you run it?
+# 2. Repeat the near-constant row (variance about $10^{-8}$) with BERT's $\epsilon = 10^{-12}$.
+#    Is $|dx| / |g - \overline{g}|$ still $1/\sqrt{\epsilon}$? What sets it now?
+# 3. Predict the bytes `LayerNormFunction` saves for a `(32, 4096)` `bfloat16` input with a
+#    `bfloat16` weight, then measure them with `saved_bytes`.
+# 4. Check the parameter gradients by hand: compute $\sum_r dy\,\hat{x}$ and $\sum_r dy$ and
+#    compare them with autograd through `F.layer_norm`.
+
+
+@check_group(fold=True)
+def _exercise_1():
+    """
+    ## Solution 1: a constant upstream gradient gives dx = 0
+    """
+    # $g = dy = 1$, so $g - \overline{g} = 0$ and $\overline{g\hat{x}} = \overline{\hat{x}} = 0$
+    x = (torch.randn(4, 16, dtype=torch.float64) * 3 + 2).requires_grad_()
+    layer_norm_manual(x, 16).backward(torch.ones(4, 16, dtype=torch.float64))
+    largest = x.grad.abs().max().item()
+    check('float64, dy = 1, no affine: dx = 0 to rounding', largest < 1e-12,
+          f'max |dx| = {largest:.1e}')
+
+
+@check_group(fold=True)
+def _exercise_2():
+    """
+    ## Solution 2: with a tiny ε the row's own σ sets the gradient's scale
+    """
+    # $\sigma = \sqrt{\mathrm{Var}[x] + \epsilon} \approx 10^{-4}$ now, not $\sqrt{\epsilon}$; the
+    # ratio stays below $1/\sigma$ because $dx$ also loses its component along $\hat{x}$
+    eps = 1e-12
+    dy = torch.randn(4, 64, dtype=torch.float64)
+    centred = dy - dy.mean(-1, keepdim=True)  # (4, 64)
+    x = (5 + 1e-4 * torch.randn(4, 64, dtype=torch.float64)).requires_grad_()
+    layer_norm_manual(x, 64, eps=eps).backward(dy)
+    ratio = x.grad.norm(dim=-1) / centred.norm(dim=-1)  # (4,)
+    inv_sigma = torch.rsqrt(x.detach().var(-1, unbiased=False) + eps)  # (4,)
+    check('ε = 1e-12, variance ~1e-8: |dx| / |g - mean g| at most 1/σ (not 1/√ε = 1e6), and '
+          'over 30x the 316 of ε = 1e-5',
+          bool((ratio <= inv_sigma).all() and (ratio > 30 * 316).all()),
+          f'{ratio.min().item():.0f} to {ratio.max().item():.0f}, 1/σ up to '
+          f'{inv_sigma.max().item():.0f}, 4 rows')
+
+
+@check_group(fold=True)
+def _exercise_3():
+    """
+    ## Solution 3: the bytes saved for a (32, 4096) bfloat16 input
+    """
+    # $x$ in `bfloat16` (2 bytes each), $\mu$ and $1/\sigma$ per row in `float32` (4 bytes), and
+    # $\gamma$ in `bfloat16`
+    x = torch.randn(32, 4096, dtype=torch.bfloat16, requires_grad=True)
+    w = torch.ones(4096, dtype=torch.bfloat16, requires_grad=True)
+    predicted = 32 * 4096 * 2 + 2 * 32 * 4 + 4096 * 2
+    measured = saved_bytes(layer_norm_manual, x, 4096, w)
+    check('saved bytes == 2·32·4096 + 2·4·32 + 2·4096', measured == predicted,
+          f'measured {measured}, predicted {predicted}')
+
+
+@check_group(fold=True)
+def _exercise_4():
+    """
+    ## Solution 4: dγ and dβ by hand
+    """
+    import torch.nn.functional as F
+
+    x = (torch.randn(5, 3, 8, dtype=torch.float64) * 2 + 1).requires_grad_()
+    w = torch.randn(8, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(8, dtype=torch.float64, requires_grad=True)
+    dy = torch.randn(5, 3, 8, dtype=torch.float64)
+    F.layer_norm(x, (8,), w, b).backward(dy)
+    x_hat = F.layer_norm(x.detach(), (8,))  # (5, 3, 8)
+    # Sum over every dimension but the normalized one
+    check_close('float64: Σ_r dy·x̂ == dγ and Σ_r dy == dβ', [(dy * x_hat).sum((0, 1)),
+                dy.sum((0, 1))], [w.grad, b.grad])
+
+
 def _test():
     """
     ## Checks
@@ -812,6 +888,11 @@ def _test():
     _check_division_by_gamma(*case)
     _check_apex_formula(*case)
     _check_eps_near_constant()
+    _check_errors()
+    _exercise_1()
+    _exercise_2()
+    _exercise_3()
+    _exercise_4()
 
 
 if __name__ == '__main__':

@@ -43,141 +43,15 @@ site is built.
    steps (simulated below, as [OneFlow's kernel](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L235-L256)
    does it). [Our Triton kernel](../kernels/triton_layer_norm.md) merges column tiles with it.
 
-### Whose accumulator?
+What you will learn:
 
-A comparison is only fair if every method rounds in the same place. The kernels we read load
-float16/bfloat16 values and convert each to float32 before any arithmetic:
-OneFlow maps `half` and `nv_bfloat16` to a float compute type
-([`DefaultComputeType`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L118-L133)),
-apex and PyTorch's CUDA kernel use `at::acc_type<T, true>`
-([apex](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L830),
-[PyTorch](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L156-L168)),
-which is `float` for `Half` and `BFloat16`
-([`AccumulateType.h`](https://github.com/pytorch/pytorch/blob/88c94d1270899898d29c83d965ec7c788ca997d3/aten/src/ATen/AccumulateType.h#L127-L131)).
-So every method below is a serial loop, one thread's (the warp: 32 threads'), with the accumulator
-dtype `acc` as an argument; the inputs stay in their own dtype and are converted as they are loaded.
-PyTorch's CPU helper `RowwiseMoments` does the same in SIMD form: it converts each float16 or
-bfloat16 vector to float, runs Welford per SIMD lane over chunks of 16 vectors and merges the chunks
-with Chan's formula in a cascade ([`moments_utils.h`](https://github.com/pytorch/pytorch/blob/20d26decd96326b8777d0bd8b591e593a2e7b758/aten/src/ATen/native/cpu/moments_utils.h#L76-L155);
-we did not check which current CPU kernels call it).
-
-### What the simulation copies, and what it does not
-
-The simulation copies the kernels' *structure*: which values each thread combines, in which
-order, and which formula merges two partials. It does not copy their rounding. Our
-`welford_step` and `chan_merge` use PyTorch's correctly rounded float32 division on the CPU,
-which none of the three kernels is guaranteed to do:
-
-* OneFlow's `Div` is `__fdividef`, CUDA's fast approximate division, when
-  `OF_LAYER_NORM_USE_FAST_MATH` is defined ([`layer_norm.cuh#L64-L71`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L64-L71)),
-  and OneFlow's CMake option of that name is on by default
-  ([`CMakeLists.txt#L31`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/CMakeLists.txt#L31),
-  [L160-L162](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/CMakeLists.txt#L160-L162)).
-* apex's `setup.py` compiles its LayerNorm kernel with `--use_fast_math`
-  ([L259-L268](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/setup.py#L259-L268)),
-  and its merge forms the mean as $\frac{n_a}{n}\bar{x}_a + \frac{n_b}{n}\bar{x}_b$
-  ([L23-L39](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L23-L39)).
-* PyTorch's vectorized CUDA path multiplies by `1.f/new_count` instead of dividing, and merges
-  with the same weighted mean
-  ([L115-L146](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L115-L146));
-  its CPU helper multiplies by a precomputed table of $1/(j+1)$
-  ([`moments_utils.h#L67-L71`](https://github.com/pytorch/pytorch/blob/20d26decd96326b8777d0bd8b591e593a2e7b758/aten/src/ATen/native/cpu/moments_utils.h#L67-L71),
-  [L128-L134](https://github.com/pytorch/pytorch/blob/20d26decd96326b8777d0bd8b591e593a2e7b758/aten/src/ATen/native/cpu/moments_utils.h#L128-L134)).
-
-So the errors measured below are those of each structure with correctly rounded float32
-arithmetic, on the CPU. A kernel's own errors can differ by its rounding; we have not run any of
-the three.
-
-A pitfall when measuring this with PyTorch tensor ops: on the CPU, `x.sum()` and `x.mean()` of
-a float16 or bfloat16 tensor do *not* accumulate in that dtype. The CPU sum kernel
-[says](https://github.com/pytorch/pytorch/blob/eb720578cea26093f0a91b9cb66476b62fd61627/aten/src/ATen/native/cpu/SumKernel.cpp#L62-L65)
-it sums float16/bfloat16 in float, and `_test()` checks it: the float16 sum equals the float32
-sum rounded once, while a float16 running sum is far off. Mixing such ops with a hand-written
-half-precision Welford loop compares two different accumulators.
-
-### Measured: every method accumulating in float32
-
-Rows of 512 values $x = \text{offset} + \mathcal{N}(0, 1)$, 64 rows per case, rounded once to
-the input dtype, simulated on the CPU. The table shows one draw of the rows (seed 0); each cell is
-the largest relative error of the variance over its 64 rows, or, in bold, how many rows gave a
-negative, infinite or NaN variance instead. The reference is float64 arithmetic on the same,
-already rounded inputs. The last two columns are the largest absolute error of the *normalized
-output* of PyTorch's `F.layer_norm` (CPU) and of [ours](../layer_norm/index.md).
-
-{{ error_table }}
-
-One draw of random rows could be a lucky one, so every statement below was measured on 8 draws
-(seeds 0 to 7, each 64 new rows per table row) and is asserted in `_test()` for each of them.
-The plot shows the same 8 seeds:
-
-![Log-log plot of the largest relative error of the variance against the row offset, from 1 to
-one million, for the shortcut, two passes, one-thread Welford and the warp: a line for the median
-over 8 seeds and a shaded band from the smallest to the largest; crosses at the top mark offsets
-where some variance came out negative.](error_vs_offset.svg)
-
-*Float32 inputs and accumulator, 8 seeds: the shortcut's error passes $10^{-3}$ by offset 100 and
-its variances turn negative from $10^3$, while two passes and the warp stay below $10^{-3}$ up to
-$10^4$.*
-
-{{ shortcut_note }}
-
-* With a float32 accumulator the input dtype hardly matters: for float16 and bfloat16 inputs
-  the two-pass, Welford and warp errors all stay below $10^{-4}$, in all 8 seeds.
-* The warp (32 lanes, each a Welford run over 16 values, merged by Chan's formula) is more
-  accurate than one thread's Welford over all 512 values in every row of both tables, in all 8
-  seeds.
-* For float32 inputs at offsets $10^2$ to $10^4$, two passes are the most accurate, then the
-  warp, then one-thread Welford, in all 8 seeds. Beyond that the order changes, and part of it
-  depends on the seed:
-
-{{ order_note }}
-
-* At offset $10^6$ every method's error exceeds $10^{-3}$, in all 8 seeds. We attribute this to the
-  float32 accumulator: its spacing is $1/16$ near $10^6$, where Welford's running mean lives, and
-  $32$ near $5 \cdot 10^8$, where the two-pass running sum ends.
-
-### For contrast: every method accumulating in the input dtype
-
-The float16 and bfloat16 rows again, with every method's arithmetic in the input dtype: what a
-kernel that skipped the conversion would get.
-
-{{ low_precision_table }}
-
-Each statement holds in all 8 seeds and is asserted in `_test()`:
-
-* Every method is at least 100 times worse than with the float32 accumulator, in every row.
-* In float16 the sums overflow float16's largest value, 65504, and what comes out is not always
-  NaN. At offset 100 the shortcut's $\sum x^2$ overflows ($x^2$ alone does once $|x| \ge 256$):
-  its variance is $+\infty$ in every row, and a LayerNorm built on it multiplies by
-  $1/\sqrt{\infty + \epsilon} = 0$ and outputs exactly 0 (then $\beta$) everywhere, a silent
-  failure with no NaN to notice. At offset 300 the row sum $512 \times 300$ overflows as well:
-  the shortcut's variance is $\infty - \infty$ = NaN, and two passes get the mean $+\infty$ and
-  the variance $+\infty$, so their LayerNorm outputs $-\infty \cdot 0$ = NaN everywhere.
-* No method is uniformly worst: at offsets 100 and 300 Welford beats both sum-based methods
-  (its running mean stays near the data, where a running sum grows with the count), while for
-  bfloat16 at offset 0 it is the worst of the four.
-
-### The warp's shuffle pattern
-
-OneFlow's `WelfordWarpReduce` merges with `__shfl_down_sync`: lane $t$ reads lane $t + o$ for
-$o = 16, 8, 4, 2, 1$, so only lane 0 ends with the whole row, and `WelfordWarpAllReduce` then
-broadcasts lane 0's result with `__shfl_sync`. PyTorch's vectorized CUDA path, `compute_stats`,
-does the same when a block is one warp (larger blocks merge warps through shared memory)
-([L170-L175, L206-L207](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L170-L207)).
-apex instead reads lane $(t + 2^l) \bmod 32$ for $l = 0, \dots, 4$, after which every lane holds
-all 32 partials, and still broadcasts lane 0
-([L89-L100, L143-L148](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L89-L148)).
-The xor *butterfly* (`__shfl_xor_sync`, lane $t$ with lane $t \oplus o$) is what OneFlow's
-[`WarpAllReduce`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L42-L48)
-does; the same file uses it for the backward pass's plain sums ([L989-L991](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L989-L991)),
-not for Welford. A butterfly gives every lane the result without a broadcast, and for a sum all
-lanes agree bit for bit, since floating-point addition is commutative. Chan's merge is not symmetric
-in its two arguments once rounded, and the simulation measures what that does:
-
-{{ lanes_note }}
-
-We conjecture that this is why the Welford reductions broadcast lane 0 rather than use a
-butterfly; none of the three sources says so.
+* where the shortcut breaks, measured: [Table 1](#measured-every-method-accumulating-in-float32);
+* [Welford](#3-welfords-online-update) and [Chan](#4-chans-merge-of-two-partial-results) in code;
+* why kernels accumulate in float32 ([whose accumulator?](#whose-accumulator)), and what goes
+  wrong if they do not ([Table 2](#for-contrast-every-method-accumulating-in-the-input-dtype));
+* why a warp's lanes can disagree bit for bit ([shuffles](#the-warps-shuffle-pattern));
+* what a CPU simulation of a kernel cannot tell
+  ([what it copies](#what-the-simulation-copies-and-what-it-does-not)).
 """
 
 import functools
@@ -185,6 +59,25 @@ from typing import Callable, Dict, Optional, Tuple
 
 import torch
 
+from labml_nn_norm._check import check, check_close, check_group, check_raises, note
+
+# ## Whose accumulator?
+#
+# A comparison is only fair if every method rounds in the same place. The kernels we read load
+# float16/bfloat16 values and convert each to float32 before any arithmetic:
+# OneFlow maps `half` and `nv_bfloat16` to a float compute type
+# ([`DefaultComputeType`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L118-L133)),
+# apex and PyTorch's CUDA kernel use `at::acc_type<T, true>`
+# ([apex](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L830),
+# [PyTorch](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L156-L168)),
+# which is `float` for `Half` and `BFloat16`
+# ([`AccumulateType.h`](https://github.com/pytorch/pytorch/blob/88c94d1270899898d29c83d965ec7c788ca997d3/aten/src/ATen/AccumulateType.h#L127-L131)).
+# So every method below is a serial loop, one thread's (the warp: 32 threads'), with the
+# accumulator dtype `acc` as an argument; the inputs stay in their own dtype and are converted as
+# they are loaded. PyTorch's CPU helper `RowwiseMoments` does the same in SIMD form: it converts
+# each float16 or bfloat16 vector to float, runs Welford per SIMD lane over chunks of 16 vectors
+# and merges the chunks with Chan's formula in a cascade ([`moments_utils.h`](https://github.com/pytorch/pytorch/blob/20d26decd96326b8777d0bd8b591e593a2e7b758/aten/src/ATen/native/cpu/moments_utils.h#L76-L155);
+# we did not check which current CPU kernels call it).
 Stats = Tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # (count, mean, M2), one per row or lane
 
 
@@ -365,6 +258,33 @@ def warp_stats(x: torch.Tensor, acc: torch.dtype = torch.float32, lanes: int = 3
     merged = warp_merge(lane_welford(x, acc, lanes), 'down')
     return tuple(s[..., 0] for s in merged)
 
+
+# ## What the simulation copies, and what it does not
+#
+# The simulation copies the kernels' *structure*: which values each thread combines, in which
+# order, and which formula merges two partials. It does not copy their rounding. Our
+# `welford_step` and `chan_merge` use PyTorch's correctly rounded float32 division on the CPU,
+# which none of the three kernels is guaranteed to do:
+#
+# * OneFlow's `Div` is `__fdividef`, CUDA's fast approximate division, when
+#   `OF_LAYER_NORM_USE_FAST_MATH` is defined ([`layer_norm.cuh#L64-L71`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L64-L71)),
+#   and OneFlow's CMake option of that name is on by default
+#   ([`CMakeLists.txt#L31`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/CMakeLists.txt#L31),
+#   [L160-L162](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/CMakeLists.txt#L160-L162)).
+# * apex's `setup.py` compiles its LayerNorm kernel with `--use_fast_math`
+#   ([L259-L268](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/setup.py#L259-L268)),
+#   and its merge forms the mean as $\frac{n_a}{n}\bar{x}_a + \frac{n_b}{n}\bar{x}_b$
+#   ([L23-L39](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L23-L39)).
+# * PyTorch's vectorized CUDA path multiplies by `1.f/new_count` instead of dividing, and merges
+#   with the same weighted mean
+#   ([L115-L146](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L115-L146));
+#   its CPU helper multiplies by a precomputed table of $1/(j+1)$
+#   ([`moments_utils.h#L67-L71`](https://github.com/pytorch/pytorch/blob/20d26decd96326b8777d0bd8b591e593a2e7b758/aten/src/ATen/native/cpu/moments_utils.h#L67-L71),
+#   [L128-L134](https://github.com/pytorch/pytorch/blob/20d26decd96326b8777d0bd8b591e593a2e7b758/aten/src/ATen/native/cpu/moments_utils.h#L128-L134)).
+#
+# So the errors measured below are those of each structure with correctly rounded float32
+# arithmetic, on the CPU. A kernel's own errors can differ by its rounding; we have not run any of
+# the three.
 
 def _variance(stats: Stats) -> torch.Tensor:
     count, _, m2 = stats
@@ -627,68 +547,68 @@ def _ragged_case() -> Tuple[torch.Tensor, Stats]:
     return x, whole
 
 
+@check_group(fold=True)
 def _check_chan_merge(x: torch.Tensor, whole: Stats):
     """
-    ## Chan's merge
+    ## Chan's merge: any split gives the whole row (float64)
 
     Splitting a row anywhere (including into an empty part) and merging the parts' stats gives
     the whole row's stats, in `float64`.
     """
-    from labml_nn_norm._check import check_close, section
-
-    section("Chan's merge: any split gives the whole (float64)")
     empty = (torch.zeros(3, dtype=torch.float64),) * 3
     for split in ([1, 96], [50, 47], [96, 1], [30, 30, 37], [0, 97]):
         parts = torch.split(x, split, dim=-1)
         merged = empty
         for p in parts:
             merged = chan_merge(merged, welford(p, torch.float64) if p.shape[-1] else empty)
-        check_close(f'split {split}', merged, whole, rtol=1e-12, atol=1e-10)
+        check_close(f'split {split}: merged (n, mean, M2) == whole row', merged, whole,
+                    rtol=1e-12, atol=1e-10)
 
 
+@check_group(fold=True)
 def _check_warp(x: torch.Tensor, whole: Stats):
-    """
-    ## The warp simulation
+    r"""
+    ## The warp simulation gives the whole row (float64, ragged shares)
 
-    With 97 columns the lanes get ragged shares. Every pattern gives the whole row where it
-    should; in `float32`, lanes can still disagree bit for bit on the mean.
+    With 97 columns the lanes get ragged shares. For 1 to 128 lanes the `down` tree leaves the
+    whole row's $(n, \bar{x}, M_2)$ in lane 0, and `xor` and `rotate` leave it in every lane.
     """
-    from labml_nn_norm._check import check, check_close, note, section
-
-    section('The warp simulation (float64, 97 columns: ragged shares)')
     for lanes in (1, 2, 32, 128):
-        check_close(f'{lanes} lanes, down tree: lane 0 holds the whole row',
+        check_close(f'{lanes} lanes, down tree: lane 0 holds the whole row (n, mean, M2)',
                     warp_stats(x, torch.float64, lanes), whole, rtol=1e-12, atol=1e-10)
     per_lane = lane_welford(x, torch.float64)
-    down = warp_merge(per_lane, 'down')
-    check('down tree: lanes 16-31 read past the warp at the first step, so only lane 0 is right',
-          bool(torch.isnan(down[1][:, 16:]).all() and torch.isfinite(down[1][:, 0]).all()),
-          'lanes 16-31 NaN, lane 0 finite: the broadcast of lane 0 is needed')
     for pattern in ('xor', 'rotate'):
         stats = warp_merge(per_lane, pattern)
-        check_close(f'{pattern}: every lane holds the whole row', stats,
+        check_close(f'{pattern}: every lane holds the whole row (n, mean, M2)', stats,
                     tuple(w[:, None].expand(-1, 32) for w in whole), rtol=1e-12, atol=1e-10)
-    #
-    # `float32`, offset 0: which butterflies leave every lane with the same bits
-    xor_rows, down_rows, sum_rows = _lane_disagreement()
-    note('float32, offset 0: rows whose lanes disagree bitwise on the mean',
-         f'xor + Chan {xor_rows}, down + broadcast {down_rows}, xor + sum {sum_rows} (of 64)')
-    check('xor butterfly of sums: all lanes agree bit for bit', sum_rows == 0,
-          f'{sum_rows} rows differ')
-    check("xor butterfly of Chan's merges: lanes disagree in some rows", xor_rows > 0,
-          f'{xor_rows} of 64 rows')
 
 
+@check_group(fold=True)
+def _check_welford_two_pass():
+    """
+    ## Welford and two passes agree
+
+    In `float32`, at offsets 0 and $10^3$.
+    """
+    for offset in (0.0, 1e3):
+        x = _rows(torch.float32, offset, rows=8, cols=300, seed=1)
+        n, mean, m2 = welford(x)
+        check_close(f'offset {offset:g}: Welford mean, variance == two-pass', (mean, m2 / n),
+                    two_pass(x), rtol=1e-4, atol=1e-5)
+
+
+@check_group
 def _check_torch_half_sums():
     """
     ## PyTorch's own half-precision sums
 
-    On the CPU, `x.sum()` and `x.mean()` of `float16`/`bfloat16` accumulate in `float32` and
-    round once; a running sum in the dtype itself is much further off, in every seed.
+    A pitfall when measuring this with PyTorch tensor ops: on the CPU, `x.sum()` and `x.mean()` of
+    a float16 or bfloat16 tensor do *not* accumulate in that dtype. The CPU sum kernel
+    [says](https://github.com/pytorch/pytorch/blob/eb720578cea26093f0a91b9cb66476b62fd61627/aten/src/ATen/native/cpu/SumKernel.cpp#L62-L65)
+    it sums float16/bfloat16 in float, and `_test()` checks it: the float16 sum equals the float32
+    sum rounded once, while a float16 running sum is far off. Mixing such ops with a hand-written
+    half-precision Welford loop compares two different accumulators.
     """
-    from labml_nn_norm._check import check, section
-
-    section("PyTorch's CPU sum and mean of float16/bfloat16 accumulate in float32")
     # 8 rows of every seed at once
     rows = torch.cat([_rows(torch.float64, 10.0, rows=8, seed=seed) for seed in SEEDS])
     for dtype in (torch.float16, torch.bfloat16):
@@ -708,40 +628,63 @@ def _check_torch_half_sums():
               f'smallest ratio {(err_running / err_torch).min().item():.3g}')
 
 
-def _check_welford_two_pass():
-    """
-    ## Welford and two passes agree
-
-    In `float32`, at offsets 0 and $10^3$.
-    """
-    from labml_nn_norm._check import check_close, section
-
-    section('Welford and two passes agree (float32)')
-    for offset in (0.0, 1e3):
-        x = _rows(torch.float32, offset, rows=8, cols=300, seed=1)
-        n, mean, m2 = welford(x)
-        check_close(f'offset {offset:g}: Welford mean, variance == two-pass', (mean, m2 / n),
-                    two_pass(x), rtol=1e-4, atol=1e-5)
-
-
 def _all_seeds(condition: torch.Tensor) -> bool:
     # A per-seed condition, shape `(seeds,)`, holds in every seed
     return bool(condition.all())
 
 
+# ## Measured: every method accumulating in float32
+#
+# Rows of 512 values $x = \text{offset} + \mathcal{N}(0, 1)$, 64 rows per case, rounded once to
+# the input dtype, simulated on the CPU. The table shows one draw of the rows (seed 0); each cell is
+# the largest relative error of the variance over its 64 rows, or, in bold, how many rows gave a
+# negative, infinite or NaN variance instead. The reference is float64 arithmetic on the same,
+# already rounded inputs. The last two columns are the largest absolute error of the *normalized
+# output* of PyTorch's `F.layer_norm` (CPU) and of [ours](../layer_norm/index.md).
+#
+# {{ error_table }}
+#
+# One draw of random rows could be a lucky one, so every statement below was measured on 8 draws
+# (seeds 0 to 7, each 64 new rows per table row) and is asserted in `_test()` for each of them.
+# The plot shows the same 8 seeds:
+#
+# ![Log-log plot of the largest relative error of the variance against the row offset, from 1 to
+# one million, for the shortcut, two passes, one-thread Welford and the warp: a line for the median
+# over 8 seeds and a shaded band from the smallest to the largest; crosses at the top mark offsets
+# where some variance came out negative.](error_vs_offset.svg)
+#
+# *Float32 inputs and accumulator, 8 seeds: the shortcut's error passes $10^{-3}$ by offset 100 and
+# its variances turn negative from $10^3$, while two passes and the warp stay below $10^{-3}$ up to
+# $10^4$.*
+#
+# {{ shortcut_note }}
+#
+# * With a float32 accumulator the input dtype hardly matters: for float16 and bfloat16 inputs
+#   the two-pass, Welford and warp errors all stay below $10^{-4}$, in all 8 seeds.
+# * The warp (32 lanes, each a Welford run over 16 values, merged by Chan's formula) is more
+#   accurate than one thread's Welford over all 512 values in every row of both tables, in all 8
+#   seeds.
+# * For float32 inputs at offsets $10^2$ to $10^4$, two passes are the most accurate, then the
+#   warp, then one-thread Welford, in all 8 seeds. Beyond that the order changes, and part of it
+#   depends on the seed:
+#
+# {{ order_note }}
+#
+# * At offset $10^6$ every method's error exceeds $10^{-3}$, in all 8 seeds. We attribute this to
+#   the float32 accumulator: its spacing is $1/16$ near $10^6$, where Welford's running mean
+#   lives, and $32$ near $5 \cdot 10^8$, where the two-pass running sum ends.
+
+@check_group
 def _check_table1():
     """
-    ## Table 1: the claims in the prose
+    ### Table 1: the claims in the prose
 
     `float32` accumulator, in every seed: the shortcut fails at offsets from 100 to $10^4$, two
     passes and the warp do not, nor does one-thread Welford except at float32 $10^4$ (a count);
     the warp beats one-thread Welford in every row.
     """
-    from labml_nn_norm._check import check, section
-
     f32, low, _ = _results()
     n = len(SEEDS)
-    section(f'Table 1 (float32 accumulator): the claims in the prose, each in all {n} seeds')
     for (dtype, offset), errors in f32.items():
         if 100 <= offset <= 1e4:
             e = errors['shortcut']
@@ -772,20 +715,18 @@ def _check_table1():
               bool((ratios > 1).all()), f'smallest ratio {ratios.min().item():.2g}')
 
 
+@check_group
 def _check_table1_order():
     """
-    ## Table 1: the order of the stable methods
+    ### Table 1: the order of the stable methods
 
     Up to $10^4$: two passes, then the warp, then one-thread Welford, in every seed. At $10^5$
     and $10^6$ the counts in the prose, which are computed from the same numbers, and the shape
     of the sentence around them. At offset $10^6$ every method fails, because of the spacing of
     `float32` numbers there.
     """
-    from labml_nn_norm._check import check, note, section
-
     f32 = _results()[0]
     n = len(SEEDS)
-    section('Table 1 (float32 accumulator): the order of the stable methods')
     for offset in (1e2, 1e3, 1e4):
         e = f32[(torch.float32, offset)]
         check(f'float32, offset {offset:g}: two passes < warp < Welford, in all {n} seeds',
@@ -807,20 +748,38 @@ def _check_table1_order():
           str(spacing))
 
 
+# ## For contrast: every method accumulating in the input dtype
+#
+# The float16 and bfloat16 rows again, with every method's arithmetic in the input dtype: what a
+# kernel that skipped the conversion would get.
+#
+# {{ low_precision_table }}
+#
+# Each statement holds in all 8 seeds and is asserted in `_test()`:
+#
+# * Every method is at least 100 times worse than with the float32 accumulator, in every row.
+# * In float16 the sums overflow float16's largest value, 65504, and what comes out is not always
+#   NaN. At offset 100 the shortcut's $\sum x^2$ overflows ($x^2$ alone does once $|x| \ge 256$):
+#   its variance is $+\infty$ in every row, and a LayerNorm built on it multiplies by
+#   $1/\sqrt{\infty + \epsilon} = 0$ and outputs exactly 0 (then $\beta$) everywhere, a silent
+#   failure with no NaN to notice. At offset 300 the row sum $512 \times 300$ overflows as well:
+#   the shortcut's variance is $\infty - \infty$ = NaN, and two passes get the mean $+\infty$ and
+#   the variance $+\infty$, so their LayerNorm outputs $-\infty \cdot 0$ = NaN everywhere.
+# * No method is uniformly worst: at offsets 100 and 300 Welford beats both sum-based methods
+#   (its running mean stays near the data, where a running sum grows with the count), while for
+#   bfloat16 at offset 0 it is the worst of the four.
+
+@check_group
 def _check_table2():
     r"""
-    ## Table 2: the claims in the prose
+    ### Table 2: the claims in the prose
 
     In every seed: accumulating in the input's dtype costs every method a factor of 100 or more;
     in `float16`, $x^2$ overflows once $|x|$ reaches 256, the overflows give $+\infty$ or NaN as
     the prose says, and a LayerNorm on the shortcut's $+\infty$ outputs zeros; Welford beats the
     sum-based methods at large offsets, and loses at 0.
     """
-    from labml_nn_norm._check import check, section
-
     f32, low, _ = _results()
-    n = len(SEEDS)
-    section(f'Table 2 (input-dtype accumulator): the claims in the prose, each in all {n} seeds')
     for case, errors in low.items():
         for name in METHODS:
             e, fair = errors[name], f32[case][name]
@@ -868,6 +827,53 @@ def _check_table2():
           f"best Welford {e['Welford, 1 thread'].min().item():.1e}")
 
 
+# ## The warp's shuffle pattern
+#
+# OneFlow's `WelfordWarpReduce` merges with `__shfl_down_sync`: lane $t$ reads lane $t + o$ for
+# $o = 16, 8, 4, 2, 1$, so only lane 0 ends with the whole row, and `WelfordWarpAllReduce` then
+# broadcasts lane 0's result with `__shfl_sync`. PyTorch's vectorized CUDA path, `compute_stats`,
+# does the same when a block is one warp (larger blocks merge warps through shared memory)
+# ([L170-L175, L206-L207](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L170-L207)).
+# apex instead reads lane $(t + 2^l) \bmod 32$ for $l = 0, \dots, 4$, after which every lane holds
+# all 32 partials, and still broadcasts lane 0
+# ([L89-L100, L143-L148](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L89-L148)).
+# The xor *butterfly* (`__shfl_xor_sync`, lane $t$ with lane $t \oplus o$) is what OneFlow's
+# [`WarpAllReduce`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L42-L48)
+# does; the same file uses it for the backward pass's plain sums ([L989-L991](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L989-L991)),
+# not for Welford. A butterfly gives every lane the result without a broadcast, and for a sum all
+# lanes agree bit for bit, since floating-point addition is commutative. Chan's merge is not
+# symmetric in its two arguments once rounded, and the simulation measures what that does:
+#
+# {{ lanes_note }}
+#
+# We conjecture that this is why the Welford reductions broadcast lane 0 rather than use a
+# butterfly; none of the three sources says so.
+
+@check_group
+def _check_lane_bits(x: torch.Tensor):
+    """
+    ### Which lanes end with the whole row, and with the same bits
+
+    In `float64` on the ragged rows: after the `down` tree only lane 0 is right. In `float32` at
+    offset 0: an xor butterfly of sums leaves all lanes with the same bits, one of Chan's merges
+    does not.
+    """
+    down = warp_merge(lane_welford(x, torch.float64), 'down')
+    check('down tree: lanes 16-31 read past the warp at the first step, so only lane 0 is right',
+          bool(torch.isnan(down[1][:, 16:]).all() and torch.isfinite(down[1][:, 0]).all()),
+          'lanes 16-31 NaN, lane 0 finite: the broadcast of lane 0 is needed')
+    #
+    # `float32`, offset 0: which butterflies leave every lane with the same bits
+    xor_rows, down_rows, sum_rows = _lane_disagreement()
+    note('float32, offset 0: rows whose lanes disagree bitwise on the mean',
+         f'xor + Chan {xor_rows}, down + broadcast {down_rows}, xor + sum {sum_rows} (of 64)')
+    check('xor butterfly of sums: all lanes agree bit for bit', sum_rows == 0,
+          f'{sum_rows} rows differ')
+    check("xor butterfly of Chan's merges: lanes disagree in some rows", xor_rows > 0,
+          f'{xor_rows} of 64 rows')
+
+
+@check_group(fold=True)
 def _check_ours_vs_torch():
     """
     ## Our LayerNorm against PyTorch's
@@ -875,11 +881,7 @@ def _check_ours_vs_torch():
     On every row of the table and in every seed, the output error of
     [ours](../layer_norm/index.md) is within 2x of `F.layer_norm`'s, on the CPU.
     """
-    from labml_nn_norm._check import check, section
-
     outputs = _results()[2]
-    section(f'Our LayerNorm within 2x of PyTorch (CPU), every row of the table, all {len(SEEDS)} '
-            'seeds')
     for (dtype, offset), errors in outputs.items():
         ours, torchs = errors['ours'], errors['F.layer_norm']
         # (plus one float32 ulp of slack for rows where PyTorch's error is 0)
@@ -887,18 +889,97 @@ def _check_ours_vs_torch():
               f'largest ratio {(ours / torchs).max().item():.2f}')
 
 
+@check_group(fold=True)
 def _check_errors():
     """
     ## Errors
     """
-    from labml_nn_norm._check import check_raises, section
-
-    section('Errors')
     x = _rows(torch.float32, 0.0, rows=2, cols=64)
     check_raises('lane_welford needs a power-of-two lane count', ValueError, lane_welford,
                  x, torch.float32, 24, match='24')
     check_raises('warp_merge knows three patterns', ValueError, warp_merge, lane_welford(x),
                  'ring', match='ring')
+
+
+# ## Exercises
+#
+# 1. Find the offset where the float32 shortcut's first variance turns negative: try offsets
+#    10, 30, 100, 300 and 1000 on the rows of all 8 seeds (`_seed_rows`).
+# 2. Shift the data before the shortcut: subtract each row's first value $K = x_1$, then
+#    $\sigma^2 = \mathbb{E}[(x - K)^2] - \mathbb{E}[x - K]^2$. How accurate is it at offsets
+#    $10^4$ and $10^6$, compared with two passes?
+# 3. Show that Welford's update is Chan's merge with a part of one value: merge $(1, x_n, 0)$
+#    into $(n - 1, \bar{x}_{n-1}, M_{2,n-1})$ and compare with `welford_step`.
+# 4. `chan_merge` computes $n_b / n$ first. Merge two float16 partials of 256 values each, once
+#    with `chan_merge` and once as $M_{2,a} + M_{2,b} + \delta^2 n_a n_b / n$: which one
+#    overflows?
+
+
+@check_group(fold=True)
+def _exercise_1():
+    """
+    ## Solution 1: where the shortcut's variance turns negative
+    """
+    for offset in (10.0, 30.0, 100.0, 300.0, 1e3):
+        var = shortcut(_seed_rows(torch.float32, offset))[1]  # (seeds, rows)
+        negative = (var < 0).sum(-1)  # (seeds,)
+        if offset < 1e3:
+            check(f'float32, offset {offset:g}: no negative variance in any seed',
+                  bool((negative == 0).all()), f'negative rows per seed {negative.tolist()}')
+        else:
+            check(f'float32, offset {offset:g}: negative variances in every seed',
+                  bool((negative > 0).all()), f'negative rows per seed {negative.tolist()}')
+
+
+@check_group(fold=True)
+def _exercise_2():
+    """
+    ## Solution 2: the shortcut on shifted data
+    """
+    def _shifted_shortcut(x: torch.Tensor, acc: torch.dtype = torch.float32):
+        # The shortcut on $x - K$ with $K = x_1$: the variance does not change under a shift, and
+        # the shifted row's mean is small when $x_1$ is close to the row's mean
+        k = x[..., :1].to(acc)  # (..., 1)
+        mean, var = shortcut(x.to(acc) - k, acc)
+        return mean + k[..., 0], var
+    #
+    def error(var, dtype, offset):
+        return ((var.double() - _exact(dtype, offset)).abs() / _exact(dtype, offset)).amax()
+    for offset in (1e4, 1e6):
+        x = _seed_rows(torch.float32, offset)  # (seeds, rows, 512)
+        shifted = error(_shifted_shortcut(x)[1], torch.float32, offset).item()
+        passes = error(two_pass(x)[1], torch.float32, offset).item()
+        check(f'float32, offset {offset:g}: shifted shortcut < 1e-4 and < two passes '
+              '(max over 8 seeds)', shifted < 1e-4 and shifted < passes,
+              f'shifted {shifted:.1e}, two passes {passes:.1e}')
+
+
+@check_group(fold=True)
+def _exercise_3():
+    """
+    ## Solution 3: Welford's update is Chan's merge with one value
+    """
+    x = _rows(torch.float64, 3.0, rows=4, cols=50, seed=2)
+    stats = welford(x[:, :49], torch.float64)
+    one = (torch.ones(4, dtype=torch.float64), x[:, 49], torch.zeros(4, dtype=torch.float64))
+    check_close('chan_merge(stats, (1, x_n, 0)) == welford_step(stats, x_n), (n, mean, M2)',
+                chan_merge(stats, one), welford_step(stats, x[:, 49]), rtol=0, atol=1e-12)
+
+
+@check_group(fold=True)
+def _exercise_4():
+    """
+    ## Solution 4: why `n_b / n` comes first
+    """
+    h = torch.float16
+    a = (torch.tensor(256.0, dtype=h), torch.tensor(0.0, dtype=h), torch.tensor(256.0, dtype=h))
+    b = (torch.tensor(256.0, dtype=h), torch.tensor(1.0, dtype=h), torch.tensor(256.0, dtype=h))
+    m2 = chan_merge(a, b)[2]
+    delta = b[1] - a[1]
+    naive = a[2] + b[2] + delta * delta * a[0] * b[0] / (a[0] + b[0])
+    check('float16, two parts of 256: chan_merge M2 = 640 (exact), the n_a n_b form overflows',
+          m2.item() == 640.0 and naive.isinf().item(),
+          f'chan_merge {m2.item()}, naive {naive.item()}')
 
 
 def _test():
@@ -909,13 +990,18 @@ def _test():
     x, whole = _ragged_case()
     _check_chan_merge(x, whole)
     _check_warp(x, whole)
-    _check_torch_half_sums()
     _check_welford_two_pass()
+    _check_torch_half_sums()
     _check_table1()
     _check_table1_order()
     _check_table2()
+    _check_lane_bits(x)
     _check_ours_vs_torch()
     _check_errors()
+    _exercise_1()
+    _exercise_2()
+    _exercise_3()
+    _exercise_4()
 
 
 # ## Sources
