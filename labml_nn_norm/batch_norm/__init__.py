@@ -30,128 +30,15 @@ $$y_{j,c} = \frac{x_{j,c} - \mu_c}{\sqrt{\sigma^2_c + \epsilon}}\,\gamma_c + \be
 
 One $\gamma$ and one $\beta$ per *channel*, where LayerNorm has one per normalized element.
 
-### Why it was proposed, and what later work found
+### What you will learn
 
-Ioffe and Szegedy call the change in the distribution of a layer's inputs during training, as
-the layers below it learn, *internal covariate shift*, and propose BatchNorm as a mechanism
-that "takes a step towards reducing internal covariate shift" with "a normalization step that
-fixes the means and variances of layer inputs" (§1; §2 argues that whitening each layer's
-inputs would remove the shift's "ill effects"). Whitening over the whole training set after
-every step is too costly, so §3 makes two
-simplifications: normalize each feature on its own, and estimate its mean and variance from
-the mini-batch (Algorithm 1, the equations above). Their MNIST experiment shows the
-input distributions of a sigmoid moving less with BatchNorm (§4.1, Figure 1(b, c)).
-
-Santurkar et al. (2018) question that explanation. Their abstract says "such distributional
-stability of layer inputs has little to do with the success of BatchNorm" and that BatchNorm
-instead "makes the optimization landscape significantly smoother", which gives "more
-predictive and stable behavior of the gradients". We could read only the abstract of that
-paper here, not its body; the experiment it is known for (random noise with a non-zero mean
-and a non-unit variance, changing at every step, added after each BatchNorm layer so the
-inputs of the next layer shift on purpose) is described from secondary summaries, and we
-quote no section, figure or number from it. Nothing on this page measures training speed:
-the checks below are about what the layer computes.
-
-### Why it needs running statistics
-
-A sample's output depends on the rest of its batch. The paper's §3.1 says this dependence "is
-neither necessary nor desirable during inference; we want the output to depend only on the
-input, deterministically", so at inference BatchNorm uses *population* statistics instead:
-Algorithm 2 averages the mini-batch means and variances over many training batches, with the
-unbiased estimate
-$\mathrm{Var}[x] = \frac{m}{m-1}\,\mathbb{E}_{\mathcal{B}}[\sigma^2_{\mathcal{B}}]$, and §3.1 adds
-that moving averages can be used instead, to track the model's accuracy as it trains. PyTorch keeps
-such averages in buffers and uses them in evaluation mode; that is why `train()` and `eval()` change
-what BatchNorm computes. Ba et al. list what this costs ([Layer Normalization](https://arxiv.org/abs/1607.06450),
-§1): the effect depends on the mini-batch size, applying it to RNNs "appears to require different
-statistics for different time-steps", and it cannot be used for online learning or for very large
-distributed models whose mini-batches must be small. In [data-parallel
-training](../distributed/index.md) each device sees only its part of the batch.
-
-### Two conventions for "momentum"
-
-Both PyTorch (`BatchNorm*d`) and Keras (`BatchNormalization`) call the weight of the moving
-average `momentum`, and they mean opposite things. With $\hat{x}$ a running statistic and
-$x_{\mathcal{B}}$ this batch's value:
-
-| library | update | default | stored variance |
-| --- | --- | --- | --- |
-| PyTorch | $\hat{x} \leftarrow (1 - m)\,\hat{x} + m\,x_{\mathcal{B}}$ | $m = 0.1$ | unbiased |
-| Keras | $\hat{x} \leftarrow k\,\hat{x} + (1 - k)\,x_{\mathcal{B}}$ | $k = 0.99$ | biased |
-
-PyTorch's `momentum` is the weight of the *new* batch
-([note in `batchnorm.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L335-L341));
-Keras's is the weight of the *old* average
-([docstring](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/layers/normalization/batch_normalization.py#L61-L65),
-[update](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/layers/normalization/batch_normalization.py#L385-L391)).
-So PyTorch $m$ is Keras $k = 1 - m$, and the two defaults differ: PyTorch 0.1 is Keras 0.9,
-and Keras 0.99 is PyTorch 0.01, a ten times slower average. Porting a model means converting,
-not copying, the number (`_test()` runs both formulas side by side). The variance differs
-too: PyTorch stores the unbiased batch variance $\frac{n}{n-1}\sigma^2_{\mathcal{B}}$ (the
-`BatchNorm1d` docstring,
-[L321-L324](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L321-L324)),
-while Keras stores what `keras.ops.moments` returns, the biased $\sigma^2_{\mathcal{B}}$ (its
-documented example, the variance of `[0, 1, 2, 3, 100]` as 1553.36, is the $1/n$ variance: [L2383-L2387](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/ops/nn.py#L2383-L2387);
-`_test()` checks that number). Keras's defaults also differ in $\epsilon$ ($10^{-3}$ against
-PyTorch's $10^{-5}$) and in the channel axis (the last one, `axis=-1`, against PyTorch's
-dimension 1) ([L160-L164](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/layers/normalization/batch_normalization.py#L160-L164)).
-
-What the two defaults mean in practice: this page's `BatchNorm` fed 400 batches of 32 values
-from $\mathcal{N}(3, 2^2)$ (`running_stats_trace()` below), with PyTorch's default momentum, with
-Keras's default written the PyTorch way (0.01), and with the cumulative average (`None`). After
-each training step the same batch goes through `eval()` as well; the third plot is how much its
-output changes.
-
-{{ running_stats }}
-
-### A bias before BatchNorm does nothing
-
-BatchNorm usually follows a linear or convolution layer, $x = Wu + b$. In training mode $b$
-adds the same constant to every value of its channel, so it moves $\mu_{\mathcal{B}}$ by
-exactly $b$ and leaves $\sigma^2_{\mathcal{B}}$ alone: $x - \mu_{\mathcal{B}}$ does not
-contain $b$. Ioffe and Szegedy note this (§3.2: "the bias b can be ignored since its effect
-will be canceled by the subsequent mean subtraction (the role of the bias is subsumed by
-$\beta$ in Alg. 1)"), which is why such layers are built with `bias=False`. `_test()` asserts
-that `Linear(bias=True)` + BatchNorm and `Linear(bias=False)` + BatchNorm give the same output
-and the same gradient of $W$ in training mode, and that the bias's own gradient is zero up to
-rounding. One caveat it also asserts: in *evaluation* mode the two differ until the running
-mean has caught up with the bias, by $(1 - m)^k\, b\, \gamma / \sqrt{\hat{\sigma}^2 + \epsilon}$
-after $k$ training steps from the initial running mean of 0.
-
-### Folding BatchNorm into the layer before it
-
-In evaluation mode BatchNorm is a fixed affine map per channel,
-$y = a_c x + c_c$ with $a_c = \gamma_c / \sqrt{\hat{\sigma}^2_c + \epsilon}$ and
-$c_c = \beta_c - a_c \hat{\mu}_c$. After a linear or convolution layer $x = Wu + b$, the two
-fold into one layer with weight $a \odot W$ (row $c$ scaled by $a_c$) and bias $a \odot b + c$, so
-inference pays nothing for the BatchNorm (`fold_batch_norm` below; `_test()` asserts the folded
-`Linear` and `Conv2d` against the unfolded pair). LayerNorm cannot be folded: its $\mu$ and
-$\sigma$ are those of each input, so it is not one affine map. `_test()` fits the best affine map
-to LayerNorm's outputs over 512 random inputs (least squares) and asserts that it still misses
-by more than 0.1; LayerNorm of $2x$ equals LayerNorm of $x$, which no affine map with a non-zero
-linear part can do for every $x$.
-
-### As a drop-in
-
-One class stands for `torch.nn.BatchNorm1d`, `2d` and `3d`, with their arguments, parameter and
-buffer names, `state_dict` (version 2, so an older one without `num_batches_tracked` loads as in
-PyTorch) and `repr` (with the class name `BatchNorm`). Its errors are the
-[LayerNorm page's](../layer_norm/index.md) `NormalizationError`, a `ValueError` and a
-`RuntimeError` at once: PyTorch raises `ValueError` for a wrong number of dimensions, one value
-per channel and a bad $\epsilon$, and `RuntimeError` for a wrong channel count, and an `except`
-written for either still catches ours. The messages for one value per channel and for
-$\epsilon$ are PyTorch's. What remains different, each asserted in `_test()`:
-
-* a wrong channel count: PyTorch says `running_mean should contain 5 elements not 3` (or
-  `weight should ...` without running statistics); we say which dimension and what came;
-* the number of dimensions: one class accepts 2D to 5D inputs, where `BatchNorm1d` refuses a 4D
-  one (`expected 2D or 3D input (got 4D input)`);
-* `num_features=0`: PyTorch builds the module, we refuse at construction;
-* mixed dtypes: PyTorch's CPU kernel refuses a `float32` input to a `bfloat16` module ("mixed
-  dtype (CPU): expect parameter to have scalar type of Float"); ours computes it in `float32`
-  and returns `float32`;
-* it is not an instance of PyTorch's `_BatchNorm`, so `SyncBatchNorm.convert_sync_batchnorm`
-  and other `isinstance` checks skip it.
+* why BatchNorm needs [running statistics](#why-it-needs-running-statistics), and what
+  [they hold](#what-the-running-statistics-are) after a few steps;
+* why [a bias before BatchNorm](#a-bias-before-batchnorm-cancelled-in-training-not-yet-in-eval)
+  is wasted in training, and how to [fold](#folding-batchnorm-into-the-layer-before-it) an
+  evaluation-mode BatchNorm into the layer before it (and why LayerNorm cannot be folded);
+* that PyTorch's and Keras's [momentum](#two-conventions-for-momentum) mean opposite things;
+* where one class differs from `torch.nn.BatchNorm1d/2d/3d` [as a drop-in](#as-a-drop-in).
 """
 
 import functools
@@ -161,7 +48,37 @@ from typing import Optional
 import torch
 from torch import nn
 
+from labml_nn_norm._check import (
+    check,
+    check_close,
+    check_group,
+    check_raises,
+    note,
+    run_side_by_side,
+)
 from labml_nn_norm.layer_norm import NormalizationError, statistics_dtype
+
+# ### Why it was proposed, and what later work found
+#
+# Ioffe and Szegedy call the change in the distribution of a layer's inputs during training, as
+# the layers below it learn, *internal covariate shift*, and propose BatchNorm as a mechanism
+# that "takes a step towards reducing internal covariate shift" with "a normalization step that
+# fixes the means and variances of layer inputs" (§1; §2 argues that whitening each layer's
+# inputs would remove the shift's "ill effects"). Whitening over the whole training set after
+# every step is too costly, so §3 makes two
+# simplifications: normalize each feature on its own, and estimate its mean and variance from
+# the mini-batch (Algorithm 1, the equations above). Their MNIST experiment shows the
+# input distributions of a sigmoid moving less with BatchNorm (§4.1, Figure 1(b, c)).
+#
+# Santurkar et al. (2018) question that explanation. Their abstract says "such distributional
+# stability of layer inputs has little to do with the success of BatchNorm" and that BatchNorm
+# instead "makes the optimization landscape significantly smoother", which gives "more
+# predictive and stable behavior of the gradients". We could read only the abstract of that
+# paper here, not its body; the experiment it is known for (random noise with a non-zero mean
+# and a non-unit variance, changing at every step, added after each BatchNorm layer so the
+# inputs of the next layer shift on purpose) is described from secondary summaries, and we
+# quote no section, figure or number from it. Nothing on this page measures training speed:
+# the checks below are about what the layer computes.
 
 
 class BatchNorm(nn.Module):
@@ -275,6 +192,23 @@ class BatchNorm(nn.Module):
         compute_dtype = statistics_dtype(input.dtype)
         x = input.to(compute_dtype)
         #
+        # ### Why it needs running statistics
+        #
+        # A sample's output depends on the rest of its batch. The paper's §3.1 says this
+        # dependence "is neither necessary nor desirable during inference; we want the output to
+        # depend only on the input, deterministically", so at inference BatchNorm uses
+        # *population* statistics instead: Algorithm 2 averages the mini-batch means and
+        # variances over many training batches, with the unbiased estimate
+        # $\mathrm{Var}[x] = \frac{m}{m-1}\,\mathbb{E}_{\mathcal{B}}[\sigma^2_{\mathcal{B}}]$,
+        # and §3.1 adds that moving averages can be used instead, to track the model's accuracy
+        # as it trains. PyTorch keeps such averages in buffers and uses them in evaluation mode;
+        # that is why `train()` and `eval()` change what BatchNorm computes. Ba et al. list what
+        # this costs ([Layer Normalization](https://arxiv.org/abs/1607.06450), §1): the effect
+        # depends on the mini-batch size, applying it to RNNs "appears to require different
+        # statistics for different time-steps", and it cannot be used for online learning or for
+        # very large distributed models whose mini-batches must be small. In [data-parallel
+        # training](../distributed/index.md) each device sees only its part of the batch.
+        #
         # Batch statistics are used in training, and in evaluation when there are no running ones
         use_batch_stats = self.training or not self.track_running_stats
         if use_batch_stats:
@@ -284,9 +218,9 @@ class BatchNorm(nn.Module):
             if m == 1:
                 raise NormalizationError(f'Expected more than 1 value per channel when '
                                          f'training, got input size {input.size()}')
-            mean = x.mean(dim=dims)
+            mean = x.mean(dim=dims)  # (C,)
             # The *biased* variance ($1/m$) normalizes the batch ...
-            var = (x - mean.view(stat_shape)).square().mean(dim=dims)
+            var = (x - mean.view(stat_shape)).square().mean(dim=dims)  # (C,)
         else:
             mean, var = self.running_mean.to(compute_dtype), self.running_var.to(compute_dtype)
         #
@@ -295,7 +229,8 @@ class BatchNorm(nn.Module):
         #
         # $\hat{x} = (x - \mu) / \sqrt{\sigma^2 + \epsilon}$, then $y = \gamma \hat{x} + \beta$ per
         # channel
-        y = (x - mean.view(stat_shape)) * torch.rsqrt(var.view(stat_shape) + self.eps)
+        x_hat = (x - mean.view(stat_shape)) * torch.rsqrt(var.view(stat_shape) + self.eps)
+        y = x_hat
         if self.weight is not None:
             y = y * self.weight.to(compute_dtype).view(stat_shape)
         if self.bias is not None:
@@ -344,6 +279,106 @@ class BatchNorm(nn.Module):
                                       unexpected_keys, error_msgs)
 
 
+@check_group
+def _check_running_stats():
+    r"""
+    ## What the running statistics are
+
+    The running variance is the *unbiased* batch variance (momentum 1), while the output was
+    normalized with the biased one. `momentum=None` is an equal-weight average over the batches:
+    after $k$ batches the running mean is the mean of the $k$ batch means.
+    """
+
+    bn = BatchNorm(3, momentum=1.0)
+    x = torch.randn(5, 3) * 3 + 7
+    y = bn(x)
+    check_close('momentum=1: running_var == unbiased batch variance', bn.running_var,
+                x.var(0, unbiased=True))
+    check_close('output normalized with the biased variance',
+                y.detach(), (x - x.mean(0)) / (x.var(0, unbiased=False) + 1e-5).sqrt())
+    check('running statistics are not part of the graph', not bn.running_mean.requires_grad
+          and bn.running_mean.grad_fn is None)
+    #
+    # `momentum=None`, over five batches
+    bn = BatchNorm(3, momentum=None)
+    batches = [torch.randn(4, 3) + i for i in range(5)]
+    for b in batches:
+        bn(b)
+    check_close('momentum=None: running_mean == mean of batch means', bn.running_mean,
+                torch.stack([b.mean(0) for b in batches]).mean(0))
+    # ... and the running variance is Algorithm 2's
+    # $\frac{m}{m-1}\mathbb{E}_{\mathcal{B}}[\sigma^2_{\mathcal{B}}]$ for these equal-size batches
+    # ($m = 4$)
+    biased = torch.stack([b.var(0, unbiased=False) for b in batches])
+    check_close('momentum=None: running_var == m/(m-1) · mean of biased batch variances (Alg. 2)',
+                bn.running_var, 4 / 3 * biased.mean(0))
+    check('num_batches_tracked counts the training steps', bn.num_batches_tracked.item() == 5,
+          f'{bn.num_batches_tracked.item()} after 5 batches')
+    bn.eval()
+    bn(batches[0])
+    check('... and not the evaluation ones', bn.num_batches_tracked.item() == 5,
+          f'{bn.num_batches_tracked.item()} after one more call in eval()')
+
+
+@check_group
+def _check_bias_before_bn():
+    r"""
+    ## A bias before BatchNorm: cancelled in training, not yet in `eval()`
+
+    BatchNorm usually follows a linear or convolution layer, $x = Wu + b$. In training mode $b$
+    adds the same constant to every value of its channel, so it moves $\mu_{\mathcal{B}}$ by
+    exactly $b$ and leaves $\sigma^2_{\mathcal{B}}$ alone: $x - \mu_{\mathcal{B}}$ does not
+    contain $b$. Ioffe and Szegedy note this (§3.2: "the bias b can be ignored since its effect
+    will be canceled by the subsequent mean subtraction (the role of the bias is subsumed by
+    $\beta$ in Alg. 1)"), which is why such layers are built with `bias=False`. `_test()` asserts
+    that `Linear(bias=True)` + BatchNorm and `Linear(bias=False)` + BatchNorm give the same output
+    and the same gradient of $W$ in training mode, and that the bias's own gradient is zero up to
+    rounding. One caveat it also asserts: in *evaluation* mode the two differ until the running
+    mean has caught up with the bias, by $(1 - m)^k\, b\, \gamma / \sqrt{\hat{\sigma}^2 + \epsilon}$
+    after $k$ training steps from the initial running mean of 0.
+    """
+
+    with_b, without_b = nn.Linear(5, 4), nn.Linear(5, 4, bias=False)
+    with torch.no_grad():
+        without_b.weight.copy_(with_b.weight)
+        with_b.bias.copy_(torch.randn(4) * 10)
+    bn_b, bn_0 = BatchNorm(4), BatchNorm(4)
+    u = torch.randn(16, 5)
+    dy = torch.randn(16, 4)
+    y_b, y_0 = bn_b(with_b(u)), bn_0(without_b(u))
+    y_b.backward(dy)
+    y_0.backward(dy)
+    check_close('Linear(bias=True) + BN == Linear(bias=False) + BN: output', y_b, y_0,
+                atol=1e-5, rtol=1e-5)
+    check_close('... gradient of W', with_b.weight.grad, without_b.weight.grad,
+                atol=1e-5, rtol=1e-5)
+    check_close('... gradient of b is 0 (up to rounding)', with_b.bias.grad, torch.zeros(4),
+                atol=1e-5, rtol=0)
+    # In eval() the running mean has absorbed only $1 - (1 - m)^k$ of $b$ after $k$ steps
+    for _ in range(2):
+        bn_b(with_b(u)), bn_0(without_b(u))
+    bn_b.eval(), bn_0.eval()
+    with torch.no_grad():
+        gap = bn_b(with_b(u)) - bn_0(without_b(u))
+        expected = 0.9 ** 3 * with_b.bias / torch.sqrt(bn_b.running_var + bn_b.eps) * bn_b.weight
+    check_close('eval() after k=3 steps: outputs differ by 0.9^k · b · γ / sqrt(running_var + eps)',
+                gap, expected.expand_as(gap), atol=1e-4, rtol=1e-4)
+
+
+# ### Folding BatchNorm into the layer before it
+#
+# In evaluation mode BatchNorm is a fixed affine map per channel,
+# $y = a_c x + c_c$ with $a_c = \gamma_c / \sqrt{\hat{\sigma}^2_c + \epsilon}$ and
+# $c_c = \beta_c - a_c \hat{\mu}_c$. After a linear or convolution layer $x = Wu + b$, the two
+# fold into one layer with weight $a \odot W$ (row $c$ scaled by $a_c$) and bias $a \odot b + c$, so
+# inference pays nothing for the BatchNorm (`fold_batch_norm` below; `_test()` asserts the folded
+# `Linear` and `Conv2d` against the unfolded pair). LayerNorm cannot be folded: its $\mu$ and
+# $\sigma$ are those of each input, so it is not one affine map. `_test()` fits the best affine map
+# to LayerNorm's outputs over 512 random inputs (least squares) and asserts that it still misses
+# by more than 0.1; LayerNorm of $2x$ equals LayerNorm of $x$, which no affine map with a non-zero
+# linear part can do for every $x$.
+
+
 def fold_batch_norm(layer: nn.Module, bn: BatchNorm) -> nn.Module:
     r"""
     ## Folding an evaluation-mode BatchNorm into the layer before it
@@ -371,6 +406,69 @@ def fold_batch_norm(layer: nn.Module, bn: BatchNorm) -> nn.Module:
     return folded
 
 
+@check_group
+def _check_fold():
+    """
+    ## Folding, and why LayerNorm cannot be folded
+
+    A `Linear` and a `Conv2d` followed by a trained BatchNorm in `eval()`, against the folded
+    layer; then the best affine map to LayerNorm's outputs, by least squares.
+    """
+    from labml_nn_norm.layer_norm import LayerNorm
+
+    for layer, shape in ((nn.Linear(6, 4), (32, 6)), (nn.Conv2d(3, 4, 3), (8, 3, 7, 7))):
+        bn = BatchNorm(4)
+        with torch.no_grad():
+            bn.weight.normal_()
+            bn.bias.normal_()
+            for _ in range(5):
+                bn(layer(torch.randn(shape) * 2 + 1))
+        bn.eval()
+        u = torch.randn(shape)
+        with torch.no_grad():
+            check_close(f'{type(layer).__name__} + BatchNorm(eval) == folded '
+                        f'{type(layer).__name__}', fold_batch_norm(layer, bn)(u), bn(layer(u)),
+                        rtol=1e-5, atol=1e-5)
+    #
+    # The best affine map $y \approx x A + c$ to LayerNorm(16) over 512 inputs
+    x = torch.randn(512, 16, dtype=torch.float64) * torch.rand(512, 1, dtype=torch.float64) * 4
+    y = LayerNorm(16, elementwise_affine=False).double()(x)
+    design = torch.cat([x, torch.ones(512, 1, dtype=torch.float64)], dim=1)
+    fit = torch.linalg.lstsq(design, y).solution
+    miss = (design @ fit - y).abs().max().item()
+    check('LayerNorm: the best affine map over 512 inputs still misses by > 0.1', miss > 0.1,
+          f'max |miss| {miss:.2f}')
+
+
+# ### Two conventions for "momentum"
+#
+# Both PyTorch (`BatchNorm*d`) and Keras (`BatchNormalization`) call the weight of the moving
+# average `momentum`, and they mean opposite things. With $\hat{x}$ a running statistic and
+# $x_{\mathcal{B}}$ this batch's value:
+#
+# | library | update | default | stored variance |
+# | --- | --- | --- | --- |
+# | PyTorch | $\hat{x} \leftarrow (1 - m)\,\hat{x} + m\,x_{\mathcal{B}}$ | $m = 0.1$ | unbiased |
+# | Keras | $\hat{x} \leftarrow k\,\hat{x} + (1 - k)\,x_{\mathcal{B}}$ | $k = 0.99$ | biased |
+#
+# PyTorch's `momentum` is the weight of the *new* batch
+# ([note in `batchnorm.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L335-L341));
+# Keras's is the weight of the *old* average
+# ([docstring](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/layers/normalization/batch_normalization.py#L61-L65),
+# [update](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/layers/normalization/batch_normalization.py#L385-L391)).
+# So PyTorch $m$ is Keras $k = 1 - m$, and the two defaults differ: PyTorch 0.1 is Keras 0.9,
+# and Keras 0.99 is PyTorch 0.01, a ten times slower average. Porting a model means converting,
+# not copying, the number (`_test()` runs both formulas side by side). The variance differs
+# too: PyTorch stores the unbiased batch variance $\frac{n}{n-1}\sigma^2_{\mathcal{B}}$ (the
+# `BatchNorm1d` docstring,
+# [L321-L324](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L321-L324)),
+# while Keras stores what `keras.ops.moments` returns, the biased $\sigma^2_{\mathcal{B}}$ (its
+# documented example, the variance of `[0, 1, 2, 3, 100]` as 1553.36, is the $1/n$ variance: [L2383-L2387](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/ops/nn.py#L2383-L2387);
+# `_test()` checks that number). Keras's defaults also differ in $\epsilon$ ($10^{-3}$ against
+# PyTorch's $10^{-5}$) and in the channel axis (the last one, `axis=-1`, against PyTorch's
+# dimension 1) ([L160-L164](https://github.com/keras-team/keras/blob/3422977a5e38fb2f7709aaa9a08e47f0c43d0f60/keras/src/layers/normalization/batch_normalization.py#L160-L164)).
+
+
 def keras_moving_average(moving: torch.Tensor, batch_value: torch.Tensor,
                          keras_momentum: float) -> torch.Tensor:
     r"""
@@ -381,6 +479,49 @@ def keras_moving_average(moving: torch.Tensor, batch_value: torch.Tensor,
     (PyTorch's formula) with `keras_momentum = 1 - momentum`.
     """
     return moving * keras_momentum + batch_value * (1 - keras_momentum)
+
+
+@check_group
+def _check_keras_momentum():
+    r"""
+    ## PyTorch's momentum and Keras's
+
+    PyTorch's $m$ and Keras's $k = 1 - m$ give the same running mean; the running variances
+    differ by the unbiased factor, since Keras averages the biased batch variance.
+    """
+
+    for m in (0.1, 0.01, 0.3):
+        bn = BatchNorm(3, momentum=m)
+        k_mean, k_var, k_var_unbiased = torch.zeros(3), torch.ones(3), torch.ones(3)
+        for step in range(6):
+            b = torch.randn(8, 3) * (step + 1) + 2 * step
+            bn(b)
+            k_mean = keras_moving_average(k_mean, b.mean(0), 1 - m)
+            k_var = keras_moving_average(k_var, b.var(0, unbiased=False), 1 - m)
+            k_var_unbiased = keras_moving_average(k_var_unbiased, b.var(0, unbiased=True), 1 - m)
+        check_close(f'm={m}: running_mean == Keras formula with momentum {1 - m:g}',
+                    bn.running_mean, k_mean)
+        check_close(f'm={m}: running_var == Keras formula fed the unbiased variance',
+                    bn.running_var, k_var_unbiased)
+        gap = (bn.running_var - k_var).abs().max().item()
+        check(f'm={m}: ... and != Keras formula fed the biased variance (what Keras stores)',
+              gap > 1e-3, f'max |Δ| = {gap:.3f} after 6 batches of 8')
+    # Keras's `ops.moments` example: the variance of [0, 1, 2, 3, 100] is 1553.36, the $1/n$
+    # variance
+    v = torch.tensor([0., 1., 2., 3., 100.])
+    check_close('Keras docs: mean 21.2, variance 1553.36 of [0, 1, 2, 3, 100] == biased variance',
+                (v.mean(), v.var(unbiased=False)), (torch.tensor(21.2), torch.tensor(1553.36)))
+    check('... not the unbiased one', abs(v.var(unbiased=True).item() - 1553.36) > 100,
+          f'unbiased: {v.var(unbiased=True).item():.2f}')
+
+
+# What the two defaults mean in practice: this page's `BatchNorm` fed 400 batches of 32 values
+# from $\mathcal{N}(3, 2^2)$ (`running_stats_trace()` below), with PyTorch's default momentum, with
+# Keras's default written the PyTorch way (0.01), and with the cumulative average (`None`). After
+# each training step the same batch goes through `eval()` as well; the third plot is how much its
+# output changes.
+#
+# {{ running_stats }}
 
 
 @functools.lru_cache(maxsize=4)
@@ -483,12 +624,64 @@ def figure_running_stats(traces: Optional[dict] = None, mean: float = 3.0,
     return svg_figure(''.join(out), width, height, label, caption)
 
 
+@check_group(fold=True)
+def _check_running_stats_figure():
+    r"""
+    ## The running-statistics figure
+
+    What its caption says, from the same traces: how many steps the running mean needs, against
+    the expectation for a constant input, $1 - (1 - m)^k \ge 0.9$ at
+    $k = \lceil \ln 0.1 / \ln(1 - m) \rceil$, and the gap between `train()` and `eval()` that
+    remains, which is the batches' own sampling noise.
+    """
+    from labml_nn_norm.layer_norm import check_figure
+
+    traces = running_stats_trace()
+    reach = {m: steps_to_reach(t, 3.0, 0.3) for m, t in traces.items()}
+    for m in (0.1, 0.01):
+        expected = math.ceil(math.log(0.1) / math.log(1 - m))
+        check(f'momentum {m}: within 10% of the mean after a number of steps within 2x of '
+              f'{expected}', expected / 2 <= reach[m] <= 2 * expected, f'{reach[m]} steps')
+    check('momentum None: within 10% after at most 5 steps', reach[None] <= 5,
+          f'{reach[None]} steps')
+    floor = {m: t[-100:, 2].mean().item() for m, t in traces.items()}
+    check('over the last 100 steps eval() still changes the output by 0.1 to 0.3 on average',
+          all(0.1 < f < 0.3 for f in floor.values()),
+          ', '.join(f'{m}: {f:.2f}' for m, f in floor.items()))
+    check_figure('figure', figure_running_stats(traces),
+                 figure_running_stats(running_stats_trace(steps=100)))
+
+
+# ### As a drop-in
+#
+# One class stands for `torch.nn.BatchNorm1d`, `2d` and `3d`, with their arguments, parameter and
+# buffer names, `state_dict` (version 2, so an older one without `num_batches_tracked` loads as in
+# PyTorch) and `repr` (with the class name `BatchNorm`). Its errors are the
+# [LayerNorm page's](../layer_norm/index.md) `NormalizationError`, a `ValueError` and a
+# `RuntimeError` at once: PyTorch raises `ValueError` for a wrong number of dimensions, one value
+# per channel and a bad $\epsilon$, and `RuntimeError` for a wrong channel count, and an `except`
+# written for either still catches ours. The messages for one value per channel and for
+# $\epsilon$ are PyTorch's. What remains different, each asserted in `_test()`:
+#
+# * a wrong channel count: PyTorch says `running_mean should contain 5 elements not 3` (or
+#   `weight should ...` without running statistics); we say which dimension and what came;
+# * the number of dimensions: one class accepts 2D to 5D inputs, where `BatchNorm1d` refuses a 4D
+#   one (`expected 2D or 3D input (got 4D input)`);
+# * `num_features=0`: PyTorch builds the module, we refuse at construction;
+# * mixed dtypes: PyTorch's CPU kernel refuses a `float32` input to a `bfloat16` module ("mixed
+#   dtype (CPU): expect parameter to have scalar type of Float"); ours computes it in `float32`
+#   and returns `float32`;
+# * it is not an instance of PyTorch's `_BatchNorm`, so `SyncBatchNorm.convert_sync_batchnorm`
+#   and other `isinstance` checks skip it.
+
+
 def _torch_batch_norm(dim: int, *args, **kwargs) -> nn.Module:
     """PyTorch's module for an input with `dim` dimensions: the reference we test against."""
     cls = {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}[dim]
     return cls(*args, **kwargs)
 
 
+@check_group(fold=True)
 def _check_against_torch():
     r"""
     ## Against `torch.nn.BatchNorm1d/2d/3d`
@@ -497,15 +690,14 @@ def _check_against_torch():
     comparing outputs, gradients of the input, $\gamma$ and $\beta$, and the buffers after every
     step.
     """
-    from labml_nn_norm._check import check_close, run_side_by_side, section
 
-    section('Training steps, then eval, against torch.nn.BatchNorm1d/2d/3d')
     shapes = [(8, 6), (4, 6, 10), (4, 6, 5, 3), (2, 6, 3, 4, 2)]
     configs = [dict(), dict(momentum=None), dict(affine=False), dict(bias=False),
                dict(track_running_stats=False), dict(momentum=0.3, eps=1e-3)]
     for shape in shapes:
         # Per-channel means far from 0, from -5 to 20, broadcast over the other dimensions
         channel_means = torch.linspace(-5, 20, 6).view((1, 6) + (1,) * (len(shape) - 2))
+        ys, y_refs = [], []  # every output, of every configuration, step and eval
         for config in configs:
             ours = BatchNorm(6, **config)
             ref = _torch_batch_norm(len(shape), 6, **config)
@@ -519,125 +711,15 @@ def _check_against_torch():
                 # Shifted, scaled inputs
                 x = torch.randn(shape) * 2 + channel_means
                 y, y_ref = run_side_by_side(ours, ref, x, buffers=True)
+                ys.append(y.detach())
+                y_refs.append(y_ref.detach())
             ours.eval()
             ref.eval()
-            torch.testing.assert_close(ours(x.detach()), ref(x.detach()))
-        check_close(f'input {shape}: 3 train steps + eval, {len(configs)} configurations',
-                    y, y_ref)
-
-
-def _check_running_stats():
-    r"""
-    ## What the running statistics are
-
-    The running variance is the *unbiased* batch variance (momentum 1), while the output was
-    normalized with the biased one. `momentum=None` is an equal-weight average over the batches:
-    after $k$ batches the running mean is the mean of the $k$ batch means.
-    """
-    from labml_nn_norm._check import check, check_close, section
-
-    section('What the running statistics are')
-    bn = BatchNorm(3, momentum=1.0)
-    x = torch.randn(5, 3) * 3 + 7
-    y = bn(x)
-    check_close('momentum=1: running_var == unbiased batch variance', bn.running_var,
-                x.var(0, unbiased=True))
-    check_close('output normalized with the biased variance',
-                y.detach(), (x - x.mean(0)) / (x.var(0, unbiased=False) + 1e-5).sqrt())
-    check('running statistics are not part of the graph', not bn.running_mean.requires_grad
-          and bn.running_mean.grad_fn is None)
-    #
-    # `momentum=None`, over five batches
-    bn = BatchNorm(3, momentum=None)
-    batches = [torch.randn(4, 3) + i for i in range(5)]
-    for b in batches:
-        bn(b)
-    check_close('momentum=None: running_mean == mean of batch means', bn.running_mean,
-                torch.stack([b.mean(0) for b in batches]).mean(0))
-    # ... and the running variance is Algorithm 2's
-    # $\frac{m}{m-1}\mathbb{E}_{\mathcal{B}}[\sigma^2_{\mathcal{B}}]$ for these equal-size batches
-    # ($m = 4$)
-    biased = torch.stack([b.var(0, unbiased=False) for b in batches])
-    check_close('momentum=None: running_var == m/(m-1) · mean of biased batch variances (Alg. 2)',
-                bn.running_var, 4 / 3 * biased.mean(0))
-    check('num_batches_tracked counts the training steps', bn.num_batches_tracked.item() == 5,
-          f'{bn.num_batches_tracked.item()} after 5 batches')
-    bn.eval()
-    bn(batches[0])
-    check('... and not the evaluation ones', bn.num_batches_tracked.item() == 5,
-          f'{bn.num_batches_tracked.item()} after one more call in eval()')
-
-
-def _check_keras_momentum():
-    r"""
-    ## PyTorch's momentum and Keras's
-
-    PyTorch's $m$ and Keras's $k = 1 - m$ give the same running mean; the running variances
-    differ by the unbiased factor, since Keras averages the biased batch variance.
-    """
-    from labml_nn_norm._check import check, check_close, section
-
-    section('PyTorch momentum m == Keras momentum 1 - m')
-    for m in (0.1, 0.01, 0.3):
-        bn = BatchNorm(3, momentum=m)
-        k_mean, k_var, k_var_unbiased = torch.zeros(3), torch.ones(3), torch.ones(3)
-        for step in range(6):
-            b = torch.randn(8, 3) * (step + 1) + 2 * step
-            bn(b)
-            k_mean = keras_moving_average(k_mean, b.mean(0), 1 - m)
-            k_var = keras_moving_average(k_var, b.var(0, unbiased=False), 1 - m)
-            k_var_unbiased = keras_moving_average(k_var_unbiased, b.var(0, unbiased=True), 1 - m)
-        check_close(f'm={m}: running_mean == Keras formula with momentum {1 - m:g}',
-                    bn.running_mean, k_mean)
-        check_close(f'm={m}: running_var == Keras formula fed the unbiased variance',
-                    bn.running_var, k_var_unbiased)
-        gap = (bn.running_var - k_var).abs().max().item()
-        check(f'm={m}: ... and != Keras formula fed the biased variance (what Keras stores)',
-              gap > 1e-3, f'max |Δ| = {gap:.3f} after 6 batches of 8')
-    # Keras's `ops.moments` example: the variance of [0, 1, 2, 3, 100] is 1553.36, the $1/n$
-    # variance
-    v = torch.tensor([0., 1., 2., 3., 100.])
-    check_close('Keras docs: mean 21.2, variance 1553.36 of [0, 1, 2, 3, 100] == biased variance',
-                (v.mean(), v.var(unbiased=False)), (torch.tensor(21.2), torch.tensor(1553.36)))
-    check('... not the unbiased one', abs(v.var(unbiased=True).item() - 1553.36) > 100,
-          f'unbiased: {v.var(unbiased=True).item():.2f}')
-
-
-def _check_bias_before_bn():
-    """
-    ## A bias before BatchNorm
-
-    The same weight, with and without a bias, in training mode: the mean subtraction cancels the
-    bias. In `eval()` it does not, quite.
-    """
-    from labml_nn_norm._check import check_close, section
-
-    section('A bias before BatchNorm (training mode)')
-    with_b, without_b = nn.Linear(5, 4), nn.Linear(5, 4, bias=False)
-    with torch.no_grad():
-        without_b.weight.copy_(with_b.weight)
-        with_b.bias.copy_(torch.randn(4) * 10)
-    bn_b, bn_0 = BatchNorm(4), BatchNorm(4)
-    u = torch.randn(16, 5)
-    dy = torch.randn(16, 4)
-    y_b, y_0 = bn_b(with_b(u)), bn_0(without_b(u))
-    y_b.backward(dy)
-    y_0.backward(dy)
-    check_close('Linear(bias=True) + BN == Linear(bias=False) + BN: output', y_b, y_0,
-                atol=1e-5, rtol=1e-5)
-    check_close('... gradient of W', with_b.weight.grad, without_b.weight.grad,
-                atol=1e-5, rtol=1e-5)
-    check_close('... gradient of b is 0 (up to rounding)', with_b.bias.grad, torch.zeros(4),
-                atol=1e-5, rtol=0)
-    # In eval() the running mean has absorbed only $1 - (1 - m)^k$ of $b$ after $k$ steps
-    for _ in range(2):
-        bn_b(with_b(u)), bn_0(without_b(u))
-    bn_b.eval(), bn_0.eval()
-    with torch.no_grad():
-        gap = bn_b(with_b(u)) - bn_0(without_b(u))
-        expected = 0.9 ** 3 * with_b.bias / torch.sqrt(bn_b.running_var + bn_b.eps) * bn_b.weight
-    check_close('eval() after k=3 steps: outputs differ by 0.9^k · b · γ / sqrt(running_var + eps)',
-                gap, expected.expand_as(gap), atol=1e-4, rtol=1e-4)
+            ys.append(ours(x.detach()).detach())
+            y_refs.append(ref(x.detach()).detach())
+        # The outputs of all configurations and steps at once, so max |Δ| is the largest of them
+        check_close(f'input {shape}: outputs of 3 train steps + eval, {len(configs)} '
+                    f'configurations (max over all)', torch.stack(ys), torch.stack(y_refs))
 
 
 def _exact_bn(x: torch.Tensor) -> torch.Tensor:
@@ -656,6 +738,7 @@ def _ulps(y: torch.Tensor, exact: torch.Tensor) -> float:
     return ((y.double() - exact).abs() / spacing).max().item()
 
 
+@check_group(fold=True)
 def _check_edge_cases():
     """
     ## Edge cases: an empty batch, half precision
@@ -666,9 +749,7 @@ def _check_edge_cases():
     plus the small error of a `float32` mean (0.6 ulp is asserted); PyTorch's CPU output is a
     little further off (the measured ulps are printed; we have not read its kernel to say why).
     """
-    from labml_nn_norm._check import check, check_close, note, section
 
-    section('Edge cases')
     for config in (dict(), dict(momentum=None)):
         ours, ref = BatchNorm(3, **config), nn.BatchNorm1d(3, **config)
         y, y_ref = ours(torch.randn(0, 3)), ref(torch.randn(0, 3))
@@ -693,15 +774,14 @@ def _check_edge_cases():
     check_close('float16 input, float32 module', ours(x.half()), ref(x.half()))
 
 
+@check_group(fold=True)
 def _check_half_overflow():
     """
     ## Past the `float16` range
 
     A `float16` input whose per-channel sum is past the `float16` range: both layers still agree.
     """
-    from labml_nn_norm._check import check, check_close, note, section
 
-    section('float16: a channel sum past the float16 range')
     big = (torch.randn(64, 4, 512) + 200).half()
     ours, ref = BatchNorm(4).half(), nn.BatchNorm1d(4).half()
     y, y_ref = ours(big), ref(big)
@@ -717,15 +797,14 @@ def _check_half_overflow():
                 (ref.running_mean, ref.running_var))
 
 
+@check_group(fold=True)
 def _check_drop_in():
     """
-    ## Drop-in
+    ## Drop-in: `state_dict` and `repr`
 
     The `state_dict` moves between ours and PyTorch's, both ways, and the repr reads the same.
     """
-    from labml_nn_norm._check import check, section
 
-    section('Drop-in')
     ours, ref = BatchNorm(6), nn.BatchNorm2d(6)
     ours(torch.randn(4, 6, 3, 3))
     ref.load_state_dict(ours.state_dict())
@@ -736,51 +815,15 @@ def _check_drop_in():
           repr(ours))
 
 
-def _check_fold():
-    """
-    ## Folding, and why LayerNorm cannot be folded
-
-    A `Linear` and a `Conv2d` followed by a trained BatchNorm in `eval()`, against the folded
-    layer; then the best affine map to LayerNorm's outputs, by least squares.
-    """
-    from labml_nn_norm._check import check, check_close, section
-    from labml_nn_norm.layer_norm import LayerNorm
-
-    section('Folding BatchNorm into the layer before it (eval)')
-    for layer, shape in ((nn.Linear(6, 4), (32, 6)), (nn.Conv2d(3, 4, 3), (8, 3, 7, 7))):
-        bn = BatchNorm(4)
-        with torch.no_grad():
-            bn.weight.normal_()
-            bn.bias.normal_()
-            for _ in range(5):
-                bn(layer(torch.randn(shape) * 2 + 1))
-        bn.eval()
-        u = torch.randn(shape)
-        with torch.no_grad():
-            check_close(f'{type(layer).__name__} + BatchNorm(eval) == folded '
-                        f'{type(layer).__name__}', fold_batch_norm(layer, bn)(u), bn(layer(u)),
-                        rtol=1e-5, atol=1e-5)
-    #
-    # The best affine map $y \approx x A + c$ to LayerNorm(16) over 512 inputs
-    x = torch.randn(512, 16, dtype=torch.float64) * torch.rand(512, 1, dtype=torch.float64) * 4
-    y = LayerNorm(16, elementwise_affine=False).double()(x)
-    design = torch.cat([x, torch.ones(512, 1, dtype=torch.float64)], dim=1)
-    fit = torch.linalg.lstsq(design, y).solution
-    miss = (design @ fit - y).abs().max().item()
-    check('LayerNorm: the best affine map over 512 inputs still misses by > 0.1', miss > 0.1,
-          f'max |miss| {miss:.2f}')
-
-
+@check_group(fold=True)
 def _check_errors():
     """
-    ## Errors
+    ## Errors, and what else differs from PyTorch
 
     PyTorch's exception classes keep catching ours, the messages PyTorch shares with us are the
     same, and each remaining difference.
     """
-    from labml_nn_norm._check import check, check_close, check_raises, section
 
-    section('Errors')
     check_raises('one value per channel in training', ValueError, BatchNorm(3), torch.randn(1, 3),
                  match='more than 1 value per channel')
     check_raises('wrong channel count', ValueError, BatchNorm(3), torch.randn(4, 5, 2),
@@ -840,33 +883,89 @@ def _check_errors():
           restored.num_batches_tracked.item() == 0)
 
 
-def _check_running_stats_figure():
-    r"""
-    ## The running-statistics figure
+# ## Exercises
+#
+# 1. You port a Keras model whose `BatchNormalization` layers keep the default `momentum=0.99`.
+#    Which `momentum` does `BatchNorm` (or `torch.nn.BatchNorm2d`) need, and do the two running
+#    variances then agree?
+# 2. Give one channel the same value in every sample and train one step. What does BatchNorm
+#    output for that channel, and what would it output with `eps=0`?
+# 3. A fresh `BatchNorm` with momentum $m$ sees the same batch $k$ times. Derive its running
+#    mean and running variance after $k$ steps, and check them for $m = 0.2$, $k = 7$.
+# 4. Make `BatchNorm` compute LayerNorm: for an $(N, C)$ input, without $\gamma$ and $\beta$,
+#    which transposes turn `BatchNorm` in training into `LayerNorm(C)`?
 
-    What its caption says, from the same traces: how many steps the running mean needs, against
-    the expectation for a constant input, $1 - (1 - m)^k \ge 0.9$ at
-    $k = \lceil \ln 0.1 / \ln(1 - m) \rceil$, and the gap between `train()` and `eval()` that
-    remains, which is the batches' own sampling noise.
+
+@check_group(fold=True)
+def _exercise_1():
     """
-    from labml_nn_norm._check import check, section
-    from labml_nn_norm.layer_norm import check_figure
+    ## Solution 1: Keras's momentum 0.99 is PyTorch's 0.01
+    """
+    # PyTorch weights the *new* batch by $m$, Keras the *old* average by $k$: $m = 1 - k$
+    bn = BatchNorm(2, momentum=1 - 0.99)
+    keras_mean, keras_var = torch.zeros(2), torch.ones(2)  # Keras's initial moving values
+    for step in range(20):
+        b = torch.randn(16, 2) + step  # (16, 2)
+        bn(b)
+        keras_mean = keras_moving_average(keras_mean, b.mean(0), 0.99)
+        keras_var = keras_moving_average(keras_var, b.var(0, unbiased=False), 0.99)
+    check_close('momentum=0.01: running_mean == Keras with momentum 0.99', bn.running_mean,
+                keras_mean)
+    # The variances do not agree: each batch adds its unbiased variance here, its biased one there
+    check('... running_var is larger than Keras\'s (unbiased batch variances, 16/15 of biased)',
+          bool((bn.running_var > keras_var).all()),
+          ', '.join(f'{a:.3f} > {b:.3f}' for a, b in zip(bn.running_var, keras_var)))
 
-    section('The running-statistics figure')
-    traces = running_stats_trace()
-    reach = {m: steps_to_reach(t, 3.0, 0.3) for m, t in traces.items()}
-    for m in (0.1, 0.01):
-        expected = math.ceil(math.log(0.1) / math.log(1 - m))
-        check(f'momentum {m}: within 10% of the mean after a number of steps within 2x of '
-              f'{expected}', expected / 2 <= reach[m] <= 2 * expected, f'{reach[m]} steps')
-    check('momentum None: within 10% after at most 5 steps', reach[None] <= 5,
-          f'{reach[None]} steps')
-    floor = {m: t[-100:, 2].mean().item() for m, t in traces.items()}
-    check('over the last 100 steps eval() still changes the output by 0.1 to 0.3 on average',
-          all(0.1 < f < 0.3 for f in floor.values()),
-          ', '.join(f'{m}: {f:.2f}' for m, f in floor.items()))
-    check_figure('figure', figure_running_stats(traces),
-                 figure_running_stats(running_stats_trace(steps=100)))
+
+@check_group(fold=True)
+def _exercise_2():
+    """
+    ## Solution 2: a constant channel
+    """
+    x = torch.randn(8, 3)
+    x[:, 1] = 5.0  # channel 1: the same value in every sample
+    y = BatchNorm(3)(x)
+    # $x - \mu = 0$ exactly, so the output is $0 \cdot \gamma + \beta = \beta = 0$
+    check_close('a constant channel normalizes to its beta, 0', y[:, 1], torch.zeros(8),
+                rtol=0, atol=0)
+    # With $\epsilon = 0$ it would be $0 / \sqrt{0} = 0 / 0$, which is why training refuses `eps=0`
+    c = x[:, 1]
+    by_hand = (c - c.mean()) / torch.sqrt(c.var(unbiased=False) + 0.0)
+    check('... with eps=0: 0 / 0 = NaN', bool(by_hand.isnan().all()))
+
+
+@check_group(fold=True)
+def _exercise_3():
+    r"""
+    ## Solution 3: the same batch k times
+    """
+    # Each step keeps $1 - m$ of the old value: after $k$ steps $(1 - m)^k$ of the start remains,
+    # so $\hat\mu_k = (1 - (1 - m)^k)\,\mu$ and
+    # $\hat\sigma^2_k = (1 - m)^k \cdot 1 + (1 - (1 - m)^k)\,s^2$, $s^2$ the unbiased variance
+    m, k = 0.2, 7
+    bn = BatchNorm(3, momentum=m)
+    x = torch.randn(10, 3) * 2 + 4  # (10, 3)
+    for _ in range(k):
+        bn(x)
+    kept = (1 - m) ** k
+    check_close('running_mean == (1 - (1 - m)^k) μ', bn.running_mean, (1 - kept) * x.mean(0))
+    check_close('running_var == (1 - m)^k + (1 - (1 - m)^k) s²', bn.running_var,
+                kept + (1 - kept) * x.var(0, unbiased=True))
+
+
+@check_group(fold=True)
+def _exercise_4():
+    """
+    ## Solution 4: BatchNorm as LayerNorm, by a transpose
+    """
+    from labml_nn_norm.layer_norm import LayerNorm
+
+    x = torch.randn(6, 16) * 3 + 2  # (N, C)
+    # BatchNorm reduces dimension 0 for each index of dimension 1; in $x^T$, $(C, N)$, that is
+    # every feature of one sample: the $N$ samples become BatchNorm's "channels"
+    y = BatchNorm(6, affine=False)(x.T).T  # (N, C)
+    check_close('BatchNorm(N) of x.T, transposed back == LayerNorm(C)', y,
+                LayerNorm(16, elementwise_affine=False)(x))
 
 
 def _artifacts():
@@ -878,7 +977,7 @@ def _artifacts():
 
 def _test():
     """
-    ## Checks against PyTorch
+    ## Run all the checks
     """
     torch.manual_seed(0)
     _check_against_torch()
@@ -891,6 +990,10 @@ def _test():
     _check_drop_in()
     _check_fold()
     _check_errors()
+    _exercise_1()
+    _exercise_2()
+    _exercise_3()
+    _exercise_4()
 
 # ## Sources
 #

@@ -31,66 +31,50 @@ A layer picks some dimensions to *reduce*. $S_i$ is then every element $j$ that 
 all the other dimensions, the *kept* ones, and there is one mean and variance for each value of the
 kept dimensions.
 
-| input | layer | reduces | keeps | statistics | $\lvert S_i \rvert$ |
-| --- | --- | --- | --- | --- | --- |
-| images $(N, C, H, W)$ | `BatchNorm2d(C)` | $N, H, W$ | channel $C$ | $C$ | $N H W$ |
-| images $(N, C, H, W)$ | `LayerNorm((C, H, W))` | $C, H, W$ | sample $N$ | $N$ | $C H W$ |
-| tokens $(B, T, C)$ | `BatchNorm1d(C)` on $(B, C, T)$ | $B, T$ | feature $C$ | $C$ | $B T$ |
-| tokens $(B, T, C)$ | `LayerNorm(C)` | $C$ | sample $B$, token $T$ | $B T$ | $C$ |
-| images $(N, C, H, W)$ | `InstanceNorm2d(C)` | $H, W$ | sample $N$, channel $C$ | $N C$ | $H W$ |
-| images $(N, C, H, W)$ | `GroupNorm(G, C)` | group, $H, W$ | sample $N$, group | $N G$ | $CHW/G$ |
+### What you will learn
 
-In words: BatchNorm's $S_i$ is *one channel across the whole batch*; LayerNorm's is *one sample*
-(for tokens, one token) across its features. In the figure, the dot is element $i$ and the
-coloured cells are $S_i$. It is drawn from `statistics_set()` below, the same function the checks
-use.
-
-![Four grids of cells. BatchNorm on images colours one channel row in every sample; LayerNorm on
-images colours all of one sample; BatchNorm on tokens colours one feature column in every token of
-every sample; LayerNorm on tokens colours one token's row of features.](axes.svg)
-
-The $\gamma$ and $\beta$ follow the kept/reduced split the other way round: BatchNorm learns one
-per channel, LayerNorm one per element of `normalized_shape`.
-
-### Two more cases: InstanceNorm and GroupNorm
-
-For images there are choices between those two. InstanceNorm (`nn.InstanceNorm2d`,
-`F.instance_norm`) reduces only $H, W$: one mean and variance per sample and channel. GroupNorm
-([Wu and He, 2018](https://arxiv.org/abs/1803.08494)) splits the $C$ channels into $G$ groups of
-$C/G$ and reduces over one group and $H, W$: one per sample and group. With $G = 1$ its sets are
-those of `LayerNorm((C, H, W))`, with $G = C$ those of InstanceNorm (both asserted). Wu and He's
-Figure 2 draws the four sets on a cube; this one is drawn by `figure_statistics_sets()` from
-`statistics_set()`, with $N = 4$, $C = 6$ and $H \cdot W = 5$:
-
-{{ statistics_cube }}
-
-`GroupNorm(1, C)` and `LayerNorm((C, H, W))` normalize with the same statistics but learn
-different affine parameters: GroupNorm one $\gamma$ and one $\beta$ per channel ($2C$ numbers),
-LayerNorm one per element ($2CHW$). GroupNorm's per-channel values, repeated over $H, W$, give
-LayerNorm the same output; a LayerNorm $\gamma$ that varies within a channel has no GroupNorm
-counterpart (both asserted).
-
-### Try it: one matrix, three layers
-
-Three samples of four features, the worked example of the material this site started from. Each
-output is computed in your browser as you type, with the biased variance and $\epsilon = 10^{-5}$
-and without $\gamma$, $\beta$: LayerNorm over each row (one sample), BatchNorm over each column
-(one feature across the batch), and RMSNorm over each row (no mean subtracted). Point at a cell,
-or move to it with Tab, to see its statistics sets: its row for LayerNorm and RMSNorm, its
-column for BatchNorm. The browser tests edit a cell and compare all three outputs with this
-site's `LayerNorm`, `BatchNorm` and `RMSNorm` modules.
-
-{{ live_matrix }}
+* how BatchNorm, LayerNorm, InstanceNorm and GroupNorm are
+  [cases of this one definition](#two-more-cases-instancenorm-and-groupnorm), and the
+  [trap](#the-trap-batchnorm1dc-on-tokens-without-the-transpose) of a missing transpose;
+* why [`train()` and `eval()`](#why-train-and-eval-change-batchnorm-and-not-layernorm) change
+  BatchNorm and not LayerNorm;
+* what [a batch of one](#a-batch-of-one), [padding](#variable-length-sequences) and
+  [RNN time steps](#rnn-time-steps-one-batchnorm-for-all-steps-layernorm-step-by-step) do to
+  BatchNorm, and what [data-parallel training](#data-parallel-the-batch-split-over-2-devices)
+  costs it;
+* to [try all three layers](#try-it-one-matrix-three-layers) on a matrix you edit.
 """
 
 from typing import Sequence, Tuple
 
 import torch
 
+from labml_nn_norm._check import check, check_close, check_group, check_raises
 from labml_nn_norm.batch_norm import BatchNorm
 from labml_nn_norm.layer_norm import LayerNorm
 
 
+# | input | layer | reduces | keeps | statistics | $\lvert S_i \rvert$ |
+# | --- | --- | --- | --- | --- | --- |
+# | images $(N, C, H, W)$ | `BatchNorm2d(C)` | $N, H, W$ | channel $C$ | $C$ | $N H W$ |
+# | images $(N, C, H, W)$ | `LayerNorm((C, H, W))` | $C, H, W$ | sample $N$ | $N$ | $C H W$ |
+# | tokens $(B, T, C)$ | `BatchNorm1d(C)` on $(B, C, T)$ | $B, T$ | feature $C$ | $C$ | $B T$ |
+# | tokens $(B, T, C)$ | `LayerNorm(C)` | $C$ | sample $B$, token $T$ | $B T$ | $C$ |
+# | images $(N, C, H, W)$ | `InstanceNorm2d(C)` | $H, W$ | sample $N$, channel $C$ | $N C$ | $H W$ |
+# | images $(N, C, H, W)$ | `GroupNorm(G, C)` | group, $H, W$ | sample $N$, group | $NG$ | $CHW/G$ |
+#
+# In words: BatchNorm's $S_i$ is *one channel across the whole batch*; LayerNorm's is *one sample*
+# (for tokens, one token) across its features. In the figure, the dot is element $i$ and the
+# coloured cells are $S_i$. It is drawn from `statistics_set()` below, the same function the checks
+# use.
+#
+# ![Four grids of cells. BatchNorm on images colours one channel row in every sample; LayerNorm on
+# images colours all of one sample; BatchNorm on tokens colours one feature column in every token of
+# every sample; LayerNorm on tokens colours one token's row of features.](axes.svg)
+#
+# The $\gamma$ and $\beta$ follow the kept/reduced split the other way round: BatchNorm learns one
+# per channel, LayerNorm one per element of `normalized_shape`.
+#
 def reduction_dims(kind: str, shape: Sequence[int], normalized_ndim: int = 1) -> Tuple[int, ...]:
     """
     ## The definition, as code
@@ -139,6 +123,18 @@ def statistics_set(kind: str, shape: Sequence[int], index: Sequence[int],
     return mask
 
 
+# ### Two more cases: InstanceNorm and GroupNorm
+#
+# For images there are choices between those two. InstanceNorm (`nn.InstanceNorm2d`,
+# `F.instance_norm`) reduces only $H, W$: one mean and variance per sample and channel. GroupNorm
+# ([Wu and He, 2018](https://arxiv.org/abs/1803.08494)) splits the $C$ channels into $G$ groups of
+# $C/G$ and reduces over one group and $H, W$: one per sample and group. With $G = 1$ its sets are
+# those of `LayerNorm((C, H, W))`, with $G = C$ those of InstanceNorm (both asserted). Wu and He's
+# Figure 2 draws the four sets on a cube; this one is drawn by `figure_statistics_sets()` from
+# `statistics_set()`, with $N = 4$, $C = 6$ and $H \cdot W = 5$:
+#
+# {{ statistics_cube }}
+#
 def figure_statistics_sets(shape: Sequence[int] = (4, 6, 5), num_groups: int = 2,
                            index: Sequence[int] = (0, 2, 1)) -> str:
     r"""
@@ -261,6 +257,17 @@ def _tokens_through_bn(bn, x: torch.Tensor) -> torch.Tensor:
     return bn(x.transpose(1, 2)).transpose(1, 2)
 
 
+# ### Try it: one matrix, three layers
+#
+# Three samples of four features, the worked example of the material this site started from. Each
+# output is computed in your browser as you type, with the biased variance and $\epsilon = 10^{-5}$
+# and without $\gamma$, $\beta$: LayerNorm over each row (one sample), BatchNorm over each column
+# (one feature across the batch), and RMSNorm over each row (no mean subtracted). Point at a cell,
+# or move to it with Tab, to see its statistics sets: its row for LayerNorm and RMSNorm, its
+# column for BatchNorm. The browser tests edit a cell and compare all three outputs with this
+# site's `LayerNorm`, `BatchNorm` and `RMSNorm` modules.
+#
+# {{ live_matrix }}
 WORKED_EXAMPLE = [[1, 2, 4, 1], [6, 3, 2, 4], [2, 4, 6, 1]]
 
 
@@ -357,9 +364,10 @@ def _artifacts():
             'statistics_cube': figure_statistics_sets()}
 
 
+@check_group(fold=True)
 def _check_definition():
     """
-    ## Checking the definition against PyTorch
+    ## The definition against `torch.nn`: `reduction_dims()` and `statistics_set()`
 
     Normalizing by hand over `reduction_dims()` gives what the `torch.nn` layers give, for images
     and for tokens, and `statistics_set()` picks out exactly the elements those statistics are taken
@@ -367,9 +375,6 @@ def _check_definition():
     """
     from torch import nn
 
-    from labml_nn_norm._check import check, check_close, check_raises, section
-
-    section('One definition, two cases')
     x = torch.randn(4, 3, 5, 5) * 2 + 3  # images: N, C, H, W
     tokens = torch.randn(2, 7, 8) + 1  # B, T, C
     check('BatchNorm on (N, C, H, W) reduces N, H, W; LayerNorm((C, H, W)) reduces C, H, W',
@@ -400,31 +405,34 @@ def _check_definition():
         check(f'{kind}: |S_i| = {size}', s.numel() == size)
         check_close(f'{kind}: x_i normalized by the statistics of S_i == torch output at i',
                     by_hand, layer(x)[i].detach())
-    #
+
+
+@check_group
+def _check_transpose_trap():
+    """
+    ## The trap: `BatchNorm1d(C)` on tokens without the transpose
+    """
     # **The trap.** `BatchNorm1d(C)` on $(B, T, C)$ without the transpose: when $T = C$ nothing
     # complains, and it normalizes each *token position* over the batch and features
     square = torch.randn(4, 8, 8) + 1
     check_close('trap: BatchNorm(8) on (B, T=8, C=8) silently normalizes per position, '
                 'over B and C', BatchNorm(8)(square), normalize_over(square, (0, 2)))
+    tokens = torch.zeros(2, 7, 8)  # B, T, C
     check_raises('... and with T != C it refuses', ValueError, BatchNorm(8), tokens,
                  match='expects 8 channels')
 
 
+@check_group(fold=True)
 def _check_group_and_instance():
     """
-    ## InstanceNorm and GroupNorm as cases of the definition
+    ## InstanceNorm and GroupNorm as cases of the definition, against `torch.nn.functional`
 
     The same hand normalization, over `reduction_dims('instance')` of the input and over
     `reduction_dims('group')` of `group_view()`, against `F.instance_norm` and `F.group_norm`;
-    then $S_i$ element by element, the two limits $G = 1$ and $G = C$, and the affine parameters
-    of `GroupNorm(1, C)` against `LayerNorm((C, H, W))`.
+    then $S_i$ element by element, and the two limits $G = 1$ and $G = C$.
     """
     import torch.nn.functional as F
-    from torch import nn
 
-    from labml_nn_norm._check import check, check_close, section
-
-    section('InstanceNorm and GroupNorm')
     x = torch.randn(4, 6, 5, 5) * 2 + 3  # N, C, H, W
     check_close('normalize over H, W == F.instance_norm',
                 normalize_over(x, reduction_dims('instance', x.shape)), F.instance_norm(x))
@@ -449,9 +457,22 @@ def _check_group_and_instance():
                       statistics_set('layer', x.shape, i, 3))
           and torch.equal(statistics_set('group', x.shape, i, num_groups=6),
                           statistics_set('instance', x.shape, i)))
-    #
-    # **Same statistics, different affine parameters.** `GroupNorm(1, C)` against
-    # `LayerNorm((C, H, W))`
+
+
+# `GroupNorm(1, C)` and `LayerNorm((C, H, W))` normalize with the same statistics but learn
+# different affine parameters: GroupNorm one $\gamma$ and one $\beta$ per channel ($2C$ numbers),
+# LayerNorm one per element ($2CHW$). GroupNorm's per-channel values, repeated over $H, W$, give
+# LayerNorm the same output; a LayerNorm $\gamma$ that varies within a channel has no GroupNorm
+# counterpart (both asserted).
+#
+@check_group(fold=True)
+def _check_group_norm_affine():
+    """
+    ## `GroupNorm(1, C)` and `LayerNorm((C, H, W))`: same statistics, other affine parameters
+    """
+    from torch import nn
+
+    x = torch.randn(4, 6, 5, 5) * 2 + 3  # N, C, H, W
     gn, ln = nn.GroupNorm(1, 6), LayerNorm((6, 5, 5))
     check_close('at initialization: GroupNorm(1, C) == LayerNorm((C, H, W))', gn(x).detach(), ln(x))
     check('GroupNorm(1, C) learns 2C numbers, LayerNorm((C, H, W)) 2CHW',
@@ -475,6 +496,7 @@ def _check_group_and_instance():
           f'max |Δ| = {gap:.2f} with the channel means of gamma')
 
 
+@check_group(fold=True)
 def _check_figure():
     """
     ## The cube figure
@@ -484,10 +506,8 @@ def _check_figure():
     """
     import re
 
-    from labml_nn_norm._check import check, section
     from labml_nn_norm.layer_norm import check_figure
 
-    section('The cube figure')
     N, C, P = 4, 6, 5
     html = figure_statistics_sets((N, C, P), 2)
     sizes = [int(n) for n in re.findall(r'\((\d+)(?: elements)?\)', html.split('<figcaption>')[1])]
@@ -496,6 +516,7 @@ def _check_figure():
     check_figure('figure', html, figure_statistics_sets((N, C, P), 3))
 
 
+@check_group
 def _check_train_eval():
     r"""
     ## Why `train()` and `eval()` change BatchNorm and not LayerNorm
@@ -515,9 +536,6 @@ def _check_train_eval():
     """
     from torch import nn
 
-    from labml_nn_norm._check import check, check_close, section
-
-    section('train() and eval()')
     x = torch.randn(8, 3, 5, 5) * 2 + 3
     bn, bn_ref, ln = BatchNorm(3), nn.BatchNorm2d(3), LayerNorm((3, 5, 5))
     y_bn, y_ln = bn(x), ln(x)
@@ -544,7 +562,16 @@ def _check_train_eval():
     check('BatchNorm eval(): sample 0 stays the same',
           torch.equal(bn.eval()(neighbours)[0], bn(x)[0]))
     check_close('LayerNorm: sample 0 stays the same', ln(neighbours)[0], ln(x)[0])
-    #
+
+
+@check_group(fold=True)
+def _check_buffers():
+    """
+    ## The buffers against `torch.nn`, and the running statistics after 10 and 50 steps
+    """
+    from torch import nn
+
+    x = torch.randn(8, 3, 5, 5) * 2 + 3  # N, C, H, W
     # **The buffers.** LayerNorm's `state_dict` is only $\gamma$ and $\beta$
     check('LayerNorm has no buffers', list(LayerNorm((3, 5, 5)).buffers()) == [])
     buffers = [name for name, _ in BatchNorm(3).named_buffers()]
@@ -578,6 +605,7 @@ def _check_train_eval():
                 (bn_ref.running_mean, bn_ref.running_var))
 
 
+@check_group
 def _check_batch_of_one():
     """
     ## A batch of one
@@ -591,9 +619,6 @@ def _check_batch_of_one():
     import torch.nn.functional as F
     from torch import nn
 
-    from labml_nn_norm._check import check_close, check_raises, section
-
-    section('A batch of one')
     check_raises('BatchNorm, (1, C) in training', ValueError, BatchNorm(3), torch.randn(1, 3),
                  match='Expected more than 1 value per channel when training')
     check_raises('nn.BatchNorm1d refuses it with the same message', ValueError,
@@ -610,6 +635,7 @@ def _check_batch_of_one():
     check_close('LayerNorm: each sample alone == the same sample in the batch of 6', alone, ln(x))
 
 
+@check_group
 def _check_padding():
     r"""
     ## Variable-length sequences
@@ -639,9 +665,6 @@ def _check_padding():
     """
     from torch import nn
 
-    from labml_nn_norm._check import check, check_close, section
-
-    section('Padded sequences (B, T, C)')
     lengths = [5, 3]
     real = [torch.randn(n, 8) + 2 for n in lengths]  # two sequences, 8 features
 
@@ -666,9 +689,10 @@ def _check_padding():
     check_close('masked BatchNorm, padded to 5 == the same', masked_batch_norm(x5, m5)[m5], packed)
 
 
-def _check_rnn_and_devices():
+@check_group
+def _check_rnn():
     r"""
-    ## RNNs and several devices
+    ## RNN time steps: one BatchNorm for all steps, LayerNorm step by step
 
     **From the LayerNorm paper.** Ba et al. (§1) write that the summed inputs of an RNN "often vary
     with the length of the sequence so applying batch normalization to RNNs appears to require
@@ -683,21 +707,8 @@ def _check_rnn_and_devices():
     expectation. BatchNorm with one set of statistics for all steps then squeezes the early steps
     and inflates the late ones; LayerNorm normalizes each sample at each step from that step's state
     alone.
-
-    Data-parallel training splits the batch over devices. Per-device BatchNorm uses a different
-    $S_i$ from single-device BatchNorm. The exact statistics need each device's count, mean and
-    variance (`combine_statistics()` above). PyTorch's `nn.SyncBatchNorm` gathers each rank's
-    per-channel mean, $1/\sqrt{\sigma^2 + \epsilon}$ and count with one `all_gather`
-    ([`_functions.py` L59-L86](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L59-L86))
-    and merges them in `torch.batch_norm_gather_stats_with_counts` ([L102-L115](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L102-L115));
-    the [across devices](../distributed/index.md) page builds the same on `torch.distributed`.
-    LayerNorm gives the same result on any split.
     """
-    from torch import nn
 
-    from labml_nn_norm._check import check, check_close, section
-
-    section('RNN time steps')
     h = torch.randn(64, 20, 8).cumsum(1)  # B, T, C: a hidden state accumulating its inputs
     step_var = h.var(dim=(0, 2))
     slope = (step_var / torch.arange(1, 21)).mean().item()
@@ -714,8 +725,24 @@ def _check_rnn_and_devices():
     check_close('LayerNorm step by step == LayerNorm on the whole sequence', per_step, ln(h))
     check_close('LayerNorm: every sample at every step has biased std 1',
                 per_step.std(-1, unbiased=False), torch.ones(64, 20), atol=1e-4, rtol=0)
-    #
-    section('Data-parallel: the batch split over 2 devices')
+
+
+@check_group
+def _check_data_parallel():
+    r"""
+    ## Data-parallel: the batch split over 2 devices
+
+    Data-parallel training splits the batch over devices. Per-device BatchNorm uses a different
+    $S_i$ from single-device BatchNorm. The exact statistics need each device's count, mean and
+    variance (`combine_statistics()` above). PyTorch's `nn.SyncBatchNorm` gathers each rank's
+    per-channel mean, $1/\sqrt{\sigma^2 + \epsilon}$ and count with one `all_gather`
+    ([`_functions.py` L59-L86](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L59-L86))
+    and merges them in `torch.batch_norm_gather_stats_with_counts` ([L102-L115](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L102-L115));
+    the [across devices](../distributed/index.md) page builds the same on `torch.distributed`.
+    LayerNorm gives the same result on any split.
+    """
+    from torch import nn
+
     x = torch.randn(8, 3, 5, 5) * 2 + 3
     x[4:] += 2  # the two halves differ, as they do when data is not shuffled perfectly
     shards = x.chunk(2)
@@ -734,6 +761,7 @@ def _check_rnn_and_devices():
                 torch.cat([ln(s) for s in shards]), ln(x))
 
 
+@check_group(fold=True)
 def _check_worked_example():
     """
     ## The live matrix's starting values
@@ -741,9 +769,7 @@ def _check_worked_example():
     The numbers the browser tests expect on the page, from this site's modules: LayerNorm of the
     first row, and BatchNorm of the first column.
     """
-    from labml_nn_norm._check import check_close, section
 
-    section('The worked example')
     x = torch.tensor(WORKED_EXAMPLE, dtype=torch.float32)
     check_close('LayerNorm(4), first sample == [-0.8165, 0, 1.6330, -0.8165]',
                 LayerNorm(4, elementwise_affine=False)(x)[0],
@@ -753,23 +779,101 @@ def _check_worked_example():
                 rtol=0, atol=1e-4)
 
 
+@check_group(fold=True)
+def _check_reduction_dims_errors():
+    """
+    ## `reduction_dims` refuses an unknown kind
+    """
+
+    check_raises('reduction_dims: an unknown kind', ValueError, reduction_dims, 'weight', (2, 3),
+                 match="'weight'")
+
+
+# ## Exercises
+#
+# 1. A batch of tokens is $(B, T, C) = (32, 128, 512)$. How large is $S_i$ for `BatchNorm1d(C)`
+#    (on the transposed batch) and for `LayerNorm(C)`, and how many means does each layer compute?
+# 2. Train BatchNorm on a batch of *two* samples, $(2, C)$. What are the outputs, whatever the
+#    input? What is left of the input in them?
+# 3. Drop the term $(\mu_k - \mu)^2$ from `combine_statistics()`. When is the result still right,
+#    and how far off is it on two shards whose means differ?
+
+
+@check_group(fold=True)
+def _exercise_1():
+    """
+    ## Solution 1: the sizes of the statistics sets for (32, 128, 512) tokens
+    """
+    B, T, C = 32, 128, 512
+    i = (0, 5, 7)  # an element of the (B, C, T) layout BatchNorm sees
+    bn_set = statistics_set('batch', (B, C, T), i)
+    ln_set = statistics_set('layer', (B, T, C), i)
+    check('|S_i|: BatchNorm B·T = 4096, LayerNorm C = 512',
+          int(bn_set.sum()) == B * T and int(ln_set.sum()) == C,
+          f'{int(bn_set.sum())}, {int(ln_set.sum())}')
+    # One mean per value of the kept dimensions: $C$ for BatchNorm, $B \cdot T$ for LayerNorm
+    kept = [[n for d, n in enumerate(shape) if d not in reduction_dims(kind, shape)]
+            for kind, shape in (('batch', (B, C, T)), ('layer', (B, T, C)))]
+    check('means: BatchNorm C = 512, LayerNorm B·T = 4096',
+          kept == [[C], [B, T]], f'kept dimensions {kept}')
+
+
+@check_group(fold=True)
+def _exercise_2():
+    """
+    ## Solution 2: BatchNorm on a batch of two
+    """
+    # Two values $a, b$ have mean $(a + b) / 2$ and biased variance $((a - b) / 2)^2$: the outputs
+    # are $\pm 1$ (a little less, for $\epsilon$), only the order of $a$ and $b$ survives
+    x = torch.randn(2, 6) * 5 + 3  # (2, C)
+    y = BatchNorm(6)(x)
+    check_close('outputs are ±1, the larger value +1', y, torch.sign(x[0] - x[1]) * torch.tensor(
+        [[1.0], [-1.0]]), rtol=0, atol=1e-3)
+
+
+@check_group(fold=True)
+def _exercise_3():
+    r"""
+    ## Solution 3: combine_statistics without the spread between devices
+    """
+    x = torch.randn(8, 3) * 2 + 3  # (N, C)
+    x[4:] += 2  # the second shard's mean is 2 higher
+    counts = torch.tensor([4.0, 4.0])
+    for shards, label in ((x.chunk(2), 'means differ'), ((x[:4], x[:4] + 0), 'same means')):
+        means = torch.stack([s.mean(0) for s in shards])  # (devices, C)
+        variances = torch.stack([s.var(0, unbiased=False) for s in shards])  # (devices, C)
+        _, var = combine_statistics(counts, means, variances)
+        # Without $(\mu_k - \mu)^2$: the mean of the devices' variances
+        naive = (counts[:, None] * variances).sum(0) / counts.sum()
+        if label == 'same means':
+            check_close('same means: the spread term is 0, the result still right', naive, var)
+        else:
+            # Two equal shards: the missing term is $((\mu_1 - \mu_2) / 2)^2$, about 1 here
+            check_close('means differ: too small by ((μ₁ − μ₂) / 2)²', var - naive,
+                        ((means[0] - means[1]) / 2).square())
+
+
 def _test():
     """
     ## Run all the checks
     """
-    from labml_nn_norm._check import check_raises
-
     torch.manual_seed(0)
     _check_worked_example()
     _check_definition()
+    _check_transpose_trap()
     _check_group_and_instance()
+    _check_group_norm_affine()
     _check_figure()
     _check_train_eval()
+    _check_buffers()
     _check_batch_of_one()
     _check_padding()
-    _check_rnn_and_devices()
-    check_raises('reduction_dims: an unknown kind', ValueError, reduction_dims, 'weight', (2, 3),
-                 match="'weight'")
+    _check_rnn()
+    _check_data_parallel()
+    _check_reduction_dims_errors()
+    _exercise_1()
+    _exercise_2()
+    _exercise_3()
 
 # ## Sources
 #
