@@ -24,7 +24,7 @@ backward call none).
 its own shard: with 8 ranks of 2 samples, BatchNorm sees batches of 2 and normalizes each with
 its own noisy statistics (`_test()` shows it). Its running statistics do not drift apart across
 ranks, though: `DistributedDataParallel` overwrites every rank's buffers with rank 0's at the
-start of each forward (next section), so
+start of each forward ([below](#plain-batchnorm-under-ddp-rank-0s-running-statistics)), so
 training keeps rank 0's running average of its own small batches, and pays one more collective
 per forward for it. The fix, *synchronized*
 BatchNorm, makes the ranks exchange per-channel statistics in the forward pass and two per-channel
@@ -34,210 +34,21 @@ one process on the whole batch, and compares it, line by line, with PyTorch's
 `torch.nn.SyncBatchNorm` (version 2.13.0), which we cannot run here: it only accepts GPU-like
 inputs (below).
 
-### Plain BatchNorm under DDP: rank 0's running statistics
+## What you will learn
 
-`DistributedDataParallel` (2.13.0) synchronizes module buffers by default:
-`forward_sync_buffers`, which replaces the deprecated `broadcast_buffers`, is true unless set
-([`distributed.py` L982-L990](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L982-L990));
-at the start of every forward, `_pre_forward` calls `_sync_buffers`
-([L1781-L1782](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L1781-L1782)),
-which takes rank 0 as the authoritative copy and broadcasts all buffers from it in one
-`dist._broadcast_coalesced` call
-([L2405-L2451](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L2405-L2451),
-[L2360-L2365](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L2360-L2365)).
-So each rank updates its running statistics from its own shard during a forward, and the next
-forward replaces them with rank 0's.
-What survives, and what rank 0 writes into a checkpoint, is the running average of rank 0's
-shard statistics alone. `_test()` runs our BatchNorm inside DDP on gloo ranks for 3 training
-steps and one `eval()` forward, and checks this: after the first step the ranks' running
-variances differ; at the end every rank holds exactly what one process running BatchNorm on rank
-0's shards alone holds, which is not what one process on the whole batch holds.
-
-The broadcast is communication the table below counts too: $8C + 8$ bytes per BatchNorm layer
-per forward (two `float32` vectors of $C$ and the `int64` step count), measured by wrapping
-`dist._broadcast_coalesced`. A LayerNorm has no buffers, so DDP broadcasts nothing for it; a
-SyncBatchNorm has BatchNorm's buffers and gets the same broadcast on top of its own collectives,
-though its buffers are already equal on every rank.
-
-### Forward: merge the shards' statistics
-
-Each rank $r$ computes, per channel, its count $n_r$, mean $\bar{x}_r$ and sum of squared
-deviations $M_{2,r}$. One collective (`all_gather`) gives every rank every shard's triple, and
-[Chan's merge](../numerics/index.md) combines them exactly:
-
-$$N = \sum_r n_r \qquad \mu = \frac{1}{N}\sum_r n_r \bar{x}_r \qquad
-\sigma^2 = \frac{1}{N}\sum_r \Big(M_{2,r} + n_r (\bar{x}_r - \mu)^2\Big)$$
-
-We exchange $(n, \bar{x}, M_2)$ rather than $(n, \sum x, \sum x^2)$ because the latter, merged by
-one `all_reduce`, is the $\mathbb{E}[x^2] - \mathbb{E}[x]^2$ shortcut, which fails for channels
-whose mean is large compared with their spread (`_test()` measures it on a `float32` channel of
-mean $10^4$ and spread 1: the shortcut's variance is off by more than half, the merge's by
-less than $10^{-4}$, relative).
-PyTorch's stated reason for gathering instead of reducing is a different one: the counts may
-differ across ranks
-([`_functions.py` L59-L60](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L59-L60)).
-
-### Backward: two sums per channel
-
-From the [backward pass page](../layer_norm/backward.md), with the roles of rows and columns
-swapped (BatchNorm's "row" is a channel across the whole batch),
-
-$$dx = \frac{\gamma}{\sigma}\Big(dy - \frac{1}{N}\sum dy
-- \hat{x}\,\frac{1}{N}\sum dy\,\hat{x}\Big)$$
-
-where the sums run over the *whole* batch. Each rank computes its local $\sum dy$ and
-$\sum dy\,\hat{x}$ per channel, one `all_reduce` adds them up, and each rank finishes its own $dx$.
-$d\gamma$ and $d\beta$ stay local: they are parameter gradients, and data-parallel training
-combines those across ranks anyway. PyTorch's
-`DistributedDataParallel` all-reduces them and divides by the number of ranks, i.e. *averages*
-them ([its note on summed losses](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L546-L555));
-PyTorch's SyncBatchNorm leaves them local for the same reason
-([`_functions.py` L181-L182](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L181-L182)).
-`_test()` *sums* the ranks' $d\gamma, d\beta$ and compares them with one process whose loss is
-summed over the whole batch; under DDP's averaging the same equality needs each rank's loss
-multiplied by the number of ranks.
-
-### What PyTorch's `SyncBatchNorm` does (2.13.0)
-
-Read from the source of the installed wheel (links pinned to its commit), and from the CUDA
-kernel at the commit our code index holds:
-
-* **Only GPU-like inputs.** In training, with a process group initialized, an input whose device
-  is not `cuda`, `hpu`, `xpu` or the registered private-use backend raises `ValueError`
-  ([`batchnorm.py` L836-L854](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L836-L854));
-  `_test()` sees this on a gloo rank with a CPU tensor. In `eval()`, or with one rank, it falls
-  back to plain `F.batch_norm`
-  ([L856-L873](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L856-L873));
-  but the device check runs first, so
-  a one-rank group with a CPU tensor raises the same `ValueError` (`_test()` checks this too).
-  The statistics ops it calls, `torch.batch_norm_stats` and
-  `torch.batch_norm_gather_stats_with_counts`, have no CPU kernel in this build (`_test()`
-  asserts the `NotImplementedError`). DDP also refuses a CPU module that contains a SyncBatchNorm
-  ([`distributed.py` L2453-L2460](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L2453-L2460)),
-  and the class docstring says it currently supports DDP only with a single GPU per process
-  ([L690-L694](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L690-L694)).
-* **Forward: one `all_gather` of $2C + 1$ numbers per rank.** Each rank computes per-channel
-  `mean` and `invstd` $= 1/\sqrt{\sigma_r^2 + \epsilon}$ (`torch.batch_norm_stats`), appends its
-  count as *one* number, and concatenates them, $C + C + 1$
-  ([`_functions.py` L36-L49](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L36-L49)).
-  With gloo it uses the list form of `all_gather`; with other backends (NCCL) one flat
-  `all_gather_single`, since gloo lacks `all_gather_into_tensor`
-  ([L59-L86](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L59-L86)).
-* **The merge.** `torch.batch_norm_gather_stats_with_counts`
-  ([L102-L115](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L102-L115))
-  runs a CUDA kernel that, per channel, walks the ranks in order, recovers each rank's variance
-  as $1/\text{invstd}^2 - \epsilon$, and folds it in with the same pairwise (Chan) update as ours;
-  the same kernel updates the running mean and the *unbiased* running variance
-  ([`Normalization.cuh` L426-L470](https://github.com/pytorch/pytorch/blob/3f55db3aea697a6d862197cf18f4a9a8fb3a6001/aten/src/ATen/native/cuda/Normalization.cuh#L426-L470)).
-* **Backward: one `all_reduce` of $2C$ numbers.** `torch.batch_norm_backward_reduce` gives the local
-  $\sum dy$ and $\sum dy\,(x - \mu)$ (`sum_dy`, `sum_dy_xmu`), and also $d\beta = \sum dy$,
-  $d\gamma = \text{invstd} \cdot \sum dy\,(x - \mu)$
-  ([`_functions.py` L138-L154](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L138-L154),
-  [`Normalization.cuh` L472-L505](https://github.com/pytorch/pytorch/blob/3f55db3aea697a6d862197cf18f4a9a8fb3a6001/aten/src/ATen/native/cuda/Normalization.cuh#L472-L505));
-  the two sums are concatenated and all-reduced, *only if the input needs a gradient*
-  ([L156-L166](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L156-L166)),
-  and $dx$ is the formula above with $\hat{x} = (x - \mu)\,\text{invstd}$
-  ([`Normalization.cuh` L507-L542](https://github.com/pytorch/pytorch/blob/3f55db3aea697a6d862197cf18f4a9a8fb3a6001/aten/src/ATen/native/cuda/Normalization.cuh#L507-L542)).
-* **Empty shards are allowed.** A rank with no samples sends zeros with count 0, which the others
-  mask out ([L50-L57](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L50-L57),
-  [L96-L100](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L96-L100);
-  the masking is skipped while a CUDA graph is being captured, L88), and in the backward it
-  still joins the `all_reduce` with zeros
-  ([L188-L205](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L188-L205)).
-  The "more than 1 value per channel" error is raised only with a single rank
-  ([L30-L34](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L30-L34)).
-* **Memory layout.** Inputs and output gradients in `channels_last` or `channels_last_3d` layout
-  are kept as they are; any other layout is made contiguous
-  ([L22-L26](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L22-L26),
-  [L129-L133](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L129-L133)).
-* **Conversion.** `SyncBatchNorm.convert_sync_batchnorm(model)` replaces every `_BatchNorm`
-  submodule by a `SyncBatchNorm` with the same settings that takes over its `weight`, `bias` and
-  running buffers
-  ([`batchnorm.py` L889-L951](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L889-L951)).
-
-### Where ours differs
-
-* We gather $(\bar{x}_r, M_{2,r}, n_r)$, PyTorch gathers $(\bar{x}_r, \text{invstd}_r, n_r)$:
-  the same $2C + 1$ numbers per rank, but our variance never goes through
-  $1/\sqrt{\sigma^2 + \epsilon}$ and back. We merge all ranks at once (sums over the rank axis)
-  instead of PyTorch's rank-by-rank loop; the two are equal in exact arithmetic.
-* We reduce $\sum dy\,\hat{x}$ where PyTorch reduces $\sum dy\,(x - \mu)$; they differ by the
-  factor invstd, which every rank knows. We always run the backward `all_reduce`.
-* We reject an empty shard, on every rank at once (PyTorch accepts it), and for that we spend one
-  more tiny `all_gather` (2 integers per rank) to check the shapes before the real one.
-* Ours runs on CPU with gloo, since it uses only ordinary tensor ops; PyTorch's does not (above).
-* With a one-rank group, ours is plain BatchNorm whatever the device (`_test()` checks it against
-  our BatchNorm on a CPU tensor); PyTorch's raises `ValueError` for that CPU tensor, since its
-  device check comes before its world-size check, and falls back to `F.batch_norm` only for a
-  GPU-like one.
-* Per training step ours makes three blocking collectives per layer (the shape check, the
-  statistics, the gradient sums), PyTorch's two.
-
-### Beyond data parallelism
-
-LayerNorm needs no collective of its own when the *batch* is split. Other ways of splitting a
-model make it communicate:
-
-* **Sequence parallelism** (Megatron-LM), an option that makes tensor parallelism use less memory
-  "by parallelizing layer norms and dropout sequentially", i.e. each tensor-parallel rank runs
-  them on its own part of the sequence
-  ([`model_parallel_config.py` L94-L98](https://github.com/NVIDIA/Megatron-LM/blob/d98e8a64ddf34856e74b24714e3bedb2f5a39553/megatron/core/model_parallel_config.py#L94-L98)):
-  each rank's $d\gamma$, $d\beta$ then sums over its own tokens only. Megatron marks LayerNorm's
-  weight and bias with a `sequence_parallel` attribute
-  ([`fused_layer_norm.py` L116-L120](https://github.com/NVIDIA/Megatron-LM/blob/d98e8a64ddf34856e74b24714e3bedb2f5a39553/megatron/core/fusions/fused_layer_norm.py#L116-L120))
-  and, after the backward pass, sums those gradients across the tensor-parallel group with one
-  `all_reduce` of them all, flattened
-  ([`finalize_model_grads.py` L416-L484](https://github.com/NVIDIA/Megatron-LM/blob/d98e8a64ddf34856e74b24714e3bedb2f5a39553/megatron/core/distributed/finalize_model_grads.py#L416-L484):
-  the selection at L451-L454, the collective at L466-L474, called at
-  [L661](https://github.com/NVIDIA/Megatron-LM/blob/d98e8a64ddf34856e74b24714e3bedb2f5a39553/megatron/core/distributed/finalize_model_grads.py#L661)),
-  on top of the data-parallel gradient reduction.
-* **Fully sharded data parallelism** (FSDP, ZeRO-3): every parameter, $\gamma$ and $\beta$
-  included, is stored as a shard; FSDP all-gathers a group's parameters before its forward (and
-  again in the backward when they were freed after the forward) and reduce-scatters the gradients
-  ([`_fully_shard.py` L114-L121](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/distributed/fsdp/_fully_shard/_fully_shard.py#L114-L121)).
-  LayerNorm's $2H$ numbers travel in the same collective as the rest of their `fully_shard` group
-  ([L134-L140](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/distributed/fsdp/_fully_shard/_fully_shard.py#L134-L140)).
-* **Splitting the hidden dimension** across ranks, as tensor parallelism splits a linear layer's
-  outputs: now a row's statistics span ranks. Each rank computes, per row, the mean and $M_2$ of
-  its slice of columns; one `all_gather` of these 2 numbers per row, merged with the same
-  `chan_merge` as BatchNorm's channels, gives every rank each row's $\mu$ and $\sigma^2$, and
-  each rank normalizes its own slice. `_test()` runs this on 2 gloo ranks and compares the
-  concatenated slices with `F.layer_norm` on the whole rows. Its backward would need the row
-  sums $\sum g$ and $\sum g\hat{x}$ of [the backward formula](../layer_norm/backward.md) added
-  across ranks, one more collective (derived, not run here).
-
-### The cost, measured
-
-**Bytes.** Payload bytes per rank for one training step (forward and backward) of a `(4, C, 8)`
-`float32` shard on 2 ranks, counted by wrapping the collectives: for `all_gather`, the gathered
-output (every rank's tensor, own included); for `all_reduce`, the tensor reduced; for DDP's
-buffer broadcast, the buffers sent. What the backend puts on the wire depends on its algorithm,
-which we did not measure. PyTorch's column is *computed* from the layout above
-($2 \times (2C+1)$ gathered plus $2C$ reduced, 4 bytes each), not measured:
-
-{{ comm_table }}
-
-**Time.** The bytes are small; the cost is that every collective is a blocking round trip on the
-critical path. The forward cannot normalize before the statistics arrive, and the layer below
-cannot start its backward before this layer's $dx$, which needs the reduced sums. DDP's gradient
-all-reduce instead runs per bucket while the backward goes on, "so that gradient reduction of
-each bucket can potentially overlap with backward computation"
-([`distributed.py` L713-L718](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L713-L718)).
-A network with $L$
-BatchNorm layers makes $2L$ such round trips per step with PyTorch's SyncBatchNorm, $3L$ with
-ours. Below, the time of each collective of one layer and of a whole forward + backward step of
-the layer, ours synchronized and plain, on the same `(4, C, 8)` shard: 2 gloo ranks over the
-loopback interface of one CPU machine (processes, one thread each), each call timed on rank 0
-after a barrier, 30 rounds after 2 warm-up rounds, measured when the page is built; median and
-range per row, and for the verdict a 95% bootstrap interval of a ratio of medians:
-
-{{ latency_table }}
-
-{{ latency_verdict }}
-
-This is loopback on one machine: between machines each round trip adds the network's latency, and
-NCCL on GPUs has other constants. What carries over is the structure of the cost: a round trip
-per collective, per layer, per step, that the forward or backward waits for.
+* why LayerNorm needs no communication when the batch is split, and what plain BatchNorm does
+  instead:
+  [across ranks](#one-batch-split-across-ranks-against-one-process-on-the-whole-batch),
+  [without synchronization](#without-synchronization-8-devices-of-2-samples-vs-one-batch-of-16);
+* how the shards' statistics merge exactly, and why the ranks send $(n, \bar{x}, M_2)$ and not
+  the sums: [the synchronized function](#the-synchronized-function),
+  [why not the sums](#why-send-the-mean-and-m2-not-the-sums);
+* the backward pass as two sums per channel and one `all_reduce`:
+  [backward](#backward-two-sums-per-channel);
+* what DDP does to plain BatchNorm's running statistics:
+  [rank 0's running statistics](#plain-batchnorm-under-ddp-rank-0s-running-statistics);
+* how ours compares with PyTorch's `SyncBatchNorm`, and what it all costs:
+  [where ours differs](#where-ours-differs), [the cost, measured](#the-cost-measured).
 """
 
 import io
@@ -249,6 +60,7 @@ from typing import List, Optional
 import torch
 import torch.distributed as dist
 
+from labml_nn_norm._check import check, check_close, check_group, note, section
 from labml_nn_norm.batch_norm import BatchNorm
 
 # Bytes moved by collectives in this process: (name, bytes) per call
@@ -269,7 +81,7 @@ def _all_reduce(t: torch.Tensor) -> torch.Tensor:
     return t
 
 
-def _check_shards(x: torch.Tensor, num_features: int):
+def _validate_shards(x: torch.Tensor, num_features: int):
     """
     ### Checking the set-up on every rank
 
@@ -313,8 +125,17 @@ def chan_merge(counts: torch.Tensor, means: torch.Tensor, m2s: torch.Tensor):
 
 
 class SyncBatchNormFunction(torch.autograd.Function):
-    """
+    r"""
     ## The synchronized function
+
+    ### Forward: merge the shards' statistics
+
+    Each rank $r$ computes, per channel, its count $n_r$, mean $\bar{x}_r$ and sum of squared
+    deviations $M_{2,r}$. One collective (`all_gather`) gives every rank every shard's triple, and
+    [Chan's merge](../numerics/index.md) combines them exactly:
+
+    $$N = \sum_r n_r \qquad \mu = \frac{1}{N}\sum_r n_r \bar{x}_r \qquad
+    \sigma^2 = \frac{1}{N}\sum_r \Big(M_{2,r} + n_r (\bar{x}_r - \mu)^2\Big)$$
     """
 
     @staticmethod
@@ -326,8 +147,8 @@ class SyncBatchNormFunction(torch.autograd.Function):
         xc = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
         # This shard's $(n_r, \bar{x}_r, M_{2,r})$ per channel
         n_r = xc.numel() // C
-        mean_r = xc.mean(dim=dims)
-        m2_r = (xc - mean_r.view(stat_shape)).square().sum(dim=dims)
+        mean_r = xc.mean(dim=dims)  # (C,)
+        m2_r = (xc - mean_r.view(stat_shape)).square().sum(dim=dims)  # (C,)
         #
         # One collective: every rank gets every shard's $C$ means, $C$ values of $M_2$ and its
         # count, packed as one tensor of $2C + 1$ numbers (PyTorch's size too)
@@ -357,14 +178,35 @@ class SyncBatchNormFunction(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, dy):
+        r"""
+        ### Backward: two sums per channel
+
+        From the [backward pass page](../layer_norm/backward.md), with the roles of rows and columns
+        swapped (BatchNorm's "row" is a channel across the whole batch),
+
+        $$dx = \frac{\gamma}{\sigma}\Big(dy - \frac{1}{N}\sum dy
+        - \hat{x}\,\frac{1}{N}\sum dy\,\hat{x}\Big)$$
+
+        where the sums run over the *whole* batch. Each rank computes its local $\sum dy$ and
+        $\sum dy\,\hat{x}$ per channel, one `all_reduce` adds them up, and each rank finishes its
+        own $dx$. $d\gamma$ and $d\beta$ stay local: they are parameter gradients, and data-parallel
+        training combines those across ranks anyway. PyTorch's `DistributedDataParallel` all-reduces
+        them and divides by the number of ranks, i.e. *averages* them ([its note on summed
+        losses](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L546-L555));
+        PyTorch's SyncBatchNorm leaves them local for the same reason ([`_functions.py`
+        L181-L182](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L181-L182)).
+        `_test()` *sums* the ranks' $d\gamma, d\beta$ and compares them with one process whose loss
+        is summed over the whole batch; under DDP's averaging the same equality needs each rank's
+        loss multiplied by the number of ranks.
+        """
         x_hat, rstd, weight, N = ctx.saved_tensors
         C = x_hat.shape[1]
         dims = [0] + list(range(2, x_hat.dim()))
         stat_shape = (1, C) + (1,) * (x_hat.dim() - 2)
         dy = dy.to(x_hat.dtype)
         # This shard's $\sum dy$ and $\sum dy\,\hat{x}$ per channel: also its $d\beta$, $d\gamma$
-        sum_dy = dy.sum(dim=dims)
-        sum_dy_xhat = (dy * x_hat).sum(dim=dims)
+        sum_dy = dy.sum(dim=dims)  # (C,)
+        sum_dy_xhat = (dy * x_hat).sum(dim=dims)  # (C,)
         # One all_reduce of both sums, packed as (2, C): the whole batch's sums on every rank
         total = _all_reduce(torch.stack([sum_dy, sum_dy_xhat]))
         #
@@ -394,13 +236,91 @@ class SyncBatchNorm(BatchNorm):
         if not (self.training and dist.is_available() and dist.is_initialized()
                 and dist.get_world_size() > 1):
             return super().forward(input)
-        _check_shards(input, self.num_features)
+        _validate_shards(input, self.num_features)
         track = self.track_running_stats
         return SyncBatchNormFunction.apply(input, self.weight, self.bias,
                                            self.running_mean if track else None,
                                            self.running_var if track else None,
                                            self.eps, self.momentum,
                                            self.num_batches_tracked if track else None)
+
+
+# ### What PyTorch's `SyncBatchNorm` does (2.13.0)
+#
+# Read from the source of the installed wheel (links pinned to its commit), and from the CUDA
+# kernel at the commit our code index holds:
+#
+# * **Only GPU-like inputs.** In training, with a process group initialized, an input whose device
+#   is not `cuda`, `hpu`, `xpu` or the registered private-use backend raises `ValueError`
+#   ([`batchnorm.py` L836-L854](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L836-L854));
+#   `_test()` sees this on a gloo rank with a CPU tensor. In `eval()`, or with one rank, it falls
+#   back to plain `F.batch_norm`
+#   ([L856-L873](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L856-L873));
+#   but the device check runs first, so
+#   a one-rank group with a CPU tensor raises the same `ValueError` (`_test()` checks this too).
+#   The statistics ops it calls, `torch.batch_norm_stats` and
+#   `torch.batch_norm_gather_stats_with_counts`, have no CPU kernel in this build (`_test()`
+#   asserts the `NotImplementedError`). DDP also refuses a CPU module that contains a SyncBatchNorm
+#   ([`distributed.py` L2453-L2460](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L2453-L2460)),
+#   and the class docstring says it currently supports DDP only with a single GPU per process
+#   ([L690-L694](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L690-L694)).
+# * **Forward: one `all_gather` of $2C + 1$ numbers per rank.** Each rank computes per-channel
+#   `mean` and `invstd` $= 1/\sqrt{\sigma_r^2 + \epsilon}$ (`torch.batch_norm_stats`), appends its
+#   count as *one* number, and concatenates them, $C + C + 1$
+#   ([`_functions.py` L36-L49](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L36-L49)).
+#   With gloo it uses the list form of `all_gather`; with other backends (NCCL) one flat
+#   `all_gather_single`, since gloo lacks `all_gather_into_tensor`
+#   ([L59-L86](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L59-L86)).
+# * **The merge.** `torch.batch_norm_gather_stats_with_counts`
+#   ([L102-L115](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L102-L115))
+#   runs a CUDA kernel that, per channel, walks the ranks in order, recovers each rank's variance
+#   as $1/\text{invstd}^2 - \epsilon$, and folds it in with the same pairwise (Chan) update as ours;
+#   the same kernel updates the running mean and the *unbiased* running variance
+#   ([`Normalization.cuh` L426-L470](https://github.com/pytorch/pytorch/blob/3f55db3aea697a6d862197cf18f4a9a8fb3a6001/aten/src/ATen/native/cuda/Normalization.cuh#L426-L470)).
+# * **Backward: one `all_reduce` of $2C$ numbers.** `torch.batch_norm_backward_reduce` gives the
+#   local $\sum dy$ and $\sum dy\,(x - \mu)$ (`sum_dy`, `sum_dy_xmu`), and also $d\beta = \sum dy$,
+#   $d\gamma = \text{invstd} \cdot \sum dy\,(x - \mu)$ ([`_functions.py`
+#   L138-L154](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L138-L154),
+#   [`Normalization.cuh`
+#   L472-L505](https://github.com/pytorch/pytorch/blob/3f55db3aea697a6d862197cf18f4a9a8fb3a6001/aten/src/ATen/native/cuda/Normalization.cuh#L472-L505));
+#   the two sums are concatenated and all-reduced, *only if the input needs a gradient*
+#   ([L156-L166](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L156-L166)),
+#   and $dx$ is the formula above with $\hat{x} = (x - \mu)\,\text{invstd}$ ([`Normalization.cuh`
+#   L507-L542](https://github.com/pytorch/pytorch/blob/3f55db3aea697a6d862197cf18f4a9a8fb3a6001/aten/src/ATen/native/cuda/Normalization.cuh#L507-L542)).
+# * **Empty shards are allowed.** A rank with no samples sends zeros with count 0, which the others
+#   mask out ([L50-L57](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L50-L57),
+#   [L96-L100](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L96-L100);
+#   the masking is skipped while a CUDA graph is being captured, L88), and in the backward it
+#   still joins the `all_reduce` with zeros
+#   ([L188-L205](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L188-L205)).
+#   The "more than 1 value per channel" error is raised only with a single rank
+#   ([L30-L34](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L30-L34)).
+# * **Memory layout.** Inputs and output gradients in `channels_last` or `channels_last_3d` layout
+#   are kept as they are; any other layout is made contiguous
+#   ([L22-L26](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L22-L26),
+#   [L129-L133](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L129-L133)).
+# * **Conversion.** `SyncBatchNorm.convert_sync_batchnorm(model)` replaces every `_BatchNorm`
+#   submodule by a `SyncBatchNorm` with the same settings that takes over its `weight`, `bias` and
+#   running buffers
+#   ([`batchnorm.py` L889-L951](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L889-L951)).
+#
+# ### Where ours differs
+#
+# * We gather $(\bar{x}_r, M_{2,r}, n_r)$, PyTorch gathers $(\bar{x}_r, \text{invstd}_r, n_r)$:
+#   the same $2C + 1$ numbers per rank, but our variance never goes through
+#   $1/\sqrt{\sigma^2 + \epsilon}$ and back. We merge all ranks at once (sums over the rank axis)
+#   instead of PyTorch's rank-by-rank loop; the two are equal in exact arithmetic.
+# * We reduce $\sum dy\,\hat{x}$ where PyTorch reduces $\sum dy\,(x - \mu)$; they differ by the
+#   factor invstd, which every rank knows. We always run the backward `all_reduce`.
+# * We reject an empty shard, on every rank at once (PyTorch accepts it), and for that we spend one
+#   more tiny `all_gather` (2 integers per rank) to check the shapes before the real one.
+# * Ours runs on CPU with gloo, since it uses only ordinary tensor ops; PyTorch's does not (above).
+# * With a one-rank group, ours is plain BatchNorm whatever the device (`_test()` checks it against
+#   our BatchNorm on a CPU tensor); PyTorch's raises `ValueError` for that CPU tensor, since its
+#   device check comes before its world-size check, and falls back to `F.batch_norm` only for a
+#   GPU-like one.
+# * Per training step ours makes three blocking collectives per layer (the shape check, the
+#   statistics, the gradient sums), PyTorch's two.
 
 
 def _free_port() -> int:
@@ -630,7 +550,7 @@ def _task_sharded_ln(rank: int, world: int, x, weight, bias, eps: float = 1e-5):
 
     def run():
         # This slice's mean and $M_2$ per row, then every rank's, merged (Chan)
-        mean_r = xs.mean(-1)
+        mean_r = xs.mean(-1)  # (rows,)
         m2_r = (xs - mean_r[:, None]).square().sum(-1)
         parts = torch.stack(_all_gather(torch.stack([mean_r, m2_r])))  # (world, 2, rows)
         _, mean, var = chan_merge(torch.full((world,), float(n)), parts[:, 0], parts[:, 1])
@@ -768,6 +688,40 @@ def _ratio(hi: List[float], lo: List[float], resamples: int = 2000):
     return (a.median() / b.median()).item(), low, high
 
 
+# ### The cost, measured
+#
+# **Bytes.** Payload bytes per rank for one training step (forward and backward) of a `(4, C, 8)`
+# `float32` shard on 2 ranks, counted by wrapping the collectives: for `all_gather`, the gathered
+# output (every rank's tensor, own included); for `all_reduce`, the tensor reduced; for DDP's
+# buffer broadcast, the buffers sent. What the backend puts on the wire depends on its algorithm,
+# which we did not measure. PyTorch's column is *computed* from the layout above
+# ($2 \times (2C+1)$ gathered plus $2C$ reduced, 4 bytes each), not measured:
+#
+# {{ comm_table }}
+#
+# **Time.** The bytes are small; the cost is that every collective is a blocking round trip on the
+# critical path. The forward cannot normalize before the statistics arrive, and the layer below
+# cannot start its backward before this layer's $dx$, which needs the reduced sums. DDP's gradient
+# all-reduce instead runs per bucket while the backward goes on, "so that gradient reduction of
+# each bucket can potentially overlap with backward computation"
+# ([`distributed.py` L713-L718](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L713-L718)).
+# A network with $L$
+# BatchNorm layers makes $2L$ such round trips per step with PyTorch's SyncBatchNorm, $3L$ with
+# ours. Below, the time of each collective of one layer and of a whole forward + backward step of
+# the layer, ours synchronized and plain, on the same `(4, C, 8)` shard: 2 gloo ranks over the
+# loopback interface of one CPU machine (processes, one thread each), each call timed on rank 0
+# after a barrier, 30 rounds after 2 warm-up rounds, measured when the page is built; median and
+# range per row, and for the verdict a 95% bootstrap interval of a ratio of medians:
+#
+# {{ latency_table }}
+#
+# {{ latency_verdict }}
+#
+# This is loopback on one machine: between machines each round trip adds the network's latency, and
+# NCCL on GPUs has other constants. What carries over is the structure of the cost: a round trip
+# per collective, per layer, per step, that the forward or backward waits for.
+
+
 def latency_verdict(latency: dict) -> str:
     """
     ## The verdict on the timings
@@ -844,6 +798,7 @@ def _one_process() -> dict:
             'ln_y': y_ln.detach()}
 
 
+@check_group
 def _check_ranks() -> list:
     """
     ## One batch, split across ranks, against one process on the whole batch
@@ -852,8 +807,6 @@ def _check_ranks() -> list:
     alone. The 2-rank phase also runs the bad set-ups, the byte counts, the hidden-dimension split
     and the timings; its results, and the 1-rank phase's, are returned for the groups below.
     """
-    from labml_nn_norm._check import check, check_close, section
-
     one = _one_process()
     layouts = ([1, 2, 2, 3], [3, 5])
     # Three training steps of fresh batches for plain BatchNorm inside DDP
@@ -903,13 +856,38 @@ def _check_ranks() -> list:
     return two, results[-1][0], (ln_x, ln_w, ln_b)
 
 
+@check_group
 def _check_ddp(out: list, batches: list, sizes: List[int]):
     """
+    ### Plain BatchNorm under DDP: rank 0's running statistics
+
+    `DistributedDataParallel` (2.13.0) synchronizes module buffers by default:
+    `forward_sync_buffers`, which replaces the deprecated `broadcast_buffers`, is true unless set
+    ([`distributed.py` L982-L990](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L982-L990));
+    at the start of every forward, `_pre_forward` calls `_sync_buffers`
+    ([L1781-L1782](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L1781-L1782)),
+    which takes rank 0 as the authoritative copy and broadcasts all buffers from it in one
+    `dist._broadcast_coalesced` call
+    ([L2405-L2451](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L2405-L2451),
+    [L2360-L2365](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L2360-L2365)).
+    So each rank updates its running statistics from its own shard during a forward, and the next
+    forward replaces them with rank 0's.
+    What survives, and what rank 0 writes into a checkpoint, is the running average of rank 0's
+    shard statistics alone. `_test()` runs our BatchNorm inside DDP on gloo ranks for 3 training
+    steps and one `eval()` forward, and checks this: after the first step the ranks' running
+    variances differ; at the end every rank holds exactly what one process running BatchNorm on rank
+    0's shards alone holds, which is not what one process on the whole batch holds.
+
+    The broadcast is communication [the bytes table](#the-cost-measured) counts too: $8C + 8$
+    bytes per BatchNorm layer
+    per forward (two `float32` vectors of $C$ and the `int64` step count), measured by wrapping
+    `dist._broadcast_coalesced`. A LayerNorm has no buffers, so DDP broadcasts nothing for it; a
+    SyncBatchNorm has BatchNorm's buffers and gets the same broadcast on top of its own collectives,
+    though its buffers are already equal on every rank.
+
     Plain BatchNorm inside DDP, 3 training steps and one `eval()` forward: the buffers every rank
     ends with are rank 0's, i.e. those of one process that saw only rank 0's shards.
     """
-    from labml_nn_norm._check import check, check_close
-
     world = len(sizes)
     rank0_only, whole = BatchNorm(4), BatchNorm(4)
     for b in batches:
@@ -934,15 +912,14 @@ def _check_ddp(out: list, batches: list, sizes: List[int]):
           all(s == expected for s in sent), f'{sent[0]}')
 
 
+@check_group
 def _check_per_device():
     """
-    ## Without synchronization
+    ## Without synchronization: 8 devices of 2 samples vs one batch of 16
 
     Plain BatchNorm on 8 "devices" with 2 samples each vs one batch of 16, in one process.
     """
-    from labml_nn_norm._check import check, check_close, section
 
-    section('Per-device batches of 2 vs one batch of 16 (no synchronization)')
     x16 = torch.randn(16, 4) * 3 + 1
     whole = BatchNorm(4)
     y_whole = whole(x16)
@@ -954,18 +931,50 @@ def _check_per_device():
                 y_split.detach().abs(), torch.ones(16, 4), atol=2e-2, rtol=0)
 
 
+# ### Beyond data parallelism
+#
+# LayerNorm needs no collective of its own when the *batch* is split. Other ways of splitting a
+# model make it communicate:
+#
+# * **Sequence parallelism** (Megatron-LM), an option that makes tensor parallelism use less memory
+#   "by parallelizing layer norms and dropout sequentially", i.e. each tensor-parallel rank runs
+#   them on its own part of the sequence
+#   ([`model_parallel_config.py` L94-L98](https://github.com/NVIDIA/Megatron-LM/blob/d98e8a64ddf34856e74b24714e3bedb2f5a39553/megatron/core/model_parallel_config.py#L94-L98)):
+#   each rank's $d\gamma$, $d\beta$ then sums over its own tokens only. Megatron marks LayerNorm's
+#   weight and bias with a `sequence_parallel` attribute
+#   ([`fused_layer_norm.py` L116-L120](https://github.com/NVIDIA/Megatron-LM/blob/d98e8a64ddf34856e74b24714e3bedb2f5a39553/megatron/core/fusions/fused_layer_norm.py#L116-L120))
+#   and, after the backward pass, sums those gradients across the tensor-parallel group with one
+#   `all_reduce` of them all, flattened
+#   ([`finalize_model_grads.py` L416-L484](https://github.com/NVIDIA/Megatron-LM/blob/d98e8a64ddf34856e74b24714e3bedb2f5a39553/megatron/core/distributed/finalize_model_grads.py#L416-L484):
+#   the selection at L451-L454, the collective at L466-L474, called at
+#   [L661](https://github.com/NVIDIA/Megatron-LM/blob/d98e8a64ddf34856e74b24714e3bedb2f5a39553/megatron/core/distributed/finalize_model_grads.py#L661)),
+#   on top of the data-parallel gradient reduction.
+# * **Fully sharded data parallelism** (FSDP, ZeRO-3): every parameter, $\gamma$ and $\beta$
+#   included, is stored as a shard; FSDP all-gathers a group's parameters before its forward (and
+#   again in the backward when they were freed after the forward) and reduce-scatters the gradients
+#   ([`_fully_shard.py` L114-L121](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/distributed/fsdp/_fully_shard/_fully_shard.py#L114-L121)).
+#   LayerNorm's $2H$ numbers travel in the same collective as the rest of their `fully_shard` group
+#   ([L134-L140](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/distributed/fsdp/_fully_shard/_fully_shard.py#L134-L140)).
+# * **Splitting the hidden dimension** across ranks, as tensor parallelism splits a linear layer's
+#   outputs: now a row's statistics span ranks. Each rank computes, per row, the mean and $M_2$ of
+#   its slice of columns; one `all_gather` of these 2 numbers per row, merged with the same
+#   `chan_merge` as BatchNorm's channels, gives every rank each row's $\mu$ and $\sigma^2$, and
+#   each rank normalizes its own slice. `_test()` runs this on 2 gloo ranks and compares the
+#   concatenated slices with `F.layer_norm` on the whole rows. Its backward would need the row
+#   sums $\sum g$ and $\sum g\hat{x}$ of [the backward formula](../layer_norm/backward.md) added
+#   across ranks, one more collective (derived, not run here).
+
+
+@check_group
 def _check_sharded_ln(two: list, inputs):
     """
-    ## LayerNorm with the hidden dimension split
+    ## LayerNorm with the hidden dimension split over 2 gloo ranks
 
     6 rows of 16 columns, mean 3, on 2 ranks of 8 columns each: one `all_gather` of (mean, $M_2$)
     per row, then each rank normalizes its slice.
     """
     import torch.nn.functional as F
 
-    from labml_nn_norm._check import check, check_close, section
-
-    section('LayerNorm, hidden dimension split over 2 gloo ranks')
     x, w, b = inputs
     check_close('slices concatenated == F.layer_norm on the whole rows',
                 torch.cat([o['sharded_ln']['y'] for o in two], dim=-1),
@@ -976,16 +985,23 @@ def _check_sharded_ln(two: list, inputs):
           calls == ['all_gather'] and sent == 2 * 2 * 6 * 4, f'{calls}, {sent} bytes')
 
 
+@check_group
 def _check_merge():
     r"""
     ## Why send the mean and M₂, not the sums
 
+    We exchange $(n, \bar{x}, M_2)$ rather than $(n, \sum x, \sum x^2)$ because the latter, merged
+    by one `all_reduce`, is the $\mathbb{E}[x^2] - \mathbb{E}[x]^2$ shortcut, which fails for
+    channels whose mean is large compared with their spread (`_test()` measures it on a `float32`
+    channel of mean $10^4$ and spread 1: the shortcut's variance is off by more than half, the
+    merge's by less than $10^{-4}$, relative). PyTorch's stated reason for gathering instead of
+    reducing is a different one: the counts may differ across ranks ([`_functions.py`
+    L59-L60](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/_functions.py#L59-L60)).
+
     Why each rank sends $(n, \bar{x}, M_2)$ and not $(n, \sum x, \sum x^2)$: one `float32`
     channel, mean $10^4$, spread 1, in two shards of 1000.
     """
-    from labml_nn_norm._check import check, section
 
-    section('Merging shards: Chan vs the sums shortcut (float32, mean 1e4, spread 1)')
     xs = torch.randn(2, 1000, dtype=torch.float64) + 1e4
     truth = xs.var(unbiased=False).item()
     x32 = xs.float()
@@ -1001,6 +1017,7 @@ def _check_merge():
           f'{var_chan.item():.6f} vs {truth:.6f} (error {err_chan:.1e})')
 
 
+@check_group(fold=True)
 def _check_pytorch(extras: list, one_rank: dict):
     """
     ## PyTorch's `SyncBatchNorm` on this machine
@@ -1009,9 +1026,7 @@ def _check_pytorch(extras: list, one_rank: dict):
     BatchNorm; its statistics ops have no CPU kernel, and its `state_dict` and ours load into
     each other.
     """
-    from labml_nn_norm._check import check, check_close, section
 
-    section('PyTorch\'s SyncBatchNorm on this machine')
     raised = [o['bad']['torch_cpu'] or '' for o in extras]
     check('torch.nn.SyncBatchNorm, training, gloo group, CPU tensor: ValueError on every rank',
           all(r.startswith('ValueError') and 'GPU' in r for r in raised), raised[0])
@@ -1043,32 +1058,29 @@ def _check_pytorch(extras: list, one_rank: dict):
                     list(back.state_dict().values()), list(ours.state_dict().values()))
 
 
+@check_group(fold=True)
 def _check_bad_setups(extras: list):
     """
-    ## Bad set-ups
+    ## Bad set-ups: every rank raises, nobody hangs
 
     An empty shard on one rank, or different channel counts: every rank raises, nobody hangs.
     """
-    from labml_nn_norm._check import check, section
 
-    section('Bad set-ups: every rank raises, nobody hangs')
     for case, kind in (('empty', 'ValueError'), ('channels', 'RuntimeError')):
         raised = [o['bad'][case] or '' for o in extras]
         check(f'{case}: both ranks raise {kind}', all(r.startswith(kind) for r in raised),
               raised[0])
 
 
-def _check_communication(extras: list):
+@check_group(fold=True)
+def _check_bytes(extras: list):
     """
-    ## The bytes and the times of the tables
+    ## Bytes per training step (2 ranks, shard (4, C, 8))
 
     Expected: gather (2 longs, then $2C + 1$ floats) from each of 2 ranks, reduce $2C$ floats;
-    DDP's broadcast of a BatchNorm's buffers, $8C + 8$ bytes, and of a LayerNorm's, none. The
-    timings are notes, not checks. Both are kept for `_artifacts()`.
+    DDP's broadcast of a BatchNorm's buffers, $8C + 8$ bytes, and of a LayerNorm's, none. Kept,
+    with the timings, for `_artifacts()`.
     """
-    from labml_nn_norm._check import check, note, section
-
-    section('Communication per training step (2 ranks, shard (4, C, 8))')
     _measured.update(bytes=extras[0]['bytes'], latency=extras[0]['latency'])
     for C, r in extras[0]['bytes'].items():
         expected = 2 * (2 * 8 + (2 * C + 1) * 4) + 2 * C * 4
@@ -1079,12 +1091,128 @@ def _check_communication(extras: list):
               f'LayerNorm {sum(r["ddp_ln"])}',
               r['ddp_bn'] == [8 * C + 8] and r['ddp_ln'] == [], f'expected {8 * C + 8:,} and 0')
         note(f'C={C}: PyTorch\'s layout, computed', f'{_pytorch_bytes(C):,} bytes')
-    section(f'Time per collective and per step, rank 0, gloo on loopback, {ROUNDS} rounds')
+
+
+@check_group(fold=True)
+def _check_times(extras: list):
+    """
+    ## Time per collective and per step, rank 0, gloo on loopback (notes, not checks)
+
+    Median, min and max over the timed rounds; the verdict is the one the page prints.
+    """
     for C, times in extras[0]['latency'].items():
         for name, ts in times.items():
             med, lo, hi = _stats_us(ts)
             note(f'C={C}: {name}', f'median {med:,.0f} µs (min {lo:,.0f}, max {hi:,.0f})')
-    note('verdict', latency_verdict(extras[0]['latency']))
+    note(f'verdict ({ROUNDS} rounds)', latency_verdict(extras[0]['latency']))
+
+
+# ## Exercises
+#
+# 1. **Unequal shards.** Three ranks hold 1, 5 and 100 samples of one channel. Merge their
+#    $(n_r, \bar{x}_r, M_{2,r})$ with `chan_merge` and compare with the whole batch's variance;
+#    what does the plain average of the three shard variances give instead?
+# 2. **Batches of 2.** Show that BatchNorm in training on a batch of two values $x_1, x_2$
+#    outputs $\pm 1 / \sqrt{1 + 4\epsilon / (x_1 - x_2)^2}$, and check it on our `BatchNorm`.
+# 3. **Summed or averaged.** With the whole batch's $\hat{x}$, each rank's share of $d\gamma$ is
+#    $\sum dy\,\hat{x}$ over its own samples. Show that the shares add up to one process's
+#    $d\gamma$, that DDP's average gives $d\gamma / R$, and that multiplying each rank's loss by
+#    $R$ undoes it.
+# 4. **Where the shortcut breaks.** For `float32` channels of spread 1 and means 10, 100, 1000
+#    and $10^4$ (two shards of 1000), compare the relative error of
+#    $\mathbb{E}[x^2] - \mathbb{E}[x]^2$ from summed moments with that of Chan's merge.
+
+
+@check_group(fold=True)
+def _exercise_1():
+    r"""
+    ## Solution 1: unequal shards
+
+    Chan's merge weights each shard by its count and adds the spread *between* the shard means;
+    the plain average of the shard variances does neither (the shard of 1 sample has variance 0).
+    """
+    g = torch.Generator().manual_seed(1)
+    shards = [torch.randn(n, 1, generator=g, dtype=torch.float64) * 2 + shift
+              for n, shift in ((1, 5.0), (5, -1.0), (100, 0.0))]
+    counts = torch.tensor([float(len(s)) for s in shards], dtype=torch.float64)
+    means = torch.stack([s.mean(0) for s in shards])  # (3, 1)
+    m2s = torch.stack([(s - s.mean(0)).square().sum(0) for s in shards])  # (3, 1)
+    N, mean, var = chan_merge(counts, means, m2s)
+    whole = torch.cat(shards)  # (106, 1)
+    check_close('chan_merge == the whole batch: N, mean, biased variance (float64)',
+                [N, mean, var], [torch.tensor([106.0], dtype=torch.float64), whole.mean(0),
+                                 whole.var(0, unbiased=False)])
+    plain = torch.stack([s.var(0, unbiased=False) for s in shards]).mean().item()
+    check('the plain average of the shard variances is wrong by more than 10%',
+          abs(plain - var.item()) / var.item() > 0.1, f'{plain:.3f} vs {var.item():.3f}')
+
+
+@check_group(fold=True)
+def _exercise_2():
+    r"""
+    ## Solution 2: batches of 2
+
+    The mean is $(x_1 + x_2)/2$ and the biased variance $d^2/4$ with $d = x_1 - x_2$, so
+    $\hat{x}_1 = \frac{d/2}{\sqrt{d^2/4 + \epsilon}} = 1 / \sqrt{1 + 4\epsilon/d^2}$ and
+    $\hat{x}_2 = -\hat{x}_1$: a batch of two carries only a sign.
+    """
+    x = torch.randn(2, 4, dtype=torch.float64) * 0.05  # small gaps, so eps shows
+    bn = BatchNorm(4).double()
+    y = bn(x).detach()
+    d = (x[0] - x[1]).abs()  # (4,)
+    expected = 1 / torch.sqrt(1 + 4 * bn.eps / d.square())
+    check_close('|y| == 1 / sqrt(1 + 4 eps / (x1 - x2)²), both samples, 4 channels',
+                y.abs(), expected.expand(2, 4))
+    check_close('... with opposite signs: y₁ == -y₂', y[0], -y[1])
+
+
+@check_group(fold=True)
+def _exercise_3():
+    r"""
+    ## Solution 3: summed or averaged
+
+    $d\gamma = \sum_{\text{batch}} dy\,\hat{x}$ splits into the ranks' shares because $\hat{x}$
+    uses the whole batch's statistics (that is what synchronizing buys). Averaging $R$ shares
+    divides the sum by $R$; a loss scaled by $R$ on each rank scales each share by $R$.
+    """
+    R = 4
+    x = torch.randn(8, 3, 5) * 2 + 1
+    dy = torch.randn(8, 3, 5)
+    bn = BatchNorm(3)
+    bn(x).backward(dy)
+    with torch.no_grad():
+        x_hat = BatchNorm(3)(x)  # weight 1, bias 0: the output is x̂, (8, 3, 5)
+        shares = [(d * xh).sum(dim=(0, 2)) for d, xh in zip(dy.split(2), x_hat.split(2))]
+    check_close(f'{R} ranks\' shares of dγ, summed == one process', sum(shares), bn.weight.grad)
+    check_close('DDP\'s average == dγ / R', sum(shares) / R, bn.weight.grad / R)
+    check_close('each rank\'s loss × R, then averaged == dγ', sum(R * s for s in shares) / R,
+                bn.weight.grad)
+
+
+@check_group(fold=True)
+def _exercise_4():
+    r"""
+    ## Solution 4: where the shortcut breaks
+
+    Both $\mathbb{E}[x^2]$ and $\mathbb{E}[x]^2$ are about $\mu^2$; their difference, 1, is lost
+    once $\mu^2$ is so large that `float32`'s rounding error on it (about $6 \times 10^{-8}\mu^2$)
+    approaches 1. Chan's merge never forms $\mu^2$.
+    """
+    errors = {}
+    for mean in (10.0, 100.0, 1000.0, 1e4):
+        xs = torch.randn(2, 1000, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+        xs = xs + mean
+        truth = xs.var(unbiased=False).item()
+        x32 = xs.float()
+        m_r = x32.mean(1, keepdim=True)  # (2, 1)
+        _, _, var_chan = chan_merge(torch.full((2,), 1000.0), m_r,
+                                    (x32 - m_r).square().sum(1, True))
+        var_sums = (x32.square().sum() / 2000 - (x32.sum() / 2000) ** 2).item()
+        errors[mean] = (abs(var_sums - truth) / truth, abs(var_chan.item() - truth) / truth)
+    detail = ', '.join(f'mean {m:g}: {s:.1e} vs {c:.1e}' for m, (s, c) in errors.items())
+    check('shortcut error < 1e-3 at mean 10 and > 0.5 at mean 1e4; Chan < 1e-4 at all four',
+          errors[10.0][0] < 1e-3 and errors[1e4][0] > 0.5
+          and all(c < 1e-4 for _, c in errors.values()), detail)
 
 
 def _test():
@@ -1100,7 +1228,12 @@ def _test():
     _check_sharded_ln(extras, ln_inputs)
     _check_pytorch(extras, one_rank)
     _check_bad_setups(extras)
-    _check_communication(extras)
+    _check_bytes(extras)
+    _check_times(extras)
+    _exercise_1()
+    _exercise_2()
+    _exercise_3()
+    _exercise_4()
 
 # ## Sources
 #

@@ -37,6 +37,16 @@ $$dx = \frac{1}{\sigma}\Big(g - \overline{g} - \hat{x}\,\overline{g\hat{x}}\Big)
 
 Then it counts the bytes each path moves, because on the CPU, as on a GPU, a pass that does so
 little arithmetic per element is paid for by its memory traffic.
+
+## What you will learn
+
+* how to join two compiled functions, a forward and a hand-derived backward, with one
+  `torch.autograd.Function`: [the autograd function](#the-autograd-function-joining-them);
+* what Inductor does with `torch.var_mean` on the CPU, and how to read it in the generated code:
+  [the forward](#the-forward-as-one-compiled-function),
+  [Welford or two steps](#checks-the-statistics-in-the-generated-code-welford-or-two-steps);
+* how to count the bytes each path moves, and why they set the bound:
+  [what each path moves](#what-each-path-moves-and-how-fast-it-runs).
 """
 
 import functools
@@ -46,6 +56,7 @@ from typing import Dict, Optional, Tuple
 
 import torch
 
+from labml_nn_norm._check import check, check_close, check_group, check_raises
 from labml_nn_norm.layer_norm import (
     _shape_t,
     check_normalized_shape,
@@ -279,8 +290,8 @@ def traffic_table(rows: int = 64, cols: int = 96) -> Dict[str, Dict[str, Dict[st
         torch.randn(rows, cols)
 
     def grads(f):
-        def run(x_, w_, b_):
-            f(x_, (cols,), w_, b_).backward(dy)
+        def run(x, weight, bias):
+            f(x, (cols,), weight, bias).backward(dy)
         return run
 
     def leaves():
@@ -397,6 +408,29 @@ def _artifacts():
 # {{ timings }}
 
 
+@check_group
+def _check_generated_statistics():
+    """
+    ## Checks: the statistics in the generated code, Welford or two steps
+
+    What `_compiled("forward")` changes, read in the C++ Inductor generates for rows of 4096
+    columns.
+    """
+    # The forward's statistics in the generated code, for 4096 columns: Inductor's default is
+    # a Welford reduction; ours, two steps
+    from torch._inductor.utils import run_and_get_code
+    x, w, b = torch.randn(4, 4096) + 1, torch.randn(4096), torch.randn(4096)
+    for name, fn, welford in (('torch.compile, default', torch.compile(_forward, dynamic=False),
+                               True),
+                              ('_compiled("forward")', _compiled('forward'), False)):
+        torch._dynamo.reset()
+        _, codes = run_and_get_code(fn, x, w, b, 1e-5)
+        check(f'{name}, 4096 columns: ' + ('a Welford reduction' if welford else
+                                           'two steps, no Welford'),
+              ('welford' in '\n'.join(codes).lower()) == welford)
+
+
+@check_group(fold=True)
 def _check_against_f_layer_norm():
     """
     ## Checks: as close to the exact answer as `F.layer_norm` is
@@ -410,9 +444,6 @@ def _check_against_f_layer_norm():
     """
     import torch.nn.functional as F
 
-    from labml_nn_norm._check import check, section
-
-    section('compiled_layer_norm: output, dx, dweight, dbias against float64')
     slack = {torch.float32: 1e-5, torch.float64: 1e-10, torch.bfloat16: 2e-2,
              torch.float16: 2e-3}
     cases = [((64, 96), (96,), torch.float32, True, True),
@@ -459,6 +490,7 @@ def _check_against_f_layer_norm():
               f'{len(ours)} tensors, worst excess {max(worst, default=0):.1e} of the largest value')
 
 
+@check_group(fold=True)
 def _check_contract():
     """
     ## Checks: gradcheck, and the errors of bad input
@@ -466,9 +498,7 @@ def _check_contract():
     The hand-derived backward is the true gradient (`gradcheck` in float64), and a mistake in
     the arguments gets the same kind of message as our LayerNorm's.
     """
-    from labml_nn_norm._check import check, check_raises, section
 
-    section('gradcheck and bad input')
     x = torch.randn(6, 10, dtype=torch.float64, requires_grad=True)
     w = torch.randn(10, dtype=torch.float64, requires_grad=True)
     b = torch.randn(10, dtype=torch.float64, requires_grad=True)
@@ -479,19 +509,79 @@ def _check_contract():
                  compiled_layer_norm, torch.randn(4, 8), (4,), match='expected input with shape')
     check_raises('a weight of the wrong shape', ValueError, compiled_layer_norm,
                  torch.randn(4, 8), (8,), torch.randn(4), match='weight')
-    #
-    # The forward's statistics in the generated code, for 4096 columns: Inductor's default is
-    # a Welford reduction; ours, two steps
-    from torch._inductor.utils import run_and_get_code
-    x, w, b = torch.randn(4, 4096) + 1, torch.randn(4096), torch.randn(4096)
-    for name, fn, welford in (('torch.compile, default', torch.compile(_forward, dynamic=False),
-                               True),
-                              ('_compiled("forward")', _compiled('forward'), False)):
-        torch._dynamo.reset()
-        _, codes = run_and_get_code(fn, x, w, b, 1e-5)
-        check(f'{name}, 4096 columns: ' + ('a Welford reduction' if welford else
-                                           'two steps, no Welford'),
-              ('welford' in '\n'.join(codes).lower()) == welford)
+
+
+# ## Exercises
+#
+# 1. **The backward without compiling.** `_forward` and `_backward` are plain functions until
+#    `_compiled()` compiles them. Call `_backward` on the $\mu$ and $1/\sigma$ that `_forward`
+#    returns and compare with autograd through `_forward`, in float64.
+# 2. **What the backward keeps.** Count the bytes that `compiled_layer_norm` saves for the
+#    backward on a float32 `(64, 96)` input (use `torch.autograd.graph.saved_tensors_hooks`),
+#    and the same for our plain `layer_norm`, whose backward autograd derives.
+# 3. **Half precision.** Feed `_forward` a `bfloat16` input: in which dtypes come $y$, $\mu$ and
+#    $1/\sigma$ back, and why?
+
+
+@check_group(fold=True)
+def _exercise_1():
+    """
+    ## Solution 1: the backward without compiling
+
+    The hand-derived `_backward`, run eagerly, is autograd's gradient of `_forward`.
+    """
+    x = torch.randn(12, 20, dtype=torch.float64) * 2 + 1
+    weight, bias = torch.randn(20, dtype=torch.float64), torch.randn(20, dtype=torch.float64)
+    dy = torch.randn(12, 20, dtype=torch.float64)
+    leaves = [t.clone().requires_grad_() for t in (x, weight, bias)]
+    y, mean, rstd = _forward(*leaves, 1e-5)
+    expected = torch.autograd.grad(y, leaves, dy)
+    check_close('_backward(dy, x, γ, μ, 1/σ) == autograd through _forward: dx, dγ, dβ (float64)',
+                list(_backward(dy, x, weight, mean.detach(), rstd.detach(), True)),
+                list(expected))
+
+
+@check_group(fold=True)
+def _exercise_2():
+    """
+    ## Solution 2: what the backward keeps
+
+    Ours keeps $x$, $\\gamma$ and two float32 numbers per row; autograd's backward of the plain
+    formula keeps more, among them full-size intermediates.
+    """
+    from labml_nn_norm.layer_norm import layer_norm
+
+    def saved_bytes(f):
+        sizes = []
+
+        def pack(t):
+            sizes.append(t.numel() * t.element_size())
+            return t
+        x = (torch.randn(64, 96) + 1).requires_grad_()
+        weight, bias = torch.randn(96, requires_grad=True), torch.randn(96, requires_grad=True)
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            f(x, (96,), weight, bias)
+        return sum(sizes)
+    ours, plain = saved_bytes(compiled_layer_norm), saved_bytes(layer_norm)
+    expected = 64 * 96 * 4 + 96 * 4 + 2 * 64 * 4  # x, γ, μ and 1/σ
+    check('compiled_layer_norm saves x, γ, μ, 1/σ; the plain layer_norm at least one more '
+          'full-size tensor', ours == expected and plain >= ours + 64 * 96 * 4,
+          f'{ours:,} bytes vs {plain:,}')
+
+
+@check_group(fold=True)
+def _exercise_3():
+    """
+    ## Solution 3: half precision
+
+    The statistics are computed, and kept, in float32 (`statistics_dtype`); only $y$ is rounded
+    back to the input's dtype.
+    """
+    x = (torch.randn(4, 32) * 3 + 1).to(torch.bfloat16)
+    y, mean, rstd = _forward(x, None, None, 1e-5)
+    check('bfloat16 in: y bfloat16, μ and 1/σ float32',
+          (y.dtype, mean.dtype, rstd.dtype) == (torch.bfloat16, torch.float32, torch.float32),
+          f'{y.dtype}, {mean.dtype}, {rstd.dtype}')
 
 
 def _test():
@@ -501,6 +591,11 @@ def _test():
     torch.manual_seed(0)
     _check_against_f_layer_norm()
     _check_contract()
+    _exercise_1()
+    _exercise_2()
+    _exercise_3()
+    # Last: it resets the compiler's caches
+    _check_generated_statistics()
 
 
 if __name__ == '__main__':

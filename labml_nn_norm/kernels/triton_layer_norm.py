@@ -38,12 +38,17 @@ The docstrings of the two kernels compare each with
 [the Triton tutorial's LayerNorm](https://github.com/triton-lang/triton/blob/545699290b851e70231ee3017481851170f1583d/python/tutorials/05-layer-norm.py#L48-L95),
 which a learner usually meets first.
 
-**Running it without a GPU.** With no CUDA device, importing this module sets
-`TRITON_INTERPRET=1` (unless you set it yourself) *before* importing Triton. In the installed
-Triton (3.9.0), `triton.jit` reads that setting when it decorates a function and then returns an
-interpreted kernel, which runs the programs of the grid one after another on CPU tensors, with
-NumPy; `_test()` checks that the kernels here are interpreted ones. Speed means something only on
-a GPU; `scripts/benchmark_kernels.py` measures it there.
+## What you will learn
+
+* how one program per row loads, reduces and writes a row, once or in tiles merged with Chan's
+  formula: [the forward kernel](#the-forward-kernel) and
+  [its checks](#against-flayer_norm-y-dx-d-d-over-shapes-tiles-dtypes-and-flags);
+* how the backward sums $d\gamma$ and $d\beta$ in registers and stores them once per program:
+  [the partial sums](#checks-the-partial-sums-are-stored-once-per-program);
+* why a row's offset is computed in int64, and how to skip the gradients nobody asked for:
+  [offsets and needed gradients](#checks-int64-row-offsets-and-only-the-gradients-asked-for);
+* how to run and test Triton kernels without a GPU, with `TRITON_INTERPRET=1`:
+  [running without a GPU](#running-without-a-gpu-the-kernels-are-interpreted).
 """
 
 import math
@@ -52,8 +57,16 @@ from typing import Optional
 
 import torch
 
+from labml_nn_norm._check import check, check_close, check_group, check_raises, skipped
 from labml_nn_norm.layer_norm import _shape_t, check_normalized_shape, normalized_shape_tuple
 
+# **Running it without a GPU.** With no CUDA device, importing this module sets
+# `TRITON_INTERPRET=1` (unless you set it yourself) *before* importing Triton. In the installed
+# Triton (3.9.0), `triton.jit` reads that setting when it decorates a function and then returns an
+# interpreted kernel, which runs the programs of the grid one after another on CPU tensors, with
+# NumPy; `_test()` checks that the kernels here are interpreted ones. Speed means something only on
+# a GPU; `scripts/benchmark_kernels.py` measures it there.
+#
 # Must happen before Triton is imported: `triton.jit` reads it when a kernel is defined
 if not torch.cuda.is_available():
     os.environ.setdefault('TRITON_INTERPRET', '1')
@@ -498,8 +511,8 @@ def partial_buffer_shapes(shape, normalized_shape, max_block: int, device='cpu',
     global _partial_buffers
     original, shapes = _partial_buffers, []
 
-    def recording(programs, cols, device_):
-        buffers = original(programs, cols, device_)
+    def recording(programs, cols, buffer_device):
+        buffers = original(programs, cols, buffer_device)
         shapes.extend((tuple(b.shape), b.dtype) for b in buffers)
         if fill is not None:
             for b in buffers:
@@ -522,6 +535,7 @@ def row_offsets(first_row: int, stride: int, device='cpu'):
     return out.tolist()
 
 
+@check_group
 def _check_backward_buffers(device):
     """
     ## Checks: the partial sums are stored once per program
@@ -529,9 +543,7 @@ def _check_backward_buffers(device):
     The partial buffers are (programs, H) float32 whatever the number of rows, and filling them
     with NaN before the kernel runs changes nothing: the kernel writes them without reading.
     """
-    from labml_nn_norm._check import check, section
 
-    section('Backward: dγ, dβ summed in registers, one store per program')
     for rows, block in ((9, 64), (40, 64), (40, 8)):
         shapes, _ = partial_buffer_shapes((rows, 24), 24, block, device)
         programs = min(rows, 4 * _multiprocessors(torch.device(device)))
@@ -544,6 +556,7 @@ def _check_backward_buffers(device):
               '(written, never read)', err < 1e-4, f'max |Δ| = {err:.1e}')
 
 
+@check_group
 def _check_offsets_and_needed_grads(device):
     r"""
     ## Checks: int64 row offsets, and only the gradients asked for
@@ -554,9 +567,6 @@ def _check_offsets_and_needed_grads(device):
     """
     import torch.nn.functional as F
 
-    from labml_nn_norm._check import check, check_close, section
-
-    section('Row offsets in int64; the backward computes only what autograd asks for')
     ours, wrapped = row_offsets(2 ** 20, 2 ** 11, device)
     check('row 2^20 × stride 2^11: ours 2^31, the int32 product wraps',
           ours == 2 ** 31 and wrapped == -2 ** 31, f'ours {ours:,}, int32 {wrapped:,}')
@@ -580,27 +590,31 @@ def _check_offsets_and_needed_grads(device):
                     [wg.grad, bg.grad], [wr.grad, br.grad], atol=1e-4, rtol=1e-4)
 
 
-def _test():
+@check_group
+def _check_interpreted():
     """
-    ## Checks (Triton's interpreter on the CPU, or the GPU if there is one)
+    ## Running without a GPU: the kernels are interpreted
 
-    Small shapes: the interpreter runs each program in Python.
+    The claim in the introduction: with `TRITON_INTERPRET=1`, `triton.jit` built interpreted
+    kernels. On a GPU there is nothing to check here.
     """
-    from labml_nn_norm._check import check, check_close, check_raises, section, skipped
-
-    if triton is None:
-        skipped('Triton kernels vs F.layer_norm', 'Triton is not installed (pip install triton)')
+    if torch.cuda.is_available():
+        skipped('TRITON_INTERPRET=1: both kernels are interpreted', 'a CUDA device is present')
         return
-    device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    section(f'Triton kernels vs F.layer_norm, on {device}' +
-            (' (TRITON_INTERPRET=1)' if device == 'cpu' else ''))
-    if device == 'cpu':
-        # The claim in the introduction: with TRITON_INTERPRET=1, `triton.jit` built interpreted
-        # kernels
-        from triton.runtime.interpreter import InterpretedFunction
-        check('TRITON_INTERPRET=1: both kernels are interpreted',
-              isinstance(_forward_kernel, InterpretedFunction)
-              and isinstance(_backward_kernel, InterpretedFunction), type(_forward_kernel).__name__)
+    from triton.runtime.interpreter import InterpretedFunction
+    check('TRITON_INTERPRET=1: both kernels are interpreted',
+          isinstance(_forward_kernel, InterpretedFunction)
+          and isinstance(_backward_kernel, InterpretedFunction), type(_forward_kernel).__name__)
+
+
+@check_group(fold=True)
+def _check_against_f_layer_norm(device):
+    """
+    ## Against `F.layer_norm`: y, dx, dγ, dβ over shapes, tiles, dtypes and flags
+
+    Ours and `F.layer_norm` on the same data, forward and backward, on `device` (Triton's
+    interpreter on the CPU); each line's max |Δ| is over the tensors it names.
+    """
     cases = [((4, 37), 37, torch.float32, 64, 'ragged row, one tile (x and dy loaded once)'),
              ((3, 2, 50), (2, 50), torch.float32, 32, '100 columns in 4 tiles of 32, Chan merge'),
              ((5, 16), 16, torch.bfloat16, 64, 'bfloat16, statistics in float32'),
@@ -618,16 +632,87 @@ def _test():
     check_close('bias=False: y, dx, dγ', ours, ref, **tol)
     check_raises('bad shapes rejected as in F.layer_norm', ValueError, triton_layer_norm,
                  torch.randn(2, 5), 4, match='[*, 4]')
-    _check_backward_buffers(device)
-    _check_offsets_and_needed_grads(device)
     if device == 'cpu':
         skipped('large rows (768 to 16384 columns) on a GPU',
                 'no CUDA device here; tests/test_kernels.py runs them when there is one')
-
     else:
         for cols in (768, 4096):
             ours, ref, tol = run_both((64, cols), cols, torch.float16, device=device)
             check_close(f'float16, 64 × {cols} on {torch.cuda.get_device_name()}', ours, ref, **tol)
+
+
+# ## Exercises
+#
+# 1. **Tiles.** Run a row of 100 columns with `max_block` 128 (one tile), 64, 32 and 8 (13
+#    tiles). Chan's merge is exact in exact arithmetic: how far apart are the outputs?
+# 2. **Where int32 wraps.** For rows of 4096 columns, which is the first row whose start offset
+#    no longer fits in int32? Check it with `row_offsets`.
+# 3. **$d\beta$ by hand.** $\beta$ is added to every row, so $d\beta = \sum_{\text{rows}} dy$.
+#    Check the kernel's $d\beta$ against `dy.sum(0)`, with rows spread over several programs.
+
+
+@check_group(fold=True)
+def _exercise_1(device='cpu'):
+    """
+    ## Solution 1: tiles
+
+    The statistics of one tile, or of 13 tiles merged by Chan's formula, differ only by float32
+    rounding.
+    """
+    x = torch.randn(3, 100, device=device) * 2 + 3
+    ys = {block: triton_layer_norm(x, 100, max_block=block) for block in (128, 64, 32, 8)}
+    gap = max((y - ys[128]).abs().max().item() for y in ys.values())
+    check('max |Δ| between 1, 2, 4 and 13 tiles, over all four, below 1e-5', gap < 1e-5,
+          f'{gap:.1e}')
+
+
+@check_group(fold=True)
+def _exercise_2(device='cpu'):
+    r"""
+    ## Solution 2: where int32 wraps
+
+    Row $r$ starts at $4096\,r = 2^{12} r$, which reaches $2^{31}$ at $r = 2^{19}$: the row before
+    still fits, that one wraps to $-2^{31}$.
+    """
+    first = 2 ** 31 // 4096
+    ours, wrapped = row_offsets(first - 1, 4096, device)
+    check(f'row {first - 1:,}: both offsets {ours:,}', ours == wrapped == (first - 1) * 4096)
+    ours, wrapped = row_offsets(first, 4096, device)
+    check(f'row {first:,} = 2^19: ours {ours:,}, int32 {wrapped:,}',
+          ours == 2 ** 31 and wrapped == -2 ** 31)
+
+
+@check_group(fold=True)
+def _exercise_3(device='cpu'):
+    """
+    ## Solution 3: dβ by hand
+
+    Each program sums $dy$ over its own rows; the partial rows are then added up.
+    """
+    x = torch.randn(10, 24, device=device)
+    bias = torch.zeros(24, device=device, requires_grad=True)
+    dy = torch.randn(10, 24, device=device)
+    triton_layer_norm(x, 24, torch.ones(24, device=device), bias, max_block=8).backward(dy)
+    check_close('dβ == dy.sum(0): 10 rows on 4 programs, 3 tiles', bias.grad, dy.sum(0))
+
+
+def _test():
+    """
+    ## Checks (Triton's interpreter on the CPU, or the GPU if there is one)
+
+    Small shapes: the interpreter runs each program in Python.
+    """
+    if triton is None:
+        skipped('Triton kernels vs F.layer_norm', 'Triton is not installed (pip install triton)')
+        return
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    _check_interpreted()
+    _check_backward_buffers(device)
+    _check_offsets_and_needed_grads(device)
+    _check_against_f_layer_norm(device)
+    _exercise_1(device)
+    _exercise_2(device)
+    _exercise_3(device)
 
 
 if __name__ == '__main__':
