@@ -350,13 +350,20 @@ def on_page_content(html, page, config, files):
     walk(page.toc)
     html = re.sub(r'<div class="lit-code">(?:<p>)?LITCODEBLOCK(\d+)X(?:</p>)?</div>',
                   lambda m: _plain_code(int(m.group(1))), html)
-    return literate.substitute_math(html, _build.math_html)
+    # The formulas, too, come in only in `on_post_page`: the search would parse every `<span>`
+    # of KaTeX's HTML and every element of its MathML, to index glyphs nobody searches for
+    return re.sub(r'KATEXMATH(\d+)X', r'<span data-lit-math="\1"></span>', html)
 
 
 def on_post_page(output, page, config):
-    # The highlighted code back in place of its plain text; the links between the two languages,
-    # and two changes for the first paint ([the finished HTML](finish.md))
+    # The highlighted code back in place of its plain text, the formulas in place of their
+    # placeholders; the links between the two languages, and two changes for the first paint
+    # ([the finished HTML](finish.md))
     output = _PLAIN_CODE.sub(lambda m: _build.code_blocks[int(m.group(1))], output)
+    if page.file.generated_by is not None:
+        output = literate.substitute_math(
+            re.sub(r'<span data-lit-math="(\d+)"></span>', r'KATEXMATH\1X', output),
+            _build.math_html)
     output, problem = finish_page(output, page.file.src_uri, _build.twins, config['site_name'],
                                   config.get('site_url') or '')
     if problem:
