@@ -23,281 +23,27 @@ from), then builds one: [a LayerNorm kernel in Triton](triton_layer_norm.md), fo
 backward, tested on the CPU with Triton's interpreter. That page also compares it with the
 Triton tutorial's kernel.
 
-### Memory-bound: bytes per element against operations per element
+For an input of `rows` × `cols` elements of $s$ bytes each, on a memory system that moves $B$
+bytes per second, that bound is
 
-Count the forward pass's floating-point operations per element as 8 (the mean's addition;
-subtract the mean, square, and add into the variance; subtract, multiply by $1/\sigma$, multiply
-by $\gamma$, add $\beta$). The *least* it can move is one read of $x$ and one write of $y$ per
-element ($\gamma$, $\beta$ and the per-row statistics are small next to them for long rows):
+$$\text{bytes} \ge 2 \cdot \text{rows} \cdot \text{cols} \cdot s, \qquad
+t \ge \frac{2 \cdot \text{rows} \cdot \text{cols} \cdot s}{B}$$
 
-{{ traffic_table }}
+## What you will learn
 
-A machine is limited by memory rather than arithmetic when its peak operations per second divided
-by its bytes per second (the *ridge point* of the roofline model) is larger than this ratio.
-We quote no GPU's figures here: we have not measured one, and the vendor numbers we found were
-second-hand copies. Such a count says what a kernel *cannot* beat, not how fast it runs:
-
-{{ cpu_bytes }}
-
-Where every round puts `F.layer_norm` above 1.1× the copy's time, or bfloat16 above float32's,
-something besides the bytes counts on this CPU (`_check_saved()` asserts that at least one cell
-does). We think it is the arithmetic and how well each loop is vectorized and split between
-threads (bfloat16, for one, is probably converted to float32 and back around the arithmetic), but
-we have not measured which. On a GPU, what a fast kernel does is avoid moving $x$ more often than
-it must:
-
-* fuse everything into one kernel (no separate kernels for mean, variance and output, each
-  reading $x$ again from memory);
-* keep a row on chip (registers or shared memory) between computing its statistics and writing
-  its output. A kernel that reads the row twice does not always pay for two trips to DRAM: the
-  second read comes soon after the first, by the same block, so for rows of a few to tens of KB
-  it probably hits in L1 or L2 most of the time (the Triton tutorial relies on the same cache for
-  its backward's partial $d\gamma$, $d\beta$ buffers, which "stay in the L2",
-  [05-layer-norm.py#L63-L67](https://github.com/triton-lang/triton/blob/0a99ae9ad2f7872191b7acb1f7afb11cdb5382e5/python/tutorials/05-layer-norm.py#L63-L67));
-  we have not measured how often;
-* use wide loads: each thread loads several consecutive elements with one vector access
-  (OneFlow's *pack*, below).
-
-### The input as `(rows, cols)`
-
-Whatever the input's shape, LayerNorm normalizes each group of its last dimensions. Kernels
-flatten it to a matrix: `cols` is the product of `normalized_shape` and `rows` the product of the
-rest. NVIDIA apex's
-[`compute_n1_n2`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda.cpp#L8-L19)
-computes exactly these two numbers ($n_1$ rows, $n_2$ columns); `as_rows_cols()` below does the
-same. Then the kernel is a *row reduction*: each row is reduced to $(\mu, \sigma)$ and
-transformed, independently of all other rows. OneFlow's and apex's kernels below compute each
-row's statistics with [Welford's update and Chan's merge](../numerics/index.md): Welford per
-thread over the elements it loaded, Chan to combine threads.
-
-### PyTorch's own CUDA kernel: the baseline of every table
-
-`F.layer_norm` on a CUDA tensor, the baseline every GPU table on these pages is measured against,
-has a fast path and a fallback
-([`LayerNormKernelImplInternal`](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L706-L752)).
-The fast path runs for float32, float16 and
-bfloat16 when `cols` is a multiple of 4, at most $2^{24}$, and $x$, $y$, $\gamma$, $\beta$ are
-aligned to 4 elements ([L728-L741](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L728-L741)).
-It launches **one block per row**, of
-32 × 4 = 128 threads ([`launch_vectorized_layer_norm_kernel`](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L682-L704);
-`num_threads()`
-is `C10_WARP_SIZE * 4` in the installed wheel's `ATen/native/cuda/thread_constants.h`):
-
-1. each thread loads 4 consecutive elements with one aligned vector access (16 bytes in float32,
-   8 in half precision: the vector is 4 elements whatever the dtype,
-   [L37-L43](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L37-L43)),
-   striding by the block's 128 vectors, and runs Welford over them;
-2. each warp merges its 32 partials with `WARP_SHFL_DOWN` and Chan's formula, then the warps
-   merge in a tree through shared memory ([`compute_stats`](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L148-L209));
-3. the block reads the row **again**, vector by vector, to write $y$
-   ([L241-L272](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L241-L272)):
-   the row is not kept on chip between the two passes.
-
-Otherwise (an odd `cols`, say, or double) two kernels run, one block per row each:
-`RowwiseMomentsCUDAKernel` (Welford, block reduction) writes $\mu$ and $1/\sigma$, and
-`LayerNormForwardCUDAKernel` reads $x$ again, one element per thread
-([L46-L103](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L46-L103),
-launches [L742-L751](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L742-L751)).
-
-The backward ([`LayerNormBackwardKernelImplInternal`](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L1083-L1245))
-runs
-`layer_norm_grad_input_kernel`, one block of 128 threads per row, two passes over $x$ and $dy$
-([L338-L416](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L338-L416),
-launch [L1139-L1144](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L1139-L1144)),
-and the $d\gamma$, $d\beta$
-kernels **only if those gradients are asked for** (`if (dgamma->defined() || dbeta->defined())`,
-[L1148-L1244](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L1148-L1244)).
-So a benchmark that asks autograd for $dx$ alone times less work
-for `F.layer_norm` than for a kernel that always computes all three; `_check_backward_mask()`
-below shows the mask autograd passes, and `scripts/benchmark_kernels.py` asks every contender
-for all three gradients.
-
-### OneFlow: three paths, chosen by the row length
-
-OneFlow's forward ([`layer_norm.cuh`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L307-L898))
-picks one of three kernels in
-[`DispatchLayerNorm`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L867-L889):
-the warp path when `cols` $\le 1024$, otherwise it tries the shared-memory path and falls back to
-the uncached one. With a `double` compute type it always takes the uncached path
-([L891-L898](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L891-L898)).
-Its *pack* is the number of consecutive elements one thread loads and stores with one vector
-access ([`Pack`, `DirectLoad`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L163-L195)),
-so its width in bytes is pack × the element size: 16 bytes for 4 floats, 8 for 4 halves.
-
-* **Warp path** ([`LayerNormWarpImpl`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L307-L403)):
-  a group of threads per row, the row in registers. The pack is **2** if `cols` is even, else
-  **1** ([`DispatchLayerNormWarpImplPackSize`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L538-L551)).
-  Rows of at most 32 packs get a group of 4, 8, 16 or 32 threads (the smallest whose packs cover
-  the row), and each group takes two rows at a time when `rows` is even; longer rows get a whole
-  warp, each thread holding up to 32 columns
-  ([`DispatchLayerNormWarpImplCols`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L453-L536)).
-  Each thread loads its packs into a register array and runs Welford over them, the group merges
-  with shuffles ([`WelfordWarpAllReduce`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L235-L256),
-  `__shfl_down_sync` of $(\bar{x}, M_2, n)$ with a halving offset, then a broadcast from lane 0),
-  and the output is computed from the registers, so $x$ is read once. Blocks have 128 threads
-  ([L412-L416](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L412-L416)).
-* **Block path, row cached in shared memory**
-  ([`LayerNormBlockSMemImpl`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L562-L605)):
-  one block per row; its threads load the row pack by pack into shared memory while running
-  Welford, merge per warp with shuffles and then across warps through shared memory
-  ([`WelfordBlockAllReduce`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L258-L305)),
-  and write the output from shared memory. The pack is **4**, **2** or **1**, the largest that
-  divides `cols` ([L749-L765](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L749-L765)).
-  The row needs `cols` × the load type's size of shared memory
-  ([L683](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L683));
-  the forward op loads with `DirectLoad<T, T>`
-  ([`layer_norm_gpu_kernel.cu`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/user/kernels/layer_norm_gpu_kernel.cu#L225)),
-  so that is the input's own dtype. Before choosing, OneFlow raises each kernel's dynamic
-  shared-memory limit to the device's opt-in maximum per block, less the kernel's static shared
-  memory and 1 KiB
-  ([L626-L681](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L626-L681)),
-  then asks the CUDA occupancy calculator how many 128-thread blocks with that much shared memory
-  fit on a multiprocessor: if none, this path is refused. Otherwise it takes the largest block
-  of 1024, 512 or 256 threads that keeps as many blocks per multiprocessor as 128 threads do (or
-  any that fits at all when `rows` is at most the number of multiprocessors), else 128
-  ([`TryDispatchLayerNormBlockSMemImplBlockSize`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L636-L747)).
-* **Block path, uncached**
-  ([`LayerNormBlockUncachedImpl`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L776-L838)):
-  1024 threads per block, one pass over the row for the statistics and a second read of $x$
-  for the output (not kept on chip; for rows of a few to tens of KB much of it probably comes
-  from L1/L2); pack 4, 2 or 1 as above
-  ([L840-L856](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L840-L856)).
-
-In every path a block loops over rows with a grid stride, and the grid has at most
-(multiprocessors × resident blocks per multiprocessor × 32) blocks
-([`GetNumBlocks`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L95-L116)).
-`oneflow_path()` below restates the choice of path, pack and threads per row; it replaces the
-occupancy query by a shared-memory budget that you pass in. `figure_layout()` draws from it which
-thread moves which element; here a short row, on the warp path, and a long one, on the
-shared-memory block path, each beside apex's block (next section):
-
-{{ layout_warp }}
-
-{{ layout_block }}
-
-Try other sizes: the explorer below runs a JavaScript port of `oneflow_path()` (tested against
-it on a grid of sizes in `tests/test_dispatch_explorer.py`).
-
-{{ explorer }}
-
-### apex `FusedLayerNorm`: one block of 4 warps per row, the row read twice
-
-apex's older kernel, behind `apex.normalization.FusedLayerNorm`
-([`layer_norm_cuda_kernel.cu`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L51-L363))
-has a single layout, whatever the row length.
-[`HostApplyLayerNorm`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L803-L812)
-launches blocks of `threads(32, 4, 1)` (4 warps, 128 threads) on a grid of
-`blocks(1, min(n1, maxGridY), 1)`, and
-[`cuApplyLayerNorm_`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L317-L363)
-loops `for (i1 = blockIdx.y; i1 < n1; i1 += gridDim.y)`: **one row per block at a time, the 4
-warps splitting the row**. For each row,
-[`cuWelfordMuSigma2`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L51-L150):
-
-1. each of the 128 threads takes 4 consecutive elements at a time, starting at 4 × its index and
-   striding by 512, and runs Welford over them (a scalar tail loop takes the rest)
-   ([L67-L88](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L67-L88));
-   the `at::Half` specialization takes 8 consecutive elements at a time, as four `__half2`
-   loads, after one thread takes a first element if the row is not 4-byte aligned
-   ([L152-L205](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L152-L205));
-2. each warp merges its 32 partials with Chan's formula in 5 shuffle steps, reading from lane
-   `(lane + 2^l) & 31` ([L89-L100](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L89-L100));
-3. the 4 warps merge through shared memory in a tree (the upper half of the warps writes, the
-   lower half merges), and thread (0, 0) broadcasts $\mu$ and $M_2$ through shared memory;
-   the variance is $M_2 / n_2$ ([L101-L141](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L101-L141)).
-
-Then the block reads the row **again**, one element per thread with stride 128, to write $y$
-(from global memory; for rows of a few to tens of KB, read moments before by the same block, much
-of it probably hits L1/L2), and thread (0, 0) stores $\mu$ and $1/\sigma$
-([L331-L360](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L331-L360)):
-the uncached design, for every row length.
-
-The backward
-([`HostLayerNormGradient`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L848-L894))
-launches up to three kernels:
-
-* $d\gamma$, $d\beta$ in two steps. `cuComputePartGradGammaBeta` runs a grid of
-  (`cols`/32 rounded up) × 16 blocks of 32 × 4 threads: each block takes a strip of 32 columns
-  and about a sixteenth of the rows (in segments of 16 rows), sums $dy$ and $dy\,\hat{x}$ in
-  shared memory, and writes one row of the two `part_size = 16` partial buffers, float32 for
-  half inputs
-  ([L481-L554](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L481-L554),
-  launch [L854-L875](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L854-L875)).
-  `cuComputeGradGammaBeta` then sums the 16 partials of each column with blocks of 32 × 8 threads
-  ([L556-L606](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L556-L606),
-  launch [L877-L881](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L877-L881)).
-  This step runs only when both $\gamma$ and $\beta$ are given.
-* $dx$ with the forward's layout
-  ([`cuComputeGradInput`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L608-L801),
-  launch [L884-L893](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L884-L893)):
-  a block of 4 warps per row; a first pass sums $dy\,\gamma$ and $dy\,\gamma\,\hat{x}$, merged by
-  XOR shuffles within each warp and through shared memory across warps; a second pass reads $x$
-  and $dy$ again and writes $dx$.
-
-The $dx$ kernel uses $\gamma$ clamped away from zero by magnitude,
-`k_gamma = clamp_by_magnitude(gamma[l], eps)`, **in both modes**: a $|\gamma_j| < \epsilon$ is
-replaced by $\pm\epsilon$ in the $\gamma\,dy$ term of every $dx$, with or without
-`memory_efficient`
-([L378-L394](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L378-L394),
-[L751-L773](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L751-L773)).
-With `memory_efficient`, apex's autograd function saves the output $y$ instead of $x$ and no mean
-([`fused_layer_norm.py`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/normalization/fused_layer_norm.py#L53-L56)),
-and the backward kernels recover $\hat{x} = (y - \beta)/\gamma$ with that clamped $\gamma$
-([L761](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L761);
-the $d\gamma$ kernel divides by it too, [L414-L422](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L414-L422)).
-
-### apex `FastLayerNorm`: the row in registers, a kernel per hidden size
-
-apex's fast kernel is the other one, in `apex.contrib.layer_norm` (`FastLayerNorm`). It is
-compiled once per hidden size and dtype combination, from 768 to 65536 columns
-([`REGISTER_FWD_LAUNCHER`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_fwd_cuda_kernel.cu#L52-L202)),
-and refuses any other size
-(`"FWD: Unsupported hidden_size or types"`, [`ln_api.cpp#L59-L67`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_api.cpp#L59-L67)).
-Each registration fixes `CTAS_PER_ROW`, `WARPS_M`, `WARPS_N` and the bytes per load
-([`Kernel_traits`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_kernel_traits.h#L58-L114)):
-
-* each thread loads `BYTES_PER_LDG` bytes per access (16 for most sizes, that is 4 float32 or
-  8 half elements, `NUM_ELTS`; 4 or 8 bytes for a few sizes such as 3840), `LDGS` = `cols` /
-  (elements per load × threads per row) times, into a register
-  array, and computes the statistics and the output from those registers: **$x$ is read once**
-  ([`ln_fwd_kernel`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_fwd_kernels.cuh#L62-L105));
-* up to 2304 columns a 128-thread block takes 4 rows, a warp each (`WARPS_M` = 4); from 3072 to
-  8192 its 4 warps share one row (`WARPS_N` = 4);
-* from 10240 float32 columns (12288 in half precision) a row is split over `CTAS_PER_ROW` = 2, 4
-  or 8 blocks, launched together with `cudaLaunchCooperativeKernel`; each block reduces its part,
-  writes it to a workspace, waits at an inter-block barrier and merges all parts with Chan's
-  formula ([`launch_`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_fwd_cuda_kernel.cu#L8-L47),
-  [`Stats`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_utils.cuh#L537-L593)).
-  The number of blocks comes from the occupancy
-  calculator, and they loop over rows.
-
-PyTorch's kernel and apex's `FusedLayerNorm` read each row twice, for every row length;
-`FastLayerNorm` holds it in registers, but only for the sizes it was compiled for; OneFlow picks
-one of its three paths by the row's length. We have timed none of them.
-
-### Measured on the CPU
-
-`scripts/benchmark_kernels.py` times our plain PyTorch LayerNorm (several separate operations),
-`torch.compile` of it, PyTorch's native `F.layer_norm`, and `x.clone()` (the copy: the same bytes,
-no arithmetic), forward and forward + backward (all three gradients for every contender). It
-repeats each cell in rounds: a round times every contender once, as the median of several calls,
-in an order that rotates so each goes first in turn; ratios are taken within a round. It runs each
-cell twice: **warm**, the same $x$ on every call, so what fits in the caches stays there, and
-**cold**, rotating through enough inputs that, between two uses of one, the others fill the
-last-level cache twice over. A ratio is called within 1.1× only when its slowest round is. The
-machine was a small virtual machine that other jobs were using at the same time, so the spread
-between rounds is wide; that is why every cell gives its min and max.
-
-{{ plain_ops }}
-
-{{ cpu_table }}
-
-{{ cpu_summary }}
-
-[A fused LayerNorm on the CPU](fused_cpu.md) joins a compiled forward and a compiled
-hand-derived backward in one `torch.autograd.Function`, and counts the bytes each of these paths
-moves.
-
-{{ gpu_note }}
+* why LayerNorm is limited by memory, not arithmetic, and what a fused kernel saves over the
+  plain module's separate operations:
+  [memory-bound](#memory-bound-bytes-per-element-against-operations-per-element);
+* how every input becomes a row reduction: [the input as `(rows, cols)`](#the-input-as-rows-cols);
+* how PyTorch's kernel lays a row over 128 threads, and which gradients autograd lets it skip:
+  [PyTorch's own CUDA kernel](#pytorchs-own-cuda-kernel-the-baseline-of-every-table);
+* how OneFlow picks one of three layouts by the row's length, with an explorer to try sizes:
+  [OneFlow](#oneflow-three-paths-chosen-by-the-row-length);
+* what apex's two kernels do differently:
+  [`FusedLayerNorm`](#apex-fusedlayernorm-one-block-of-4-warps-per-row-the-row-read-twice) and
+  [`FastLayerNorm`](#apex-fastlayernorm-the-row-in-registers-a-kernel-per-hidden-size);
+* what a CPU timing can and cannot say: [measured on the CPU](#measured-on-the-cpu); then the
+  [exercises](#exercises).
 """
 
 import json
@@ -307,6 +53,7 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
+from labml_nn_norm._check import check, check_close, check_group, check_raises, note, skipped
 from labml_nn_norm.layer_norm import _shape_t, normalized_shape_tuple
 
 RESULTS = Path(__file__).parent / 'results'
@@ -322,20 +69,14 @@ def __getattr__(name: str):
     raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
 
 
-def as_rows_cols(x: torch.Tensor, normalized_shape: _shape_t) -> Tuple[int, int]:
-    """
-    ## `(rows, cols)`, as apex's `compute_n1_n2`
-
-    `cols` $= n_2$ is the product of `normalized_shape`, `rows` $= n_1$ the number of such
-    groups.
-    """
-    shape = normalized_shape_tuple(normalized_shape)
-    n2 = math.prod(shape)
-    if tuple(x.shape[x.dim() - len(shape):]) != shape:
-        raise ValueError(f'input of size {list(x.shape)} does not end in normalized_shape '
-                         f'{list(shape)}')
-    return x.numel() // n2 if n2 else 0, n2
-
+# ## Memory-bound: bytes per element against operations per element
+#
+# Count the forward pass's floating-point operations per element as 8 (the mean's addition;
+# subtract the mean, square, and add into the variance; subtract, multiply by $1/\sigma$, multiply
+# by $\gamma$, add $\beta$). The *least* it can move is one read of $x$ and one write of $y$ per
+# element ($\gamma$, $\beta$ and the per-row statistics are small next to them for long rows):
+#
+# {{ traffic_table }}
 
 # Floating-point operations per element of the forward pass, counted as in the text above
 FLOPS_PER_ELEMENT = 8
@@ -353,6 +94,257 @@ def traffic(rows: int, cols: int, dtype: torch.dtype) -> dict:
     flops = FLOPS_PER_ELEMENT * rows * cols
     return {'bytes': bytes_moved, 'flops': flops, 'flops_per_byte': flops / bytes_moved}
 
+
+@check_group
+def _check_traffic():
+    """
+    ## Operations per byte, as in the table above
+
+    The FLOP per byte of the first table, recomputed by `traffic()` for 4096 × 4096.
+    """
+
+    for dtype, expected in ((torch.float32, 1.0), (torch.bfloat16, 2.0)):
+        t = traffic(4096, 4096, dtype)
+        check(f'{dtype}: {t["flops_per_byte"]:.2f} FLOP/byte '
+              f'(8 FLOP over {int(8 / expected)} bytes per element)',
+              abs(t['flops_per_byte'] - expected) < 0.01 * expected,
+              f'{t["bytes"] / 1e6:.1f} MB, {t["flops"] / 1e6:.0f} MFLOP')
+
+
+# A machine is limited by memory rather than arithmetic when its peak operations per second divided
+# by its bytes per second (the *ridge point* of the roofline model) is larger than this ratio.
+# We quote no GPU's figures here: we have not measured one, and the vendor numbers we found were
+# second-hand copies. Such a count says what a kernel *cannot* beat, not how fast it runs:
+#
+# {{ cpu_bytes }}
+#
+# Where every round puts `F.layer_norm` above 1.1× the copy's time, or bfloat16 above float32's,
+# something besides the bytes counts on this CPU (`_check_saved()` asserts that at least one cell
+# does). We think it is the arithmetic and how well each loop is vectorized and split between
+# threads (bfloat16, for one, is probably converted to float32 and back around the arithmetic), but
+# we have not measured which. On a GPU, what a fast kernel does is avoid moving $x$ more often than
+# it must:
+#
+# * fuse everything into one kernel (no separate kernels for mean, variance and output, each
+#   reading $x$ again from memory);
+# * keep a row on chip (registers or shared memory) between computing its statistics and writing
+#   its output. A kernel that reads the row twice does not always pay for two trips to DRAM: the
+#   second read comes soon after the first, by the same block, so for rows of a few to tens of KB
+#   it probably hits in L1 or L2 most of the time (the Triton tutorial relies on the same cache for
+#   its backward's partial $d\gamma$, $d\beta$ buffers, which "stay in the L2",
+#   [05-layer-norm.py#L63-L67](https://github.com/triton-lang/triton/blob/0a99ae9ad2f7872191b7acb1f7afb11cdb5382e5/python/tutorials/05-layer-norm.py#L63-L67));
+#   we have not measured how often;
+# * use wide loads: each thread loads several consecutive elements with one vector access
+#   (OneFlow's *pack*, below).
+
+def plain_passes(rows: int = 8, cols: int = 16) -> Dict[str, int]:
+    """
+    ## What the plain module costs in memory passes
+
+    Runs our plain `layer_norm` (float32) under a dispatch mode that sees every ATen operation,
+    and counts the operations and the full-size `(rows, cols)` tensors they read and write.
+    """
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from labml_nn_norm.layer_norm import layer_norm
+
+    counts = {'ops': 0, 'reads': 0, 'writes': 0}
+
+    class Count(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            counts['ops'] += 1
+            # A read or write of a whole `(rows, cols)` tensor is one pass over memory
+            counts['reads'] += sum(isinstance(a, torch.Tensor) and a.numel() == rows * cols
+                                   for a in args)
+            counts['writes'] += isinstance(out, torch.Tensor) and out.numel() == rows * cols
+            return out
+
+    x, w, b = torch.randn(rows, cols), torch.randn(cols), torch.randn(cols)
+    with torch.no_grad(), Count():
+        layer_norm(x, (cols,), w, b)
+    return counts
+
+
+@check_group
+def _check_plain_passes():
+    """
+    ## The plain module: separate operations, each a pass over memory
+    """
+
+    p = plain_passes()
+    check('10 ATen operations, 8 full-size reads, 6 full-size writes',
+          (p['ops'], p['reads'], p['writes']) == (10, 8, 6), str(p))
+
+
+# ## The input as `(rows, cols)`
+#
+# Whatever the input's shape, LayerNorm normalizes each group of its last dimensions. Kernels
+# flatten it to a matrix: `cols` is the product of `normalized_shape` and `rows` the product of the
+# rest. NVIDIA apex's
+# [`compute_n1_n2`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda.cpp#L8-L19)
+# computes exactly these two numbers ($n_1$ rows, $n_2$ columns); `as_rows_cols()` below does the
+# same. Then the kernel is a *row reduction*: each row is reduced to $(\mu, \sigma)$ and
+# transformed, independently of all other rows. OneFlow's and apex's kernels below compute each
+# row's statistics with [Welford's update and Chan's merge](../numerics/index.md): Welford per
+# thread over the elements it loaded, Chan to combine threads.
+
+def as_rows_cols(x: torch.Tensor, normalized_shape: _shape_t) -> Tuple[int, int]:
+    """
+    ## `(rows, cols)`, as apex's `compute_n1_n2`
+
+    `cols` $= n_2$ is the product of `normalized_shape`, `rows` $= n_1$ the number of such
+    groups.
+    """
+    shape = normalized_shape_tuple(normalized_shape)
+    n2 = math.prod(shape)
+    if tuple(x.shape[x.dim() - len(shape):]) != shape:
+        raise ValueError(f'input of size {list(x.shape)} does not end in normalized_shape '
+                         f'{list(shape)}')
+    return x.numel() // n2 if n2 else 0, n2
+
+
+@check_group
+def _check_rows_cols():
+    """
+    ## `(rows, cols)` as apex computes them
+
+    Normalizing the `(rows, cols)` matrix row by row is the same as `F.layer_norm` on the original
+    shape.
+    """
+    import torch.nn.functional as F
+
+    x = torch.randn(2, 3, 4, 5) + 1
+    for ns in (5, (4, 5), (3, 4, 5)):
+        rows, cols = as_rows_cols(x, ns)
+        by_rows = F.layer_norm(x.reshape(rows, cols), (cols,)).reshape(x.shape)
+        check_close(f'normalized_shape={ns}: ({rows}, {cols}) rows of the matrix == F.layer_norm',
+                    by_rows, F.layer_norm(x, normalized_shape_tuple(ns)))
+    check_raises('a shape that does not end in normalized_shape', ValueError, as_rows_cols, x,
+                 (3, 5), match='does not end in')
+
+
+# ## PyTorch's own CUDA kernel: the baseline of every table
+#
+# `F.layer_norm` on a CUDA tensor, the baseline every GPU table on these pages is measured against,
+# has a fast path and a fallback
+# ([`LayerNormKernelImplInternal`](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L706-L752)).
+# The fast path runs for float32, float16 and
+# bfloat16 when `cols` is a multiple of 4, at most $2^{24}$, and $x$, $y$, $\gamma$, $\beta$ are
+# aligned to 4 elements ([L728-L741](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L728-L741)).
+# It launches **one block per row**, of
+# 32 × 4 = 128 threads ([`launch_vectorized_layer_norm_kernel`](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L682-L704);
+# `num_threads()`
+# is `C10_WARP_SIZE * 4` in the installed wheel's `ATen/native/cuda/thread_constants.h`):
+#
+# 1. each thread loads 4 consecutive elements with one aligned vector access (16 bytes in float32,
+#    8 in half precision: the vector is 4 elements whatever the dtype,
+#    [L37-L43](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L37-L43)),
+#    striding by the block's 128 vectors, and runs Welford over them;
+# 2. each warp merges its 32 partials with `WARP_SHFL_DOWN` and Chan's formula, then the warps
+#    merge in a tree through shared memory ([`compute_stats`](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L148-L209));
+# 3. the block reads the row **again**, vector by vector, to write $y$
+#    ([L241-L272](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L241-L272)):
+#    the row is not kept on chip between the two passes.
+#
+# Otherwise (an odd `cols`, say, or double) two kernels run, one block per row each:
+# `RowwiseMomentsCUDAKernel` (Welford, block reduction) writes $\mu$ and $1/\sigma$, and
+# `LayerNormForwardCUDAKernel` reads $x$ again, one element per thread
+# ([L46-L103](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L46-L103),
+# launches [L742-L751](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L742-L751)).
+#
+# The backward ([`LayerNormBackwardKernelImplInternal`](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L1083-L1245))
+# runs
+# `layer_norm_grad_input_kernel`, one block of 128 threads per row, two passes over $x$ and $dy$
+# ([L338-L416](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L338-L416),
+# launch [L1139-L1144](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L1139-L1144)),
+# and the $d\gamma$, $d\beta$
+# kernels **only if those gradients are asked for** (`if (dgamma->defined() || dbeta->defined())`,
+# [L1148-L1244](https://github.com/pytorch/pytorch/blob/bad757be610b43809dc32b7b50d1800d0cfb6750/aten/src/ATen/native/cuda/layer_norm_kernel.cu#L1148-L1244)).
+# So a benchmark that asks autograd for $dx$ alone times less work
+# for `F.layer_norm` than for a kernel that always computes all three; `_check_backward_mask()`
+# below shows the mask autograd passes, and `scripts/benchmark_kernels.py` asks every contender
+# for all three gradients.
+
+@check_group
+def _check_backward_mask():
+    """
+    ## What autograd asks `native_layer_norm_backward` for
+
+    Asking for $dx$ alone passes `output_mask = [True, False, False]`, which lets PyTorch skip its
+    $d\\gamma$, $d\\beta$ kernels; asking for all three passes `[True, True, True]`. (The CPU
+    kernel gets the same mask as the CUDA one: it is autograd's.)
+    """
+    import torch.nn.functional as F
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    masks = []
+
+    class Masks(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func is torch.ops.aten.native_layer_norm_backward.default:
+                masks.append(list(args[-1]))
+            return func(*args, **(kwargs or {}))
+
+    x, w, b = (torch.randn(*s, requires_grad=True) for s in ((4, 8), (8,), (8,)))
+    dy = torch.randn(4, 8)
+    with Masks():
+        torch.autograd.grad(F.layer_norm(x, (8,), w, b), x, dy)
+        torch.autograd.grad(F.layer_norm(x, (8,), w, b), (x, w, b), dy)
+    check('dx alone: output_mask [True, False, False]; all three: [True, True, True]',
+          masks == [[True, False, False], [True, True, True]], str(masks))
+
+
+# ## OneFlow: three paths, chosen by the row length
+#
+# OneFlow's forward ([`layer_norm.cuh`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L307-L898))
+# picks one of three kernels in
+# [`DispatchLayerNorm`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L867-L889):
+# the warp path when `cols` $\le 1024$, otherwise it tries the shared-memory path and falls back to
+# the uncached one. With a `double` compute type it always takes the uncached path
+# ([L891-L898](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L891-L898)).
+# Its *pack* is the number of consecutive elements one thread loads and stores with one vector
+# access ([`Pack`, `DirectLoad`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L163-L195)),
+# so its width in bytes is pack × the element size: 16 bytes for 4 floats, 8 for 4 halves.
+#
+# * **Warp path** ([`LayerNormWarpImpl`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L307-L403)):
+#   a group of threads per row, the row in registers. The pack is **2** if `cols` is even, else
+#   **1** ([`DispatchLayerNormWarpImplPackSize`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L538-L551)).
+#   Rows of at most 32 packs get a group of 4, 8, 16 or 32 threads (the smallest whose packs cover
+#   the row), and each group takes two rows at a time when `rows` is even; longer rows get a whole
+#   warp, each thread holding up to 32 columns
+#   ([`DispatchLayerNormWarpImplCols`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L453-L536)).
+#   Each thread loads its packs into a register array and runs Welford over them, the group merges
+#   with shuffles ([`WelfordWarpAllReduce`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L235-L256),
+#   `__shfl_down_sync` of $(\bar{x}, M_2, n)$ with a halving offset, then a broadcast from lane 0),
+#   and the output is computed from the registers, so $x$ is read once. Blocks have 128 threads
+#   ([L412-L416](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L412-L416)).
+# * **Block path, row cached in shared memory**
+#   ([`LayerNormBlockSMemImpl`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L562-L605)):
+#   one block per row; its threads load the row pack by pack into shared memory while running
+#   Welford, merge per warp with shuffles and then across warps through shared memory
+#   ([`WelfordBlockAllReduce`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L258-L305)),
+#   and write the output from shared memory. The pack is **4**, **2** or **1**, the largest that
+#   divides `cols` ([L749-L765](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L749-L765)).
+#   The row needs `cols` × the load type's size of shared memory
+#   ([L683](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L683));
+#   the forward op loads with `DirectLoad<T, T>`
+#   ([`layer_norm_gpu_kernel.cu`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/user/kernels/layer_norm_gpu_kernel.cu#L225)),
+#   so that is the input's own dtype. Before choosing, OneFlow raises each kernel's dynamic
+#   shared-memory limit to the device's opt-in maximum per block, less the kernel's static shared
+#   memory and 1 KiB
+#   ([L626-L681](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L626-L681)),
+#   then asks the CUDA occupancy calculator how many 128-thread blocks with that much shared memory
+#   fit on a multiprocessor: if none, this path is refused. Otherwise it takes the largest block
+#   of 1024, 512 or 256 threads that keeps as many blocks per multiprocessor as 128 threads do (or
+#   any that fits at all when `rows` is at most the number of multiprocessors), else 128
+#   ([`TryDispatchLayerNormBlockSMemImplBlockSize`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L636-L747)).
+# * **Block path, uncached**
+#   ([`LayerNormBlockUncachedImpl`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L776-L838)):
+#   1024 threads per block, one pass over the row for the statistics and a second read of $x$
+#   for the output (not kept on chip; for rows of a few to tens of KB much of it probably comes
+#   from L1/L2); pack 4, 2 or 1 as above
+#   ([L840-L856](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L840-L856)).
 
 def oneflow_path(cols: int, dtype: torch.dtype = torch.float32,
                  smem_per_block: Optional[int] = None,
@@ -438,19 +430,61 @@ function oneflowPath(cols, dtype, smemPerBlock, rowsEven) {
 """
 
 
-def classify(ratio: Dict[str, float], bound: float = 1.1) -> str:
+@check_group
+def _check_oneflow():
     """
-    ## A verdict the spread can carry
+    ## OneFlow's dispatch, restated from `layer_norm.cuh`
 
-    `ratio` is a min / median / max over rounds. "within" only when even the slowest round is
-    within `bound`, "beyond" only when even the fastest round is beyond it; else "inconclusive".
+    One case for each rule of the prose above. The shared-memory budgets are examples, not any
+    GPU's figures.
     """
-    if ratio['max'] <= bound:
-        return 'within'
-    if ratio['min'] > bound:
-        return 'beyond'
-    return 'inconclusive'
 
+    def three(d):
+        return {k: d[k] for k in ('path', 'pack', 'threads_per_row')}
+
+    check('6 columns: warp path, pack 2, a group of 4 threads, two rows per access',
+          oneflow_path(6) == {'path': 'warp', 'pack': 2, 'threads_per_row': 4,
+                              'cols_per_thread': 2, 'rows_per_access': 2},
+          str(oneflow_path(6)))
+    check('... one row per access when the number of rows is odd',
+          oneflow_path(6, rows_even=False)['rows_per_access'] == 1)
+    check('33 columns (odd): warp path, pack 1, a whole warp, 2 columns per thread',
+          oneflow_path(33) == {'path': 'warp', 'pack': 1, 'threads_per_row': 32,
+                               'cols_per_thread': 2, 'rows_per_access': 1},
+          str(oneflow_path(33)))
+    check('768 and 1024 columns: warp path, pack 2 (never 4 on this path), 24 and 32 columns '
+          'per thread',
+          oneflow_path(768)['pack'] == oneflow_path(1024)['pack'] == 2
+          and oneflow_path(1024)['path'] == 'warp'
+          and (oneflow_path(768)['cols_per_thread'], oneflow_path(1024)['cols_per_thread'])
+          == (24, 32))
+    check('1026 columns: a block path, pack 2 (1026 is not a multiple of 4)',
+          three(oneflow_path(1026)) == {'path': 'block, shared memory', 'pack': 2,
+                                        'threads_per_row': None})
+    check('4096 float32 columns (16 KiB) with a 32 KiB budget: shared memory, pack 4',
+          three(oneflow_path(4096, smem_per_block=32 * 1024)) ==
+          {'path': 'block, shared memory', 'pack': 4, 'threads_per_row': None})
+    check('16384 float32 columns (64 KiB) with a 32 KiB budget: uncached',
+          oneflow_path(16384, smem_per_block=32 * 1024)['path'] == 'block, uncached')
+    check('16384 float16 columns (32 KiB, cached in the input dtype) fit that budget',
+          oneflow_path(16384, torch.float16, smem_per_block=32 * 1024)['path']
+          == 'block, shared memory')
+    check('float64: always the uncached path',
+          oneflow_path(8, torch.float64)['path'] == 'block, uncached')
+    check_raises('cols must be positive', ValueError, oneflow_path, 0, match='positive')
+
+
+# In every path a block loops over rows with a grid stride, and the grid has at most
+# (multiprocessors × resident blocks per multiprocessor × 32) blocks
+# ([`GetNumBlocks`](https://github.com/Oneflow-Inc/oneflow/blob/25c8978c1c8b1371ef6aa4187dae4495bd233c35/oneflow/core/cuda/layer_norm.cuh#L95-L116)).
+# `oneflow_path()` below restates the choice of path, pack and threads per row; it replaces the
+# occupancy query by a shared-memory budget that you pass in. `figure_layout()` draws from it which
+# thread moves which element; here a short row, on the warp path, and a long one, on the
+# shared-memory block path, each beside apex's block (next section):
+#
+# {{ layout_warp }}
+#
+# {{ layout_block }}
 
 # Elements drawn per row in the layout figure, and the width of one element
 _SHOWN, _CELL = 32, 19
@@ -541,6 +575,11 @@ def layout_figure(cols: int, dtype: torch.dtype = torch.float32) -> str:
             f'<figcaption>{caption}</figcaption></figure>')
 
 
+# Try other sizes: the explorer below runs a JavaScript port of `oneflow_path()` (tested against
+# it on a grid of sizes in `tests/test_dispatch_explorer.py`).
+#
+# {{ explorer }}
+
 def explorer_html(cols: int = 768) -> str:
     """
     ## The dispatch explorer
@@ -611,33 +650,167 @@ def explorer_html(cols: int = 768) -> str:
         f'{names}<script src="data:text/javascript;base64,{src}"></script></form>')
 
 
-def plain_passes(rows: int = 8, cols: int = 16) -> Dict[str, int]:
+@check_group(fold=True)
+def _check_figures():
     """
-    ## What the plain module costs in memory passes
+    ## The figures and the explorer follow the code
 
-    Runs our plain `layer_norm` (float32) under a dispatch mode that sees every ATen operation,
-    and counts the operations and the full-size `(rows, cols)` tensors they read and write.
+    The layout figure is drawn from `oneflow_path()`: another `cols` or dtype draws another
+    picture. The explorer's first output is `oneflow_path(768)`; `tests/test_dispatch_explorer.py`
+    runs its JavaScript against the Python function on a grid of inputs.
     """
-    from torch.utils._python_dispatch import TorchDispatchMode
+    import base64
+    import re
 
-    from labml_nn_norm.layer_norm import layer_norm
+    a, b = figure_layout(24), figure_layout(4096)
+    check('the layout figure for 24 columns differs from the one for 4096', a != b)
+    check('... and from the one for 24 float16 columns', a != figure_layout(24, torch.float16))
+    check('24 columns: two rows drawn (two rows per access), 4096: one',
+          '>row 1<' in a and '>row 1<' not in b)
+    check('the figure has an accessible name', 'role="img" aria-label="' in a)
+    html = explorer_html(768)
+    script = base64.b64decode(re.search(r'base64,([A-Za-z0-9+/=]+)"', html).group(1)).decode()
+    check('the explorer embeds ONEFLOW_PATH_JS unchanged', ONEFLOW_PATH_JS in script)
+    check('its first output is oneflow_path(768): warp path, pack 2, 32 threads',
+          '<dd id="ln-threads">32</dd>' in html and '<dd id="ln-pack">2</dd>' in html)
+    check('every control has a label', all(f'for="{i}"' in html
+                                           for i in ('ln-cols', 'ln-dtype', 'ln-smem'))
+          and '<label><input id="ln-even"' in html)
 
-    counts = {'ops': 0, 'reads': 0, 'writes': 0}
 
-    class Count(TorchDispatchMode):
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            out = func(*args, **(kwargs or {}))
-            counts['ops'] += 1
-            # A read or write of a whole `(rows, cols)` tensor is one pass over memory
-            counts['reads'] += sum(isinstance(a, torch.Tensor) and a.numel() == rows * cols
-                                   for a in args)
-            counts['writes'] += isinstance(out, torch.Tensor) and out.numel() == rows * cols
-            return out
+# ## apex `FusedLayerNorm`: one block of 4 warps per row, the row read twice
+#
+# apex's older kernel, behind `apex.normalization.FusedLayerNorm`
+# ([`layer_norm_cuda_kernel.cu`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L51-L363))
+# has a single layout, whatever the row length.
+# [`HostApplyLayerNorm`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L803-L812)
+# launches blocks of `threads(32, 4, 1)` (4 warps, 128 threads) on a grid of
+# `blocks(1, min(n1, maxGridY), 1)`, and
+# [`cuApplyLayerNorm_`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L317-L363)
+# loops `for (i1 = blockIdx.y; i1 < n1; i1 += gridDim.y)`: **one row per block at a time, the 4
+# warps splitting the row**. For each row,
+# [`cuWelfordMuSigma2`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L51-L150):
+#
+# 1. each of the 128 threads takes 4 consecutive elements at a time, starting at 4 × its index and
+#    striding by 512, and runs Welford over them (a scalar tail loop takes the rest)
+#    ([L67-L88](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L67-L88));
+#    the `at::Half` specialization takes 8 consecutive elements at a time, as four `__half2`
+#    loads, after one thread takes a first element if the row is not 4-byte aligned
+#    ([L152-L205](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L152-L205));
+# 2. each warp merges its 32 partials with Chan's formula in 5 shuffle steps, reading from lane
+#    `(lane + 2^l) & 31` ([L89-L100](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L89-L100));
+# 3. the 4 warps merge through shared memory in a tree (the upper half of the warps writes, the
+#    lower half merges), and thread (0, 0) broadcasts $\mu$ and $M_2$ through shared memory;
+#    the variance is $M_2 / n_2$ ([L101-L141](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L101-L141)).
+#
+# Then the block reads the row **again**, one element per thread with stride 128, to write $y$
+# (from global memory; for rows of a few to tens of KB, read moments before by the same block, much
+# of it probably hits L1/L2), and thread (0, 0) stores $\mu$ and $1/\sigma$
+# ([L331-L360](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L331-L360)):
+# the uncached design, for every row length.
+#
+# The backward
+# ([`HostLayerNormGradient`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L848-L894))
+# launches up to three kernels:
+#
+# * $d\gamma$, $d\beta$ in two steps. `cuComputePartGradGammaBeta` runs a grid of
+#   (`cols`/32 rounded up) × 16 blocks of 32 × 4 threads: each block takes a strip of 32 columns
+#   and about a sixteenth of the rows (in segments of 16 rows), sums $dy$ and $dy\,\hat{x}$ in
+#   shared memory, and writes one row of the two `part_size = 16` partial buffers, float32 for
+#   half inputs
+#   ([L481-L554](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L481-L554),
+#   launch [L854-L875](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L854-L875)).
+#   `cuComputeGradGammaBeta` then sums the 16 partials of each column with blocks of 32 × 8 threads
+#   ([L556-L606](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L556-L606),
+#   launch [L877-L881](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L877-L881)).
+#   This step runs only when both $\gamma$ and $\beta$ are given.
+# * $dx$ with the forward's layout
+#   ([`cuComputeGradInput`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L608-L801),
+#   launch [L884-L893](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L884-L893)):
+#   a block of 4 warps per row; a first pass sums $dy\,\gamma$ and $dy\,\gamma\,\hat{x}$, merged by
+#   XOR shuffles within each warp and through shared memory across warps; a second pass reads $x$
+#   and $dy$ again and writes $dx$.
+#
+# The $dx$ kernel uses $\gamma$ clamped away from zero by magnitude,
+# `k_gamma = clamp_by_magnitude(gamma[l], eps)`, **in both modes**: a $|\gamma_j| < \epsilon$ is
+# replaced by $\pm\epsilon$ in the $\gamma\,dy$ term of every $dx$, with or without
+# `memory_efficient`
+# ([L378-L394](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L378-L394),
+# [L751-L773](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L751-L773)).
+# With `memory_efficient`, apex's autograd function saves the output $y$ instead of $x$ and no mean
+# ([`fused_layer_norm.py`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/normalization/fused_layer_norm.py#L53-L56)),
+# and the backward kernels recover $\hat{x} = (y - \beta)/\gamma$ with that clamped $\gamma$
+# ([L761](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L761);
+# the $d\gamma$ kernel divides by it too, [L414-L422](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/csrc/layer_norm_cuda_kernel.cu#L414-L422)).
 
-    x, w, b = torch.randn(rows, cols), torch.randn(cols), torch.randn(cols)
-    with torch.no_grad(), Count():
-        layer_norm(x, (cols,), w, b)
-    return counts
+
+# ## apex `FastLayerNorm`: the row in registers, a kernel per hidden size
+#
+# apex's fast kernel is the other one, in `apex.contrib.layer_norm` (`FastLayerNorm`). It is
+# compiled once per hidden size and dtype combination, from 768 to 65536 columns
+# ([`REGISTER_FWD_LAUNCHER`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_fwd_cuda_kernel.cu#L52-L202)),
+# and refuses any other size
+# (`"FWD: Unsupported hidden_size or types"`, [`ln_api.cpp#L59-L67`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_api.cpp#L59-L67)).
+# Each registration fixes `CTAS_PER_ROW`, `WARPS_M`, `WARPS_N` and the bytes per load
+# ([`Kernel_traits`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_kernel_traits.h#L58-L114)):
+#
+# * each thread loads `BYTES_PER_LDG` bytes per access (16 for most sizes, that is 4 float32 or
+#   8 half elements, `NUM_ELTS`; 4 or 8 bytes for a few sizes such as 3840), `LDGS` = `cols` /
+#   (elements per load × threads per row) times, into a register
+#   array, and computes the statistics and the output from those registers: **$x$ is read once**
+#   ([`ln_fwd_kernel`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_fwd_kernels.cuh#L62-L105));
+# * up to 2304 columns a 128-thread block takes 4 rows, a warp each (`WARPS_M` = 4); from 3072 to
+#   8192 its 4 warps share one row (`WARPS_N` = 4);
+# * from 10240 float32 columns (12288 in half precision) a row is split over `CTAS_PER_ROW` = 2, 4
+#   or 8 blocks, launched together with `cudaLaunchCooperativeKernel`; each block reduces its part,
+#   writes it to a workspace, waits at an inter-block barrier and merges all parts with Chan's
+#   formula ([`launch_`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_fwd_cuda_kernel.cu#L8-L47),
+#   [`Stats`](https://github.com/NVIDIA/apex/blob/6424da3b4faa6c8f062da4a48c424fff3f02d42d/apex/contrib/csrc/layer_norm/ln_utils.cuh#L537-L593)).
+#   The number of blocks comes from the occupancy
+#   calculator, and they loop over rows.
+#
+# PyTorch's kernel and apex's `FusedLayerNorm` read each row twice, for every row length;
+# `FastLayerNorm` holds it in registers, but only for the sizes it was compiled for; OneFlow picks
+# one of its three paths by the row's length. We have timed none of them.
+
+
+# ## Measured on the CPU
+#
+# `scripts/benchmark_kernels.py` times our plain PyTorch LayerNorm (several separate operations),
+# `torch.compile` of it, PyTorch's native `F.layer_norm`, and `x.clone()` (the copy: the same bytes,
+# no arithmetic), forward and forward + backward (all three gradients for every contender). It
+# repeats each cell in rounds: a round times every contender once, as the median of several calls,
+# in an order that rotates so each goes first in turn; ratios are taken within a round. It runs each
+# cell twice: **warm**, the same $x$ on every call, so what fits in the caches stays there, and
+# **cold**, rotating through enough inputs that, between two uses of one, the others fill the
+# last-level cache twice over. A ratio is called within 1.1× only when its slowest round is. The
+# machine was a small virtual machine that other jobs were using at the same time, so the spread
+# between rounds is wide; that is why every cell gives its min and max.
+#
+# {{ plain_ops }}
+#
+# {{ cpu_table }}
+#
+# {{ cpu_summary }}
+#
+# [A fused LayerNorm on the CPU](fused_cpu.md) joins a compiled forward and a compiled
+# hand-derived backward in one `torch.autograd.Function`, and counts the bytes each of these paths
+# moves.
+#
+# {{ gpu_note }}
+
+def classify(ratio: Dict[str, float], bound: float = 1.1) -> str:
+    """
+    ## A verdict the spread can carry
+
+    `ratio` is a min / median / max over rounds. "within" only when even the slowest round is
+    within `bound`, "beyond" only when even the fastest round is beyond it; else "inconclusive".
+    """
+    if ratio['max'] <= bound:
+        return 'within'
+    if ratio['min'] > bound:
+        return 'beyond'
+    return 'inconclusive'
 
 
 def _load(name: str):
@@ -693,6 +866,61 @@ def cpu_findings(cpu: dict) -> Dict[str, object]:
 
 def _slower(s: Dict[str, float]) -> str:
     return 'slower' if s['min'] > 1 else 'faster' if s['max'] < 1 else 'inconclusive'
+
+
+@check_group(fold=True)
+def _check_saved():
+    """
+    ## The saved CPU measurements: rounds, ratios, cold inputs and the prose's claim
+
+    The CPU results the tables are drawn from: at least 5 rounds, min ≤ median ≤ max everywhere,
+    the ratios recomputed from the rounds, cold inputs that do not fit the last-level cache, and
+    verdicts that add up. The GPU table is said to be skipped when no GPU measurement exists.
+    """
+    import statistics
+
+    cpu = _load('cpu.json')
+    check('saved CPU results exist and name their machine',
+          cpu is not None and bool(cpu['machine']['cpu']),
+          cpu['machine']['cpu'] if cpu else 'missing: run scripts/benchmark_kernels.py')
+    check(f'{cpu["rounds"]} rounds per cell (at least 5)', cpu['rounds'] >= 5)
+    cells = [(r, c, cell) for r in cpu['results'] for c, cell in r['cache'].items()]
+    ordered = all(s['min'] <= s['median'] <= s['max']
+                  for _, _, cell in cells for group in ('seconds', 'ratio')
+                  for s in cell[group].values())
+    check(f'{len(cells)} cells, warm and cold: min ≤ median ≤ max in each', ordered)
+    recomputed = all(
+        abs(statistics.median([t / f for t, f in zip(cell['rounds'][k],
+                                                     cell['rounds']['F.layer_norm'])])
+            - cell['ratio'][k]['median']) < 1e-12
+        for _, _, cell in cells for k in cell['ratio'])
+    check('every ratio is the median of the per-round ratios saved beside it', recomputed)
+    llc = cpu['machine']['last_level_cache_bytes']
+    cold_ok = all(cell['buffers'] * r['rows'] * r['cols'] * (4 if r['dtype'] == 'float32' else 2)
+                  >= 2 * llc for r, c, cell in cells if c == 'cold')
+    check(f'cold cells rotate through inputs of at least twice the {llc // 2 ** 20} MiB cache',
+          cold_ok)
+    f = cpu_findings(cpu)
+    check('the verdicts on torch.compile count each float32 cell once',
+          sum(f['compiled'].values()) == len(_cells(cpu)), str(f['compiled']))
+    check('classify(): a spread across 1.1 is inconclusive',
+          classify({'min': 1.0, 'median': 1.05, 'max': 1.2}) == 'inconclusive'
+          and classify({'min': 0.9, 'median': 1.0, 'max': 1.1}) == 'within')
+    beyond = [classify(c) == 'beyond' for c in f['clone']]
+    check('the prose\'s claim: in at least one cell every round puts F.layer_norm above 1.1x the '
+          'copy, or bfloat16 above float32',
+          any(beyond) or 'slower' in (_slower(f['bf16']['warm']), _slower(f['bf16']['cold'])),
+          f'{sum(beyond)} of {len(beyond)} cells; bfloat16: {_slower(f["bf16"]["warm"])} warm, '
+          f'{_slower(f["bf16"]["cold"])} cold')
+    note('F.layer_norm forward over x.clone(), medians per cell',
+         ', '.join(f'{c["median"]:.2f}×' for c in f['clone']))
+    note('bfloat16 over float32 at 4096×768, warm and cold',
+         f'{_spread(f["bf16"]["warm"])}; {_spread(f["bf16"]["cold"])}')
+    if _load('gpu.json') is None:
+        skipped('GPU table', 'no results/gpu.json: no GPU measurement has been saved')
+    else:
+        check('saved GPU results name their device',
+              bool(_load('gpu.json')['machine'].get('device')))
 
 
 def _artifacts():
@@ -789,107 +1017,117 @@ def _gpu_note() -> str:
     return '\n'.join(lines)
 
 
-def _check_rows_cols():
+# ## Exercises
+#
+# 1. **Short rows.** `traffic()` counts $\gamma$, $\beta$ and the per-row $\mu$, $1/\sigma$ as
+#    well as $x$ and $y$. What share of a float32 forward's bytes are they for 4096 rows of 32
+#    columns, and for 4096 rows of 4096? When may the text's "small next to them" be used?
+# 2. **OneFlow by hand.** Without running `oneflow_path()`, derive OneFlow's path, pack and
+#    threads per row for 1000 float32 columns, 1025 columns, and 4097 float32 columns with a
+#    16 KiB shared-memory budget; then check your answers with the function.
+# 3. **apex's reduction in Python.** Split a row of 768 float64 values over 128 threads as
+#    `cuWelfordMuSigma2` does (4 consecutive elements per step, starting at 4 × the thread's
+#    index, striding by 512), run Welford in each thread and merge the 128 partials with Chan's
+#    formula. Does the merged $(\mu, M_2 / n)$ equal `torch.var_mean`?
+# 4. **Only $d\gamma$.** Ask autograd for the gradient of `F.layer_norm` with respect to the weight
+#    alone. Which `output_mask` does `native_layer_norm_backward` get, and which of PyTorch's
+#    CUDA backward kernels does that mask still ask for?
+
+
+@check_group(fold=True)
+def _exercise_1():
+    r"""
+    ## Solution 1: short rows
+
+    With 32 columns, $\gamma$, $\beta$ and the statistics are 3% of the bytes (two float32 values
+    per row against 2 × 32 elements); with 4096 columns, under 0.1%. "Small next to them" holds
+    for long rows only.
     """
-    ## `(rows, cols)` as apex computes them
+    def small_share(rows: int, cols: int) -> float:
+        t = traffic(rows, cols, torch.float32)
+        x_and_y = 2 * rows * cols * 4  # read $x$, write $y$
+        return 1 - x_and_y / t['bytes']
+    short, long = small_share(4096, 32), small_share(4096, 4096)
+    check('4096 × 32: γ, β, μ and 1/σ are 2% to 4% of the bytes', 0.02 < short < 0.04,
+          f'{short:.2%}')
+    check('4096 × 4096: under 0.1%', long < 1e-3, f'{long:.3%}')
 
-    Normalizing the `(rows, cols)` matrix row by row is the same as `F.layer_norm` on the original
-    shape.
+
+@check_group(fold=True)
+def _exercise_2():
+    r"""
+    ## Solution 2: OneFlow by hand
+
+    1000 ≤ 1024 and even: the warp path, pack 2; 1000 > 32 × 2, so a whole warp, each thread
+    holding the smallest array of 4, 8, …, 32 columns that covers the row, 32 (28 × 32 = 896 is
+    too few). 1025 > 1024 and odd: a block path with pack 1, in shared memory when no budget is
+    given. 4097 float32 columns are 16388 bytes, 4 more than 16 KiB: uncached, pack 1.
     """
-    import torch.nn.functional as F
-
-    from labml_nn_norm._check import check_close, check_raises, section
-
-    section('(rows, cols) as apex computes them')
-    x = torch.randn(2, 3, 4, 5) + 1
-    for ns in (5, (4, 5), (3, 4, 5)):
-        rows, cols = as_rows_cols(x, ns)
-        by_rows = F.layer_norm(x.reshape(rows, cols), (cols,)).reshape(x.shape)
-        check_close(f'normalized_shape={ns}: ({rows}, {cols}) rows of the matrix == F.layer_norm',
-                    by_rows, F.layer_norm(x, normalized_shape_tuple(ns)))
-    check_raises('a shape that does not end in normalized_shape', ValueError, as_rows_cols, x,
-                 (3, 5), match='does not end in')
+    check('1000 columns: warp path, pack 2, 32 threads, 32 columns each',
+          oneflow_path(1000) == {'path': 'warp', 'pack': 2, 'threads_per_row': 32,
+                                 'cols_per_thread': 32, 'rows_per_access': 1})
+    check('1025 columns: shared-memory block path, pack 1',
+          (oneflow_path(1025)['path'], oneflow_path(1025)['pack']) == ('block, shared memory', 1))
+    check('4097 float32 columns with 16 KiB: uncached block path, pack 1',
+          (oneflow_path(4097, smem_per_block=16 * 1024)['path'],
+           oneflow_path(4097, smem_per_block=16 * 1024)['pack']) == ('block, uncached', 1))
 
 
-def _check_traffic():
+@check_group(fold=True)
+def _exercise_3():
+    r"""
+    ## Solution 3: apex's reduction in Python
+
+    Each thread keeps a running mean $\bar{x}$, $M_2$ and count $n$ (Welford); two partials
+    $(\bar{x}_a, M_{2,a}, n_a)$ and $(\bar{x}_b, M_{2,b}, n_b)$ merge as
+    $\delta = \bar{x}_b - \bar{x}_a$, $n = n_a + n_b$, $\bar{x} = \bar{x}_a + \delta\, n_b / n$,
+    $M_2 = M_{2,a} + M_{2,b} + \delta^2 n_a n_b / n$ (Chan). The warps merge in a tree, which
+    this loop replaces by halving the number of partials: the order changes the rounding, not
+    the result.
     """
-    ## Operations per byte, and the plain module's passes over memory
-
-    The numbers of the first table, and the counts in the sentence on the plain module.
-    """
-    from labml_nn_norm._check import check, section
-
-    section('Operations per byte (the table above)')
-    for dtype, expected in ((torch.float32, 1.0), (torch.bfloat16, 2.0)):
-        t = traffic(4096, 4096, dtype)
-        check(f'{dtype}: {t["flops_per_byte"]:.2f} FLOP/byte '
-              f'(8 FLOP over {int(8 / expected)} bytes per element)',
-              abs(t['flops_per_byte'] - expected) < 0.01 * expected,
-              f'{t["bytes"] / 1e6:.1f} MB, {t["flops"] / 1e6:.0f} MFLOP')
-    #
-    section('The plain module: separate operations, each a pass over memory')
-    p = plain_passes()
-    check('10 ATen operations, 8 full-size reads, 6 full-size writes',
-          (p['ops'], p['reads'], p['writes']) == (10, 8, 6), str(p))
-
-
-def _check_oneflow():
-    """
-    ## OneFlow's dispatch, restated from `layer_norm.cuh`
-
-    One case for each rule of the prose above. The shared-memory budgets are examples, not any
-    GPU's figures.
-    """
-    from labml_nn_norm._check import check, check_raises, section
-
-    def three(d):
-        return {k: d[k] for k in ('path', 'pack', 'threads_per_row')}
-
-    section("OneFlow's dispatch, restated from layer_norm.cuh")
-    check('6 columns: warp path, pack 2, a group of 4 threads, two rows per access',
-          oneflow_path(6) == {'path': 'warp', 'pack': 2, 'threads_per_row': 4,
-                              'cols_per_thread': 2, 'rows_per_access': 2},
-          str(oneflow_path(6)))
-    check('... one row per access when the number of rows is odd',
-          oneflow_path(6, rows_even=False)['rows_per_access'] == 1)
-    check('33 columns (odd): warp path, pack 1, a whole warp, 2 columns per thread',
-          oneflow_path(33) == {'path': 'warp', 'pack': 1, 'threads_per_row': 32,
-                               'cols_per_thread': 2, 'rows_per_access': 1},
-          str(oneflow_path(33)))
-    check('768 and 1024 columns: warp path, pack 2 (never 4 on this path), 24 and 32 columns '
-          'per thread',
-          oneflow_path(768)['pack'] == oneflow_path(1024)['pack'] == 2
-          and oneflow_path(1024)['path'] == 'warp'
-          and (oneflow_path(768)['cols_per_thread'], oneflow_path(1024)['cols_per_thread'])
-          == (24, 32))
-    check('1026 columns: a block path, pack 2 (1026 is not a multiple of 4)',
-          three(oneflow_path(1026)) == {'path': 'block, shared memory', 'pack': 2,
-                                        'threads_per_row': None})
-    check('4096 float32 columns (16 KiB) with a 32 KiB budget: shared memory, pack 4',
-          three(oneflow_path(4096, smem_per_block=32 * 1024)) ==
-          {'path': 'block, shared memory', 'pack': 4, 'threads_per_row': None})
-    check('16384 float32 columns (64 KiB) with a 32 KiB budget: uncached',
-          oneflow_path(16384, smem_per_block=32 * 1024)['path'] == 'block, uncached')
-    check('16384 float16 columns (32 KiB, cached in the input dtype) fit that budget',
-          oneflow_path(16384, torch.float16, smem_per_block=32 * 1024)['path']
-          == 'block, shared memory')
-    check('float64: always the uncached path',
-          oneflow_path(8, torch.float64)['path'] == 'block, uncached')
-    check_raises('cols must be positive', ValueError, oneflow_path, 0, match='positive')
+    cols, threads = 768, 128
+    row = torch.randn(cols, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) + 3
+    partials = []
+    for t in range(threads):
+        mean, m2, n = 0.0, 0.0, 0
+        # 4 consecutive elements per step, from 4 × t, striding by 4 × 128 = 512
+        for start in range(4 * t, cols, 4 * threads):
+            for v in row[start:start + 4].tolist():
+                n += 1
+                delta = v - mean
+                mean += delta / n
+                m2 += delta * (v - mean)
+        partials.append((mean, m2, n))
+    # Chan's merge, pairwise: thread i with thread i + half, as the shuffles and the tree do
+    while len(partials) > 1:
+        half = len(partials) // 2
+        merged = []
+        for (mean_a, m2_a, n_a), (mean_b, m2_b, n_b) in zip(partials[:half], partials[half:]):
+            n = n_a + n_b
+            delta = mean_b - mean_a
+            merged.append((mean_a + delta * n_b / n if n else 0.0,
+                           m2_a + m2_b + delta * delta * n_a * n_b / n if n else 0.0, n))
+        partials = merged
+    mean, m2, n = partials[0]
+    var_ref, mean_ref = torch.var_mean(row, unbiased=False)
+    check_close(f'{threads} threads, Welford then Chan: (μ, M2 / n) == torch.var_mean',
+                torch.tensor([mean, m2 / n], dtype=torch.float64),
+                torch.stack([mean_ref, var_ref]))
+    check(f'every element counted once: n = {n}', n == cols)
 
 
-def _check_backward_mask():
-    """
-    ## What autograd asks `native_layer_norm_backward` for
+@check_group(fold=True)
+def _exercise_4():
+    r"""
+    ## Solution 4: only the weight's gradient
 
-    Asking for $dx$ alone passes `output_mask = [True, False, False]`, which lets PyTorch skip its
-    $d\\gamma$, $d\\beta$ kernels; asking for all three passes `[True, True, True]`. (The CPU
-    kernel gets the same mask as the CUDA one: it is autograd's.)
+    Autograd passes `output_mask = [False, True, False]`: neither $dx$ nor $d\beta$. With
+    `dgamma` defined, PyTorch's CUDA backward still runs its $d\gamma$, $d\beta$ kernels (the
+    test quoted in [PyTorch's section](#pytorchs-own-cuda-kernel-the-baseline-of-every-table));
+    whether it also skips its $dx$ kernel we have not read.
     """
     import torch.nn.functional as F
     from torch.utils._python_dispatch import TorchDispatchMode
-
-    from labml_nn_norm._check import check, section
 
     masks = []
 
@@ -899,113 +1137,28 @@ def _check_backward_mask():
                 masks.append(list(args[-1]))
             return func(*args, **(kwargs or {}))
 
-    section('The backward work autograd asks for')
     x, w, b = (torch.randn(*s, requires_grad=True) for s in ((4, 8), (8,), (8,)))
-    dy = torch.randn(4, 8)
     with Masks():
-        torch.autograd.grad(F.layer_norm(x, (8,), w, b), x, dy)
-        torch.autograd.grad(F.layer_norm(x, (8,), w, b), (x, w, b), dy)
-    check('dx alone: output_mask [True, False, False]; all three: [True, True, True]',
-          masks == [[True, False, False], [True, True, True]], str(masks))
-
-
-def _check_figures():
-    """
-    ## The figures and the explorer follow the code
-
-    The layout figure is drawn from `oneflow_path()`: another `cols` or dtype draws another
-    picture. The explorer's first output is `oneflow_path(768)`; `tests/test_dispatch_explorer.py`
-    runs its JavaScript against the Python function on a grid of inputs.
-    """
-    import base64
-    import re
-
-    from labml_nn_norm._check import check, section
-
-    section('Figures and explorer, drawn from oneflow_path()')
-    a, b = figure_layout(24), figure_layout(4096)
-    check('the layout figure for 24 columns differs from the one for 4096', a != b)
-    check('... and from the one for 24 float16 columns', a != figure_layout(24, torch.float16))
-    check('24 columns: two rows drawn (two rows per access), 4096: one',
-          '>row 1<' in a and '>row 1<' not in b)
-    check('the figure has an accessible name', 'role="img" aria-label="' in a)
-    html = explorer_html(768)
-    script = base64.b64decode(re.search(r'base64,([A-Za-z0-9+/=]+)"', html).group(1)).decode()
-    check('the explorer embeds ONEFLOW_PATH_JS unchanged', ONEFLOW_PATH_JS in script)
-    check('its first output is oneflow_path(768): warp path, pack 2, 32 threads',
-          '<dd id="ln-threads">32</dd>' in html and '<dd id="ln-pack">2</dd>' in html)
-    check('every control has a label', all(f'for="{i}"' in html
-                                           for i in ('ln-cols', 'ln-dtype', 'ln-smem'))
-          and '<label><input id="ln-even"' in html)
-
-
-def _check_saved():
-    """
-    ## The saved measurements
-
-    The CPU results the tables are drawn from: at least 5 rounds, min ≤ median ≤ max everywhere,
-    the ratios recomputed from the rounds, cold inputs that do not fit the last-level cache, and
-    verdicts that add up. The GPU table is said to be skipped when no GPU measurement exists.
-    """
-    import statistics
-
-    from labml_nn_norm._check import check, note, section, skipped
-
-    section('Saved measurements')
-    cpu = _load('cpu.json')
-    check('saved CPU results exist and name their machine',
-          cpu is not None and bool(cpu['machine']['cpu']),
-          cpu['machine']['cpu'] if cpu else 'missing: run scripts/benchmark_kernels.py')
-    check(f'{cpu["rounds"]} rounds per cell (at least 5)', cpu['rounds'] >= 5)
-    cells = [(r, c, cell) for r in cpu['results'] for c, cell in r['cache'].items()]
-    ordered = all(s['min'] <= s['median'] <= s['max']
-                  for _, _, cell in cells for group in ('seconds', 'ratio')
-                  for s in cell[group].values())
-    check(f'{len(cells)} cells, warm and cold: min ≤ median ≤ max in each', ordered)
-    recomputed = all(
-        abs(statistics.median([t / f for t, f in zip(cell['rounds'][k],
-                                                     cell['rounds']['F.layer_norm'])])
-            - cell['ratio'][k]['median']) < 1e-12
-        for _, _, cell in cells for k in cell['ratio'])
-    check('every ratio is the median of the per-round ratios saved beside it', recomputed)
-    llc = cpu['machine']['last_level_cache_bytes']
-    cold_ok = all(cell['buffers'] * r['rows'] * r['cols'] * (4 if r['dtype'] == 'float32' else 2)
-                  >= 2 * llc for r, c, cell in cells if c == 'cold')
-    check(f'cold cells rotate through inputs of at least twice the {llc // 2 ** 20} MiB cache',
-          cold_ok)
-    f = cpu_findings(cpu)
-    check('the verdicts on torch.compile count each float32 cell once',
-          sum(f['compiled'].values()) == len(_cells(cpu)), str(f['compiled']))
-    check('classify(): a spread across 1.1 is inconclusive',
-          classify({'min': 1.0, 'median': 1.05, 'max': 1.2}) == 'inconclusive'
-          and classify({'min': 0.9, 'median': 1.0, 'max': 1.1}) == 'within')
-    beyond = [classify(c) == 'beyond' for c in f['clone']]
-    check('the prose\'s claim: in at least one cell every round puts F.layer_norm above 1.1x the '
-          'copy, or bfloat16 above float32',
-          any(beyond) or 'slower' in (_slower(f['bf16']['warm']), _slower(f['bf16']['cold'])),
-          f'{sum(beyond)} of {len(beyond)} cells; bfloat16: {_slower(f["bf16"]["warm"])} warm, '
-          f'{_slower(f["bf16"]["cold"])} cold')
-    note('F.layer_norm forward over x.clone(), medians per cell',
-         ', '.join(f'{c["median"]:.2f}×' for c in f['clone']))
-    note('bfloat16 over float32 at 4096×768, warm and cold',
-         f'{_spread(f["bf16"]["warm"])}; {_spread(f["bf16"]["cold"])}')
-    if _load('gpu.json') is None:
-        skipped('GPU table', 'no results/gpu.json: no GPU measurement has been saved')
-    else:
-        check('saved GPU results name their device',
-              bool(_load('gpu.json')['machine'].get('device')))
+        torch.autograd.grad(F.layer_norm(x, (8,), w, b), w, torch.randn(4, 8))
+    check('dγ alone: output_mask [False, True, False]', masks == [[False, True, False]],
+          str(masks))
 
 
 def _test():
     """
     ## Run all the checks
     """
-    _check_rows_cols()
     _check_traffic()
-    _check_oneflow()
+    _check_plain_passes()
+    _check_rows_cols()
     _check_backward_mask()
+    _check_oneflow()
     _check_figures()
     _check_saved()
+    _exercise_1()
+    _exercise_2()
+    _exercise_3()
+    _exercise_4()
 
 
 # ## Sources

@@ -17,8 +17,9 @@ table below):
 
 {{ compiled_ratios }}
 
-That record is one run of the benchmark, each cell the median of 3 repeats, with no spread
-saved, so these ratios carry no interval: a ratio near 1 is not a verdict either way. Where the
+Each is the median over the saved rounds, with the fastest and the slowest round in
+parentheses, once with a warm cache and once cold; where that range spans 1.1, the rounds
+cannot say whether the compiled module is within 1.1× of `F.layer_norm`. Where the
 backward's extra time comes from is *not* extra memory traffic: the traffic table below counts
 the compiled module's forward + backward at the same full-size reads and writes as
 `F.layer_norm`'s and the hand-derived path's, so AOTAutograd's backward keeps no extra
@@ -56,7 +57,7 @@ from typing import Dict, Optional, Tuple
 
 import torch
 
-from labml_nn_norm._check import check, check_close, check_group, check_raises
+from labml_nn_norm._check import check, check_close, check_group, check_raises, skipped
 from labml_nn_norm.layer_norm import (
     _shape_t,
     check_normalized_shape,
@@ -327,24 +328,129 @@ def _load_cpu() -> Optional[dict]:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def _float32_cells(cpu: dict, kind: str):
+    # (row, cache state, cell) of the saved float32 cells of one pass
+    from labml_nn_norm.kernels import _cells
+    return _cells(cpu, 'float32', kind)
+
+
 def compiled_ratios(cpu: dict) -> str:
     """`torch.compile` of the plain module over `F.layer_norm`, float32, per shape and pass."""
+    from labml_nn_norm.kernels import _spread
     lines = []
     for kind in ('forward', 'forward+backward'):
-        cells = [f'{r["compiled"] / r["F.layer_norm"]:.2f}× at {r["rows"]}×{r["cols"]}'
-                 for r in cpu['results'] if r.get('dtype', 'float32') == 'float32'
-                 and r['pass'] == kind and r.get('compiled')]
+        cells = [f'{_spread(cell["ratio"]["compiled"])} at {r["rows"]}×{r["cols"]} {cache}'
+                 for r, cache, cell in _float32_cells(cpu, kind) if 'compiled' in cell['ratio']]
         lines.append(f'* float32, {kind}: ' + ', '.join(cells))
     return '\n'.join(lines)
 
 
+# The two compiled contenders of the figure, and their colours
+CONTENDERS = {'compiled': ('torch.compile (autograd)', 'blue'),
+              'fused': ('compiled_layer_norm (hand-derived)', 'orange')}
+
+
+def ratio_verdicts(cpu: dict, bound: float = 1.1) -> Dict[str, Dict[str, int]]:
+    """
+    ## How many ratios are within the bound, by median and by their spread
+
+    Per contender, over every saved cell (both dtypes, both passes, warm and cold): how many
+    medians are within `bound`, and the verdict of the kernels page's `classify()` on each
+    min / median / max.
+    """
+    from labml_nn_norm.kernels import classify
+    out = {}
+    for key in CONTENDERS:
+        ratios = [cell['ratio'][key] for r in cpu['results'] for cell in r['cache'].values()
+                  if key in cell['ratio']]
+        verdicts = [classify(s, bound) for s in ratios]
+        out[key] = {'cells': len(ratios), 'median': sum(s['median'] <= bound for s in ratios),
+                    **{v: verdicts.count(v) for v in ('within', 'beyond', 'inconclusive')}}
+    return out
+
+
+def figure_ratios(cpu: dict, bound: float = 1.1) -> str:
+    """
+    ## The ratios and their spread, drawn
+
+    One row per shape, pass and cache state, one panel per dtype; per contender a dot at the
+    median ratio to `F.layer_norm` over the rounds and a whisker from the fastest round to the
+    slowest, on a log scale, with lines at 1 and at `bound`.
+    """
+    from labml_nn_norm.layer_norm import FIGURE_COLOURS, svg_figure, svg_legend
+    dtypes = ('float32', 'bfloat16')
+    rows = [(r['rows'], r['cols'], r['pass'], cache) for r in cpu['results']
+            if r['dtype'] == dtypes[0] for cache in r['cache']]
+    cell = {(r['dtype'], r['rows'], r['cols'], r['pass'], cache): c
+            for r in cpu['results'] for cache, c in r['cache'].items()}
+    spreads = [c['ratio'][k] for c in cell.values() for k in CONTENDERS if k in c['ratio']]
+    # The scale: a little beyond the fastest and the slowest round, and at least 0.5 to 2
+    lo = min(min(s['min'] for s in spreads), 0.5) / 1.1
+    hi = max(max(s['max'] for s in spreads), 2.0) * 1.1
+    left, panel, gap, top, step = 205, 250, 30, 58, 17
+
+    def x(v: float, k: int) -> float:
+        return left + k * (panel + gap) + panel * math.log(v / lo) / math.log(hi / lo)
+    bottom = top + step * len(rows)
+    parts = [svg_legend([(FIGURE_COLOURS[c], True, name) for name, c in CONTENDERS.values()],
+                        left + 6, 14, step=220)]
+    for k, dtype in enumerate(dtypes):
+        parts.append(f'<text x="{x(lo, k) + panel / 2:.0f}" y="38" text-anchor="middle" '
+                     f'font-weight="bold">{dtype}</text>')
+        tick = 2.0 ** math.ceil(math.log2(lo))
+        while tick <= hi:
+            parts.append(f'<line x1="{x(tick, k):.1f}" x2="{x(tick, k):.1f}" y1="{top - 6}" '
+                         f'y2="{bottom}" stroke="currentColor" stroke-opacity="0.15"/>'
+                         f'<text x="{x(tick, k):.1f}" y="{bottom + 13}" text-anchor="middle" '
+                         f'font-size="10">{tick:g}</text>')
+            tick *= 2
+        for v, dash in ((1.0, ''), (bound, ' stroke-dasharray="3 2"')):
+            parts.append(f'<line x1="{x(v, k):.1f}" x2="{x(v, k):.1f}" y1="{top - 6}" '
+                         f'y2="{bottom}" stroke="currentColor"{dash}/>')
+        parts.append(f'<text x="{x(bound, k) + 3:.1f}" y="{top - 8}" font-size="10">'
+                     f'{bound:g}×</text>')
+        # Per contender one path of whiskers and one group of dots
+        for j, (name, (_, colour)) in enumerate(CONTENDERS.items()):
+            whiskers, dots = [], []
+            for i, key in enumerate(rows):
+                s = cell[(dtype,) + key]['ratio'].get(name)
+                if s is None:
+                    continue
+                y = top + step * i + step / 2 + 4 * (2 * j - 1)
+                whiskers.append(f'M{x(s["min"], k):.1f},{y:.1f}H{x(s["max"], k):.1f}')
+                dots.append(f'<circle cx="{x(s["median"], k):.1f}" cy="{y:.1f}" r="3"/>')
+            c = FIGURE_COLOURS[colour]
+            parts.append(f'<path d="{"".join(whiskers)}" stroke="{c}" stroke-width="1.5"/>'
+                         f'<g fill="{c}">{"".join(dots)}</g>')
+    for i, (n, h, kind, cache) in enumerate(rows):
+        parts.append(f'<text x="{left - 12}" y="{top + step * i + step / 2 + 4:.1f}" '
+                     f'text-anchor="end" font-size="11">{n}×{h} {kind}, {cache}</text>')
+    parts.append(f'<text x="{left + panel + gap / 2:.0f}" y="{bottom + 30}" text-anchor="middle" '
+                 'font-size="11">time over F.layer_norm\'s (log scale; dot: median, line: '
+                 f'fastest to slowest of {cpu["rounds"]} rounds)</text>')
+    v = ratio_verdicts(cpu, bound)
+    n = sum(c['cells'] for c in v.values())
+    label = (f'Dot-and-whisker plot of {n} time ratios to F.layer_norm on the CPU, per shape, '
+             'pass and cache state, float32 and bfloat16, with reference lines at 1 and '
+             f'{bound:g}')
+    caption = (f'By their median, {sum(c["median"] for c in v.values())} of these {n} ratios '
+               f'are within {bound:g}× of F.layer_norm, but the spread over {cpu["rounds"]} '
+               f'rounds puts only {sum(c["within"] for c in v.values())} within it in every '
+               f'round ({v["fused"]["within"]} of compiled_layer_norm\'s, '
+               f'{v["compiled"]["within"]} of torch.compile\'s), '
+               f'{sum(c["beyond"] for c in v.values())} beyond it in every round, and leaves '
+               f'{sum(c["inconclusive"] for c in v.values())} inconclusive.')
+    return svg_figure(''.join(parts), left + 2 * panel + gap + 20, bottom + 40, label, caption)
+
+
 def _artifacts():
     """
-    ## The tables, drawn from the saved results and the counts
+    ## The tables and the figure, drawn from the saved results and the counts
 
     Bytes per element of $x$ in float32 (4 bytes per full-size read or write), beside the times
     `scripts/benchmark_kernels.py` saved.
     """
+    from labml_nn_norm.kernels import _spread
     counts = traffic_table()
     lines = ['| path | forward: reads + writes | bytes / element | forward + backward '
              '| bytes / element |', '| --- | --- | --- | --- | --- |']
@@ -363,36 +469,29 @@ def _artifacts():
         'loops over a row it has just read, and how well its loops split between threads: the '
         'timings are where those show.')
     cpu = _load_cpu()
-    if cpu is None or not any('fused' in r for r in cpu['results']):
+    if cpu is None or not any('fused' in c['ratio'] for r in cpu['results']
+                              for c in r.get('cache', {}).values()):
         out['timings'] = ('No timings of `compiled_layer_norm` saved yet: run '
                           '`python -m scripts.benchmark_kernels`.')
         out['compiled_ratios'] = 'No saved timings yet.'
+        out['ratios_figure'] = ''
         return out
     m = cpu['machine']
     lines = [f'Measured on **{m["cpu"]}** ({m["threads"]} threads, {m["allocator"]}), torch '
-             f'{m["torch"]}, {m["date"]}; fastest median of {cpu["repeats"]} runs; time over '
-             '`F.layer_norm`\'s (lower is faster).', '',
-             '| dtype | shape | pass | F.layer_norm | plain | compiled (autograd) '
-             '| compiled (hand-derived) |', '| --- | --- | --- | --- | --- | --- | --- |']
+             f'{m["torch"]}, {m["date"]}; each cell the median (min–max) over {cpu["rounds"]} '
+             'rounds of the time over `F.layer_norm`\'s in the same round (lower is faster).', '',
+             '| dtype | shape | pass | cache | F.layer_norm, ms | plain | compiled (autograd) '
+             '| compiled (hand-derived) |', '| --- | --- | --- | --- | --- | --- | --- | --- |']
     for r in cpu['results']:
-        if 'fused' not in r:
-            continue
-        base = r['F.layer_norm']
-        cells = [f'{r[k] / base:.2f}×' if r.get(k) else 'n/a'
-                 for k in ('plain', 'compiled', 'fused')]
-        lines.append(f'| {r.get("dtype", "float32")} | {r["rows"]}×{r["cols"]} | {r["pass"]} | '
-                     f'{base * 1e3:.2f} ms | ' + ' | '.join(cells) + ' |')
-    out['compiled_ratios'] = compiled_ratios(cpu)
-    # The goal: within 1.1x of F.layer_norm, forward and forward + backward
-    summary = []
-    for dtype in ('float32', 'bfloat16'):
-        ratios = [r['fused'] / r['F.layer_norm'] for r in cpu['results']
-                  if r.get('fused') and r.get('dtype', 'float32') == dtype]
-        within = sum(v <= 1.1 for v in ratios)
-        summary.append(f'{dtype}: {within} of {len(ratios)} cells within 1.1× of '
-                       f'`F.layer_norm` ({min(ratios):.2f}× to {max(ratios):.2f}×)')
-    lines += ['', 'The hand-derived path, ' + '; '.join(summary) + '.']
+        for cache, cell in r['cache'].items():
+            cells = [_spread(cell['ratio'][k]) if k in cell['ratio'] else 'n/a'
+                     for k in ('plain', 'compiled', 'fused')]
+            lines.append(f'| {r["dtype"]} | {r["rows"]}×{r["cols"]} | {r["pass"]} | {cache} | '
+                         f'{_spread(cell["seconds"]["F.layer_norm"], "", 1e3)} | '
+                         + ' | '.join(cells) + ' |')
     out['timings'] = '\n'.join(lines)
+    out['compiled_ratios'] = compiled_ratios(cpu)
+    out['ratios_figure'] = figure_ratios(cpu)
     return out
 
 
@@ -406,6 +505,11 @@ def _artifacts():
 # {{ loops }}
 #
 # {{ timings }}
+#
+# The same ratios drawn, each with its spread over the rounds; the dashed line is the goal of
+# being within 1.1× of `F.layer_norm`:
+#
+# {{ ratios_figure }}
 
 
 @check_group
@@ -584,11 +688,40 @@ def _exercise_3():
           f'{y.dtype}, {mean.dtype}, {rstd.dtype}')
 
 
+@check_group
+def _check_figure():
+    """
+    ## Checks: the figure of the saved ratios
+
+    Its verdicts are `classify()`'s, the kernels page's rule, and add up; it is a well-formed,
+    named SVG that a different bound redraws.
+    """
+    from labml_nn_norm.kernels import classify, cpu_findings
+    from labml_nn_norm.layer_norm import check_figure
+    cpu = _load_cpu()
+    if cpu is None:
+        skipped('the figure of the saved ratios', 'no results/cpu.json saved')
+        return
+    v = ratio_verdicts(cpu)
+    check('every ratio gets one verdict: within, beyond or inconclusive',
+          all(c['within'] + c['beyond'] + c['inconclusive'] == c['cells'] for c in v.values()),
+          str(v))
+    float32 = [classify(cell['ratio']['compiled']) for r in cpu['results']
+               for cell in r['cache'].values() if r['dtype'] == 'float32']
+    check('torch.compile, float32: the same verdicts as the kernels page',
+          {k: float32.count(k) for k in cpu_findings(cpu)['compiled']}
+          == cpu_findings(cpu)['compiled'], str(cpu_findings(cpu)['compiled']))
+    check('a verdict of within implies a median within 1.1x',
+          all(c['within'] <= c['median'] for c in v.values()))
+    check_figure('ratios figure', figure_ratios(cpu), figure_ratios(cpu, bound=1.2))
+
+
 def _test():
     """
     ## Run all the checks
     """
     torch.manual_seed(0)
+    _check_figure()
     _check_against_f_layer_norm()
     _check_contract()
     _exercise_1()

@@ -352,7 +352,130 @@ if triton is not None:
 
 def _block_size(cols: int, max_block: int) -> int:
     # The next power of two of the row length, capped: Triton's `tl.arange` needs a power of two
-    return min(triton.next_power_of_2(cols), max_block)
+    # (`triton.next_power_of_2`, written out so that the plan below needs no Triton)
+    return min(1 << max(cols - 1, 0).bit_length(), max_block)
+
+
+def launch_plan(rows: int, cols: int, max_block: int = 4096, multiprocessors: int = 1) -> dict:
+    """
+    ## The launch: which program handles which rows and tiles
+
+    What the wrapper below launches for a `(rows, cols)` input: the tile width `BLOCK` and the
+    number of tiles per row; the forward's grid, one program per row; the backward's, 4 programs
+    per multiprocessor (at most one per row), where program `p` takes rows `p, p + P, …` as the
+    kernel's `range(pid, rows, programs)` does, and owns row `p` of the partial buffers.
+    For 10 rows of 24 columns with `max_block` 8, in the interpreter (one multiprocessor):
+
+    {{ launch_grid }}
+    """
+    block = _block_size(cols, max_block)
+    programs = max(1, min(rows, 4 * multiprocessors))
+    return {'block': block, 'tiles': -(-cols // block), 'one_tile': cols <= block,
+            'forward_grid': (rows,), 'backward_grid': (programs,),
+            'rows_of': [list(range(p, rows, programs)) for p in range(programs)]}
+
+
+# Rows drawn in the launch figure, at most; and the colours of the backward's programs
+_SHOWN_ROWS = 12
+_PROGRAM_COLOURS = ('blue', 'orange', 'green', 'purple', 'grey')
+
+
+def figure_launch(rows: int = 10, cols: int = 24, max_block: int = 8,
+                  multiprocessors: int = 1) -> str:
+    """
+    ## The launch, drawn
+
+    From `launch_plan()`: the forward's programs, one per row, each going over the row's tiles;
+    the backward's, each row coloured by the program that takes it; and the partial buffers,
+    one row per program, that `torch.sum` adds up.
+    """
+    from labml_nn_norm.layer_norm import FIGURE_COLOURS, svg_figure
+    plan = launch_plan(rows, cols, max_block, multiprocessors)
+    block, tiles, programs = plan['block'], plan['tiles'], plan['backward_grid'][0]
+    owner = {r: p for p, rs in enumerate(plan['rows_of']) for r in rs}
+    shown = min(rows, _SHOWN_ROWS)
+    cw, rh, top = 144 / cols, 12, 58
+    xs = (70, 296, 496)  # the forward, the backward, the partial buffers
+
+    def colour(p: int) -> str:
+        return FIGURE_COLOURS[_PROGRAM_COLOURS[p % len(_PROGRAM_COLOURS)]]
+
+    def tile_marks(x0: float) -> str:
+        # A dashed line between tiles, and each tile's number above
+        out = []
+        for t in range(tiles):
+            a, b = x0 + t * block * cw, x0 + min((t + 1) * block, cols) * cw
+            out.append(f'<text x="{(a + b) / 2:.1f}" y="{top - 4}" text-anchor="middle" '
+                       f'font-size="9">tile {t}</text>')
+            if t:
+                out.append(f'<path d="M{a:.1f},{top - 2}V{top + shown * rh + 2}" '
+                           'stroke="currentColor" stroke-dasharray="2 2"/>')
+        return ''.join(out)
+
+    parts = [f'<text x="{xs[0]}" y="14" font-weight="bold">forward: grid ({rows},)</text>',
+             f'<text x="{xs[0]}" y="28" font-size="10">one program per row, tile by tile '
+             f'(BLOCK = {block})</text>',
+             f'<text x="{xs[1]}" y="14" font-weight="bold">backward: grid ({programs},)</text>',
+             f'<text x="{xs[1]}" y="28" font-size="10">program p takes rows p, p + {programs}, '
+             '…</text>',
+             f'<text x="{xs[2]}" y="14" font-weight="bold">partial dγ, dβ</text>',
+             f'<text x="{xs[2]}" y="28" font-size="10">({programs}, {cols}) float32 each</text>',
+             tile_marks(xs[0]), tile_marks(xs[1])]
+    # Grouped, so that the shared attributes are written once
+    w = cols * cw
+    labels = ''.join(f'<text x="{xs[0] - 6}" y="{top + r * rh + 9}">program {r}</text>'
+                     f'<text x="{xs[1] - 6}" y="{top + r * rh + 9}">row {r}</text>'
+                     for r in range(shown))
+    parts.append(f'<g font-size="9" text-anchor="end">{labels}</g>')
+    for t in range(tiles):
+        a, b = t * block * cw, min((t + 1) * block, cols) * cw
+        cells = ''.join(f'<rect x="{xs[0] + a:.1f}" y="{top + r * rh}" width="{b - a:.1f}" '
+                        f'height="{rh}"/>' for r in range(shown))
+        parts.append(f'<g fill="currentColor" fill-opacity="{0.12 + 0.16 * (t % 2):.2f}" '
+                     f'stroke="currentColor" stroke-width="0.5">{cells}</g>')
+    # The backward's rows and the partial rows, coloured by program
+    for p in range(programs):
+        cells = ''.join(f'<rect x="{xs[1]}" y="{top + r * rh}" width="{w:.1f}" height="{rh}"/>'
+                        for r in plan['rows_of'][p] if r < shown)
+        if p < _SHOWN_ROWS:
+            cells += f'<rect x="{xs[2]}" y="{top + p * rh}" width="{w:.1f}" height="{rh}"/>'
+        if cells:
+            parts.append(f'<g fill="{colour(p)}" stroke="currentColor" stroke-width="0.5">'
+                         f'{cells}</g>')
+    names = ''.join(f'<text x="{xs[1] + w / 2:.1f}" y="{top + r * rh + 9}">p{owner[r]}</text>'
+                    for r in range(shown))
+    names += ''.join(f'<text x="{xs[2] + w / 2:.1f}" y="{top + p * rh + 9}">Σ rows of p{p}'
+                     '</text>' for p in range(min(programs, _SHOWN_ROWS)))
+    parts.append(f'<g font-size="9" text-anchor="middle" fill="#fff">{names}</g>')
+    if rows > shown:
+        parts.append(f'<text x="{xs[0]}" y="{top + shown * rh + 14}" font-size="10">'
+                     f'… {rows - shown} more rows</text>')
+    y = top + min(programs, _SHOWN_ROWS) * rh + 8
+    if programs > _SHOWN_ROWS:
+        parts.append(f'<text x="{xs[2]}" y="{y + 4}" font-size="10">… {programs - _SHOWN_ROWS} '
+                     'more programs</text>')
+        y += 10
+    mid = xs[2] + cols * cw / 2
+    parts.append(f'<path d="M{mid:.1f},{y}V{y + 16}M{mid - 4:.1f},{y + 11}L{mid:.1f},{y + 16}'
+                 f'L{mid + 4:.1f},{y + 11}" stroke="currentColor" fill="none"/>'
+                 f'<text x="{mid + 8:.1f}" y="{y + 12}" font-size="10">torch.sum(0)</text>'
+                 f'<rect x="{xs[2]}" y="{y + 20}" width="{cols * cw:.1f}" height="{rh}" '
+                 'fill="currentColor" fill-opacity="0.3" stroke="currentColor"/>'
+                 f'<text x="{mid:.1f}" y="{y + 29}" text-anchor="middle" font-size="9">'
+                 'dγ, dβ</text>')
+    height = max(top + shown * rh + 24, y + rh + 28)
+    counts = [len(rs) for rs in plan['rows_of']]
+    spread = (f'{counts[0]} row' + 's' * (counts[0] != 1) if min(counts) == max(counts)
+              else f'{min(counts)} to {max(counts)} rows')
+    label = (f'Launch grids for {rows} rows of {cols} columns, max_block {max_block}: '
+             f'{rows} forward programs over {tiles} tiles each, {programs} backward programs '
+             'and their partial rows')
+    caption = (f'For {rows} rows of {cols} columns and max_block {max_block}, the forward runs '
+               f'{rows} programs, one per row, each over {tiles} tile(s) of {block} columns, and '
+               f'the backward {programs}, each taking {spread} and storing its sums of '
+               f'dy·x̂ and dy once, in its own row of two ({programs}, {cols}) float32 buffers '
+               'that torch.sum then adds up.')
+    return svg_figure(''.join(parts), 660, height, label, caption)
 
 
 class TritonLayerNorm(torch.autograd.Function):
@@ -369,12 +492,15 @@ class TritonLayerNorm(torch.autograd.Function):
         y = torch.empty_like(x2)
         mean = torch.empty(rows, dtype=torch.float32, device=x.device)
         rstd = torch.empty(rows, dtype=torch.float32, device=x.device)
-        block = _block_size(H, max_block)
+        plan = launch_plan(rows, H, max_block)
+        block = plan['block']
         w = weight.reshape(H).contiguous() if weight is not None else x2
         b = bias.reshape(H).contiguous() if bias is not None else x2
         if rows:
-            _forward_kernel[(rows,)](x2, y, w, b, mean, rstd, H, H, eps, HAS_W=weight is not None,
-                                     HAS_B=bias is not None, BLOCK=block, ONE_TILE=H <= block)
+            _forward_kernel[plan['forward_grid']](x2, y, w, b, mean, rstd, H, H, eps,
+                                                  HAS_W=weight is not None,
+                                                  HAS_B=bias is not None, BLOCK=block,
+                                                  ONE_TILE=plan['one_tile'])
         ctx.save_for_backward(x2, weight, mean, rstd)
         ctx.shape, ctx.normalized_shape = x.shape, normalized_shape
         ctx.block, ctx.has_bias = block, bias is not None
@@ -392,8 +518,8 @@ class TritonLayerNorm(torch.autograd.Function):
             return None, None, None, None, None, None
         dy2 = dy.reshape(rows, H).contiguous()
         # A few programs, each owning one row of the float32 partial sums
-        programs = max(1, min(rows, 4 * _multiprocessors(x2.device)))
-        one_tile = H <= ctx.block
+        plan = launch_plan(rows, H, ctx.block, _multiprocessors(x2.device))
+        programs, one_tile = plan['backward_grid'][0], plan['one_tile']
         # Unused pointers get a tensor that the kernel never touches
         dx = torch.empty_like(x2) if need_dx else x2
         dw_partial, db_partial = (_partial_buffers(programs, H, x2.device)
@@ -402,10 +528,10 @@ class TritonLayerNorm(torch.autograd.Function):
                      if need_dx and not one_tile else mean)
         if rows:
             w = weight.reshape(H) if weight is not None else x2
-            _backward_kernel[(programs,)](x2, dy2, dx, w, mean, rstd, dw_partial, db_partial,
-                                          row_means, H, H, rows, HAS_W=weight is not None,
-                                          BLOCK=ctx.block, ONE_TILE=one_tile,
-                                          COMPUTE_DX=need_dx, COMPUTE_DWDB=need_dw or need_db)
+            _backward_kernel[plan['backward_grid']](
+                x2, dy2, dx, w, mean, rstd, dw_partial, db_partial, row_means, H, H, rows,
+                HAS_W=weight is not None, BLOCK=ctx.block, ONE_TILE=one_tile,
+                COMPUTE_DX=need_dx, COMPUTE_DWDB=need_dw or need_db)
         elif need_dw or need_db:
             # No rows: nothing to add up
             dw_partial.zero_()
@@ -696,6 +822,35 @@ def _exercise_3(device='cpu'):
     check_close('dβ == dy.sum(0): 10 rows on 4 programs, 3 tiles', bias.grad, dy.sum(0))
 
 
+@check_group
+def _check_launch_figure(device):
+    """
+    ## Checks: the launch figure is the launch
+
+    `launch_plan()` gives every row to exactly one backward program, and the partial buffers the
+    wrapper allocates have the plan's shape; the figure is a well-formed, named SVG that other
+    sizes redraw.
+    """
+    from labml_nn_norm.layer_norm import check_figure
+    for rows, cols, block in ((10, 24, 8), (9, 24, 64), (3, 100, 32)):
+        plan = launch_plan(rows, cols, block, _multiprocessors(torch.device(device)))
+        taken = sorted(r for rs in plan['rows_of'] for r in rs)
+        shapes, _ = partial_buffer_shapes((rows, cols), cols, block, device)
+        programs = plan['backward_grid'][0]
+        check(f'{rows} rows, {cols} columns, max_block {block}: {plan["tiles"]} tile(s); each row '
+              f'on one of {programs} programs; partial buffers ({programs}, {cols})',
+              taken == list(range(rows)) and plan['tiles'] * plan['block'] >= cols
+              and shapes == [((programs, cols), torch.float32)] * 2, str(shapes[0][0]))
+    check_figure('launch figure', figure_launch(), figure_launch(rows=7))
+
+
+def _artifacts():
+    """
+    ## The figure, drawn when the site is built
+    """
+    return {'launch_grid': figure_launch()}
+
+
 def _test():
     """
     ## Checks (Triton's interpreter on the CPU, or the GPU if there is one)
@@ -707,6 +862,7 @@ def _test():
         return
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     _check_interpreted()
+    _check_launch_figure(device)
     _check_backward_buffers(device)
     _check_offsets_and_needed_grads(device)
     _check_against_f_layer_norm(device)

@@ -32,143 +32,20 @@ PyTorch offers both through one flag, `norm_first`, of `torch.nn.TransformerEnco
 ([`transformer.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/transformer.py#L940-L954));
 `_test()` checks that our blocks compute exactly what it computes.
 
-### LayerNorm normalizes each token on its own
+## What you will learn
 
-In a Transformer the activations are $(B, T, C)$: batch, tokens, channels, and
-`LayerNorm(C)` computes one mean and one variance *per token*, over its $C$ channels. No
-statistic is shared between tokens or between sequences, so a token's output does not depend
-on which other tokens are in the batch, on padding, or on the sequence length (unlike
-[BatchNorm](../ln_vs_bn/index.md)). The `_test()` below checks this on a $(2, 3, 4)$
-embedding against the hand computation, and by changing the other tokens.
-
-### Gradients at initialization: what Xiong et al. show
-
-[Xiong et al., 2020](https://arxiv.org/abs/2002.04745) ("On Layer Normalization in the
-Transformer Architecture") study why Post-LN needs a learning-rate warm-up. Their
-**Theorem 1** (§3.3) bounds the gradient of the last FFN weight matrix $W^{2,L}$ at
-initialization: $\lVert \partial \tilde{\mathcal{L}} / \partial W^{2,L} \rVert_F \le
-\mathcal{O}(d\sqrt{\ln d})$ for Post-LN, independent of the depth $L$, and
-$\mathcal{O}\big(d\sqrt{\ln d / L}\big)$ for Pre-LN. The idea of the proof is Lemma 2 and
-Lemma 3: a LayerNorm's Jacobian scales as $\sqrt{d} / \lVert x \rVert_2$, Post-LN's LayerNorm
-inputs keep $\mathbb{E}\lVert x \rVert^2 = \frac{3}{2}d$ at every layer, while Pre-LN's residual
-stream grows linearly with depth, so its final LayerNorm scales the gradients down by about
-$\sqrt{L}$. The analysis uses a simplified model (below).
-
-In §3.4 they measure, on their 6-6 layer translation model at initialization and over ten random
-seeds, the quantities in their **Figure 3**:
-
-* (a), (b): for each layer's FFN, the **expected gradient** of its $W^2$: each element's
-  gradient averaged over mini-batches, then the Frobenius norm of that average. For Post-LN it
-  "grows along with the layer index"; for Pre-LN it "almost keeps the same for different layers".
-* (c), (d): the gradient norm of the last layer's $W^2$ for models of 6-6 up to 14-14 layers. For
-  Post-LN it stays about the same (around 1.6); for Pre-LN it decreases as the model deepens.
-
-They then **hypothesize** that the gradient scale is "one of the reasons" Post-LN needs warm-up
-(§3.4), and report that Post-LN trained with RAdam needs no warm-up either (§4.2): the gradient
-scale is their explanation, not a proven cause. Theorem 1 itself is an upper bound, of order
-$\mathcal{O}(\cdot)$ and holding with high probability: it says how large the last layer's
-gradient can be, not which curve it follows over a few depths.
-
-### Re-measured here
-
-We measure the same statistics on stacks of encoder blocks at initialization, trained on nothing,
-with twelve initializations per stack and 32 mini-batches of 16 sequences per initialization, in
-two settings:
-
-* **practical**, the one to set against Figure 3, since Figure 3 was measured on the real 6-6
-  model ("the general model and training configuration exactly follow Section 3.2", §3.4): 4
-  heads, $d_{ff} = 2d$, $W^Q, W^K$ Xavier-random at initialization, token embeddings and
-  sinusoidal positions, on the [reversal task](experiment.md). Still a stand-in: 64 channels
-  instead of 512, an encoder only, a toy task.
-* **analysis**, the simplified model of §3.3 (single head, $d \times d$ matrices,
-  $W^Q = W^K = 0$, Gaussian Xavier), fed fresh Gaussian vectors. The paper measured nothing in
-  this setting, so this column says what the simplified model shows, never that it reproduces
-  the paper or not.
-
-`analysis_model()` below says exactly where each differs from the paper.
-
-![Per-layer expected gradient of W2 (6 layers) and the last layer's gradient against depth,
-Post-LN and Pre-LN, in the practical and analysis settings, with bands over twelve
-initializations](grad_norm.svg)
-
-*In both settings Post-LN's expected gradient grows toward the output layer and Pre-LN's falls,
-and the last layer's gradient is larger for Post-LN at every depth, by a factor that grows with
-depth* (lines: mean of the twelve initializations; bands: smallest to largest).
-
-**How a panel is read.** Each panel becomes one number with an interval. For the per-layer
-panels, 3(a) and 3(b), it is the slope of $\ln \lVert \mathbb{E} g \rVert$ against the layer
-index, fitted by least squares to the mean over the initializations: $+0.05$ means about 5% more
-per layer. For the depth panels, 3(c) and 3(d), it is the exponent $b$ in $g \propto L^b$, the
-slope of $\ln g$ against $\ln L$, from $L = 6$ (where the paper's panels start) to 14. The
-interval is a 95% bootstrap interval: the initializations are drawn again with replacement
-4000 times, the layers of one stack together, each depth's stacks on their own. The verdict
-(`verdict()` below) is **about flat** when the whole interval keeps the fitted change across
-the range under 15%, **grows** or **decreases** when the whole interval is above or below zero,
-and **inconclusive** when it allows both. `_test()` checks that each verdict written on this
-page is the one the rule gives.
-
-{{ reproduction_table }}
-
-What that says:
-
-* **Practical setting, against the paper.** Post-LN's expected gradient grows toward the output
-  (3(a)) and Pre-LN's last-layer gradient decreases as the stack deepens (3(d)), as in the
-  paper. Pre-LN's per-layer gradient is *not* flat (3(b)): it decreases toward the output, and
-  its top layer's is below its bottom layer's in each of the twelve initializations. Whether
-  Post-LN's last-layer gradient stays flat from 6 to 14 layers (3(c)) is inconclusive: the
-  interval holds flat and growing alike. Below 6 layers it grows (first row of the last table
-  on this page).
-* **Analysis setting, what the simplified model shows.** The same directions for 3(a), 3(b)
-  and 3(d), and Post-LN's last-layer gradient *grows* with depth (3(c)). Theorem 1 bounds that
-  gradient by a constant independent of $L$, up to a constant factor and with high probability;
-  growth over six to fourteen layers does not contradict such a bound, but it is not the flat
-  line the bound is often read as. Pre-LN's exponent stays above Theorem 1's $-1/2$ over the
-  whole interval.
-* **Pre-LN's per-layer gradient falling toward the output** is what later work reports for
-  large models: Li, Yin and Liu's Mix-LN paper finds that Pre-LN "leads to diminished gradient
-  norms in its deeper layers", in language models of 70M to 7B parameters (abstract). Theirs
-  are large language models, ours a small stack at initialization, so we take it as the same
-  direction, not as evidence of the same mechanism.
-* **Post-LN against Pre-LN**: the last layer's gradient is larger for Post-LN at every depth
-  (the whole 95% interval of the ratio is above 1), and the ratio grows with depth in both
-  settings:
-
-{{ gap_table }}
-
-Expected gradient of each layer's $W^2$, 6 layers (mean of the twelve initializations, and the
-ratio of the top layer to the bottom layer for each initialization):
-
-{{ layer_table }}
-
-The last layer's per-batch gradient norm against depth (mean, and smallest–largest):
-
-{{ depth_table }}
-
-**Lemma 2, measured** (analysis setting, 6 layers): $\mathbb{E}\lVert x \rVert^2 / d$ of the
-input of each Post-LN block's second LayerNorm, $x^{post,5}_l$ in the paper's Table 1, and of
-Pre-LN's residual stream $x^{pre}_k$ after $k$ blocks ($k = 0$ is the Gaussian input), with the
-paper's value or bounds in brackets:
-
-{{ lemma2_table }}
-
-Both hold: Post-LN's within 0.1 of 3/2 at every layer, Pre-LN's within the bounds (5% slack)
-at every $k$. Lemma 3's consequence for Pre-LN is that the last-layer gradient should shrink
-like $1 / \sqrt{\mathbb{E}\lVert x^{pre}_{L+1} \rVert^2 / d}$; if that were all, the product in
-the second row below would stay constant. It does not: the final LayerNorm's input grows as
-Lemma 2 says, but the product grows with depth (last row of the next table), so the gradient
-shrinks more slowly than that scaling alone predicts (analysis setting):
-
-{{ final_ln_table }}
-
-The statistics behind the sentences above that are not panels of Figure 3, read with the same
-rule (exponent of $L$ over all depths from 2 to 14 for the product):
-
-{{ other_table }}
-
-{{ measurement_meta }}
-
-The [training comparison](experiment.md) then trains both on the reversal task, with and
-without warm-up.
+* why `LayerNorm(C)` in a Transformer is a per-token operation:
+  [LayerNorm normalizes each token on its own](#layernorm-normalizes-each-token-on-its-own);
+* the two arrangements as code and as drawings, and what each does to the residual stream:
+  [one Transformer block, both arrangements](#one-transformer-block-both-arrangements) and
+  [the residual stream](#post-ln-normalizes-the-residual-stream-pre-ln-lets-it-grow);
+* what Xiong et al.'s Theorem 1 and Figure 3 say about gradients at initialization:
+  [gradients at initialization](#gradients-at-initialization-what-xiong-et-al-show);
+* how to turn a plotted trend into a verdict with an interval, and what the re-measurement
+  finds, panel by panel: [re-measured here](#re-measured-here) and
+  [what the page says about Figure 3](#what-the-page-says-about-figure-3);
+* in the [exercises](#exercises): a LayerNorm applied twice, the statistics shared across
+  tokens, and Lemma 2's 3/2 by hand.
 """
 
 import json
@@ -186,7 +63,47 @@ import torch.fx
 import torch.nn.functional as F
 from torch import nn
 
+from labml_nn_norm._check import check, check_close, check_group
 from labml_nn_norm.layer_norm import LayerNorm
+
+
+@check_group
+def _check_per_token():
+    r"""
+    ## LayerNorm normalizes each token on its own
+
+    In a Transformer the activations are $(B, T, C)$: batch, tokens, channels, and
+    `LayerNorm(C)` computes one mean and one variance *per token*, over its $C$ channels. No
+    statistic is shared between tokens or between sequences, so a token's output does not depend
+    on which other tokens are in the batch, on padding, or on the sequence length (unlike
+    [BatchNorm](../ln_vs_bn/index.md)). The `_test()` below checks this on a $(2, 3, 4)$
+    embedding against the hand computation, and by changing the other tokens.
+    """
+
+    #
+    # The $(2, 3, 4)$ embedding: `torch.nn.LayerNorm(4, elementwise_affine=False)` equals the
+    # mean and biased variance of each token's 4 channels, computed by hand
+    batch_size, seq_len, dim = 2, 3, 4
+    embedding = torch.randn(batch_size, seq_len, dim)
+    mean = embedding.mean(dim=-1, keepdim=True)
+    var = (embedding - mean).square().mean(dim=-1, keepdim=True)
+    by_hand = (embedding - mean) / torch.sqrt(var + 1e-5)
+    check_close('nn.LayerNorm(4, elementwise_affine=False) on (2, 3, 4) == per-token by hand',
+                nn.LayerNorm(dim, elementwise_affine=False)(embedding), by_hand)
+    check_close('our LayerNorm(4, elementwise_affine=False) == per-token by hand',
+                LayerNorm(dim, elementwise_affine=False)(embedding), by_hand)
+    check('6 tokens, 6 means', mean.shape == (2, 3, 1), str(tuple(mean.shape)))
+    #
+    # A token's output does not change when the *other* tokens change, or when the sequence is
+    # longer
+    ln = LayerNorm(16)
+    x = torch.randn(2, 5, 16)
+    other = x.clone()
+    other[:, 1:] = torch.randn(2, 4, 16) * 10 + 3
+    longer = torch.cat([x, torch.randn(2, 20, 16)], dim=1)
+    check('token 0 unchanged when tokens 1..4 change', torch.equal(ln(x)[:, 0], ln(other)[:, 0]))
+    check('tokens 0..4 unchanged when 20 tokens are appended',
+          torch.equal(ln(x), ln(longer)[:, :5]))
 
 
 class SelfAttention(nn.Module):
@@ -434,6 +351,74 @@ class Transformer(nn.Module):
         return self.head(self.norm_final(x))
 
 
+@check_group
+def _check_residual_stream():
+    """
+    ## Post-LN normalizes the residual stream, Pre-LN lets it grow
+    """
+
+    # Post-LN ends every block in a LayerNorm, so its output has zero mean and unit variance
+    # per token; Pre-LN's residual stream is never normalized and grows with depth
+    model_post = Transformer(32, 16, 6, 64, 4, 256, norm_first=False)
+    model_pre = Transformer(32, 16, 6, 64, 4, 256, norm_first=True)
+    tokens = torch.randint(32, (4, 16))
+    h_post, h_pre = model_post.tok_emb(tokens), model_pre.tok_emb(tokens)
+    for b_post, b_pre in zip(model_post.blocks, model_pre.blocks):
+        h_post, h_pre = b_post(h_post), b_pre(h_pre)
+    check('Post-LN: last block output has per-token std ≈ 1',
+          abs(h_post.std(-1, unbiased=False).mean().item() - 1) < 1e-3)
+    check('Pre-LN: residual stream std > 1 before norm_final, hence the final LayerNorm',
+          h_pre.std(-1).mean().item() > 1.2, f'std {h_pre.std(-1).mean().item():.2f}')
+
+
+# ## Gradients at initialization: what Xiong et al. show
+#
+# [Xiong et al., 2020](https://arxiv.org/abs/2002.04745) ("On Layer Normalization in the
+# Transformer Architecture") study why Post-LN needs a learning-rate warm-up. Their
+# **Theorem 1** (§3.3) bounds the gradient of the last FFN weight matrix $W^{2,L}$ at
+# initialization: $\lVert \partial \tilde{\mathcal{L}} / \partial W^{2,L} \rVert_F \le
+# \mathcal{O}(d\sqrt{\ln d})$ for Post-LN, independent of the depth $L$, and
+# $\mathcal{O}\big(d\sqrt{\ln d / L}\big)$ for Pre-LN. The idea of the proof is Lemma 2 and
+# Lemma 3: a LayerNorm's Jacobian scales as $\sqrt{d} / \lVert x \rVert_2$, Post-LN's LayerNorm
+# inputs keep $\mathbb{E}\lVert x \rVert^2 = \frac{3}{2}d$ at every layer, while Pre-LN's residual
+# stream grows linearly with depth, so its final LayerNorm scales the gradients down by about
+# $\sqrt{L}$. The analysis uses a simplified model (below).
+#
+# In §3.4 they measure, on their 6-6 layer translation model at initialization and over ten random
+# seeds, the quantities in their **Figure 3**:
+#
+# * (a), (b): for each layer's FFN, the **expected gradient** of its $W^2$: each element's
+#   gradient averaged over mini-batches, then the Frobenius norm of that average. For Post-LN it
+#   "grows along with the layer index"; for Pre-LN it "almost keeps the same for different layers".
+# * (c), (d): the gradient norm of the last layer's $W^2$ for models of 6-6 up to 14-14 layers. For
+#   Post-LN it stays about the same (around 1.6); for Pre-LN it decreases as the model deepens.
+#
+# They then **hypothesize** that the gradient scale is "one of the reasons" Post-LN needs warm-up
+# (§3.4), and report that Post-LN trained with RAdam needs no warm-up either (§4.2): the gradient
+# scale is their explanation, not a proven cause. Theorem 1 itself is an upper bound, of order
+# $\mathcal{O}(\cdot)$ and holding with high probability: it says how large the last layer's
+# gradient can be, not which curve it follows over a few depths.
+
+
+# ## Re-measured here
+#
+# We measure the same statistics on stacks of encoder blocks at initialization, trained on nothing,
+# with twelve initializations per stack and 32 mini-batches of 16 sequences per initialization, in
+# two settings:
+#
+# * **practical**, the one to set against Figure 3, since Figure 3 was measured on the real 6-6
+#   model ("the general model and training configuration exactly follow Section 3.2", §3.4): 4
+#   heads, $d_{ff} = 2d$, $W^Q, W^K$ Xavier-random at initialization, token embeddings and
+#   sinusoidal positions, on the [reversal task](experiment.md). Still a stand-in: 64 channels
+#   instead of 512, an encoder only, a toy task.
+# * **analysis**, the simplified model of §3.3 (single head, $d \times d$ matrices,
+#   $W^Q = W^K = 0$, Gaussian Xavier), fed fresh Gaussian vectors. The paper measured nothing in
+#   this setting, so this column says what the simplified model shows, never that it reproduces
+#   the paper or not.
+#
+# `analysis_model()` below says exactly where each differs from the paper.
+
+
 # The two settings we measure in. `analysis` is §3.3's, fed fresh Gaussian vectors; `practical` is
 # closer to the model of their experiments (§3.2 and appendix A.1: 4 heads, an FFN twice as wide
 # as the model), with $W^Q, W^K$ Xavier-random at initialization, token embeddings and positions
@@ -481,6 +466,29 @@ def analysis_model(norm_first: bool, n_layers: int, setting: str = 'analysis', d
             for block in model.blocks:
                 block.self_attn.in_proj_weight[:2 * d_model].zero_()
     return model
+
+
+@check_group
+def _check_analysis_setting():
+    r"""
+    ## Xiong et al. §3.3's setting
+
+    Single head, every matrix $d \times d$, $W^Q = W^K = 0$: attention is uniform, so every token
+    of a sequence gets the same attention output.
+    """
+
+    torch.manual_seed(0)
+    model = analysis_model(norm_first=False, n_layers=2, d_model=64)
+    attn = model.blocks[0].self_attn
+    out = attn(torch.randn(3, 16, 64))
+    check('W^Q = W^K = 0: every token gets the same attention output',
+          torch.allclose(out, out[:, :1].expand_as(out), atol=1e-6))
+    ffn = model.blocks[0].ffn
+    check('single head, W1 and W2 are d × d', attn.n_heads == 1 and
+          ffn.linear1.weight.shape == ffn.linear2.weight.shape == (64, 64))
+    std = torch.cat([b.ffn.linear2.weight.flatten() for b in model.blocks]).std().item()
+    check('Xavier Gaussian: std of W2 ≈ sqrt(2 / (d + d)) = 0.125', abs(std - 0.125) < 0.01,
+          f'{std:.4f}')
 
 
 def ffn_grad_stats(model: Transformer, batches: int, batch: int, generator: torch.Generator,
@@ -551,6 +559,14 @@ def ffn_grad_stats(model: Transformer, batches: int, batch: int, generator: torc
             'hidden': sums}
 
 
+# ![Per-layer expected gradient of W2 (6 layers) and the last layer's gradient against depth,
+# Post-LN and Pre-LN, in the practical and analysis settings, with bands over twelve
+# initializations](grad_norm.svg)
+#
+# *In both settings Post-LN's expected gradient grows toward the output layer and Pre-LN's falls,
+# and the last layer's gradient is larger for Post-LN at every depth, by a factor that grows with
+# depth* (lines: mean of the twelve initializations; bands: smallest to largest).
+
 RESULTS = Path(__file__).resolve().parent / 'results' / 'grad_norms.json'
 # The measurement: twelve initializations (§3.4 repeats theirs ten times), 32 mini-batches of 16
 # sequences each, a 6-layer stack for the per-layer panel, and stacks of 2 to 14 layers for the
@@ -600,6 +616,18 @@ def load_measurement(path: Path = RESULTS) -> dict:
             raise KeyError(f'{path.name} has no {key!r}')
     return results
 
+
+# **How a panel is read.** Each panel becomes one number with an interval. For the per-layer
+# panels, 3(a) and 3(b), it is the slope of $\ln \lVert \mathbb{E} g \rVert$ against the layer
+# index, fitted by least squares to the mean over the initializations: $+0.05$ means about 5% more
+# per layer. For the depth panels, 3(c) and 3(d), it is the exponent $b$ in $g \propto L^b$, the
+# slope of $\ln g$ against $\ln L$, from $L = 6$ (where the paper's panels start) to 14. The
+# interval is a 95% bootstrap interval: the initializations are drawn again with replacement
+# 4000 times, the layers of one stack together, each depth's stacks on their own. The verdict
+# (`verdict()` below) is **about flat** when the whole interval keeps the fitted change across
+# the range under 15%, **grows** or **decreases** when the whole interval is above or below zero,
+# and **inconclusive** when it allows both. `_test()` checks that each verdict written on this
+# page is the one the rule gives.
 
 # How a trend is read, one rule for every panel and every sentence of the page that calls
 # something growing, decreasing or flat
@@ -776,6 +804,149 @@ def extra_statistics(results: dict) -> dict:
     return out
 
 
+# {{ reproduction_table }}
+#
+# What that says:
+#
+# * **Practical setting, against the paper.** Post-LN's expected gradient grows toward the output
+#   (3(a)) and Pre-LN's last-layer gradient decreases as the stack deepens (3(d)), as in the
+#   paper. Pre-LN's per-layer gradient is *not* flat (3(b)): it decreases toward the output, and
+#   its top layer's is below its bottom layer's in each of the twelve initializations. Whether
+#   Post-LN's last-layer gradient stays flat from 6 to 14 layers (3(c)) is inconclusive: the
+#   interval holds flat and growing alike. Below 6 layers it grows (first row of the last table
+#   on this page).
+# * **Analysis setting, what the simplified model shows.** The same directions for 3(a), 3(b)
+#   and 3(d), and Post-LN's last-layer gradient *grows* with depth (3(c)). Theorem 1 bounds that
+#   gradient by a constant independent of $L$, up to a constant factor and with high probability;
+#   growth over six to fourteen layers does not contradict such a bound, but it is not the flat
+#   line the bound is often read as. Pre-LN's exponent stays above Theorem 1's $-1/2$ over the
+#   whole interval.
+# * **Pre-LN's per-layer gradient falling toward the output** is what later work reports for
+#   large models: Li, Yin and Liu's Mix-LN paper finds that Pre-LN "leads to diminished gradient
+#   norms in its deeper layers", in language models of 70M to 7B parameters (abstract). Theirs
+#   are large language models, ours a small stack at initialization, so we take it as the same
+#   direction, not as evidence of the same mechanism.
+# * **Post-LN against Pre-LN**: the last layer's gradient is larger for Post-LN at every depth
+#   (the whole 95% interval of the ratio is above 1), and the ratio grows with depth in both
+#   settings:
+#
+# {{ gap_table }}
+
+# What the page's prose says: each panel's verdict, and the other sentences' (checked against
+# the record by the verdict rule in `_test()`)
+STATED = {('3(a)', 'practical'): 'grows', ('3(a)', 'analysis'): 'grows',
+          ('3(b)', 'practical'): 'decreases', ('3(b)', 'analysis'): 'decreases',
+          ('3(c)', 'practical'): 'inconclusive', ('3(c)', 'analysis'): 'grows',
+          ('3(d)', 'practical'): 'decreases', ('3(d)', 'analysis'): 'decreases',
+          ('practical', 'gap'): 'grows', ('analysis', 'gap'): 'grows',
+          ('practical', 'top_below_bottom'): 12, ('analysis', 'top_below_bottom'): 12,
+          ('practical', 'shallow'): 'grows', ('analysis', 'product'): 'grows'}
+
+
+@check_group
+def _check_figure3(results: dict):
+    """
+    ## What the page says about Figure 3
+
+    Each panel's verdict as `STATED` above must be what the verdict rule gives on the record, and
+    so must the other sentences of the summary.
+    """
+
+    c = results['config']
+    check('the record is what the text says: 12 initializations, 32 mini-batches of 16, '
+          'depths 2 to 14, 6-layer per-layer stack',
+          (len(c['seeds']), c['batches'], c['batch'], c['depths'][0], c['depths'][-1],
+           c['per_layer_depth']) == (12, 32, 16, 2, 14, 6))
+    for panel, (_, name, kind, _, _) in PAPER.items():
+        for setting in SETTINGS:
+            stat = panel_statistic(results, panel, setting)
+            stated = STATED[panel, setting]
+            check(f'{panel} {name}, {setting}: {stated}', stat['verdict'] == stated,
+                  describe_slope(stat, kind))
+    #
+    # The other sentences of the summary
+    extra = extra_statistics(results)
+    for setting in SETTINGS:
+        gap = extra[setting, 'gap']
+        check(f"{setting}: Post-LN's last-layer gradient / Pre-LN's, against depth: "
+              f"{STATED[setting, 'gap']}", gap['verdict'] == STATED[setting, 'gap'],
+              f"exponent {gap['slope']:+.3f} [{gap['lo']:+.3f}, {gap['hi']:+.3f}]")
+        check(f'{setting}: Post-LN / Pre-LN above 1 at every depth (whole 95% interval)',
+              all(lo > 1 for lo, _ in gap['ratio_interval']),
+              ' '.join(f'{lo:.2f}' for lo, _ in gap['ratio_interval']))
+        below, n = extra[setting, 'top_below_bottom']
+        check(f"{setting}: Pre-LN's top layer below its bottom layer in "
+              f"{STATED[setting, 'top_below_bottom']} of {n} initializations",
+              below == STATED[setting, 'top_below_bottom'], str(below))
+    shallow = extra['practical', 'shallow']
+    check(f"practical, Post-LN, last layer from L = {results['config']['depths'][0]} to "
+          f"{results['config']['per_layer_depth']}: {STATED['practical', 'shallow']}",
+          shallow['verdict'] == STATED['practical', 'shallow'], describe_slope(shallow, 'depth'))
+    pre = panel_statistic(results, '3(d)', 'analysis')
+    check('analysis, Pre-LN: the exponent of L is above -1/2 (whole 95% interval)',
+          pre['lo'] > -0.5, describe_slope(pre, 'depth'))
+    product = extra['analysis', 'product']
+    check(f"analysis, Pre-LN: gradient x sqrt(E|x|^2/d) against depth: "
+          f"{STATED['analysis', 'product']}", product['verdict'] == STATED['analysis', 'product'],
+          describe_slope(product, 'depth'))
+
+
+# Expected gradient of each layer's $W^2$, 6 layers (mean of the twelve initializations, and the
+# ratio of the top layer to the bottom layer for each initialization):
+#
+# {{ layer_table }}
+#
+# The last layer's per-batch gradient norm against depth (mean, and smallest–largest):
+#
+# {{ depth_table }}
+#
+# **Lemma 2, measured** (analysis setting, 6 layers): $\mathbb{E}\lVert x \rVert^2 / d$ of the
+# input of each Post-LN block's second LayerNorm, $x^{post,5}_l$ in the paper's Table 1, and of
+# Pre-LN's residual stream $x^{pre}_k$ after $k$ blocks ($k = 0$ is the Gaussian input), with the
+# paper's value or bounds in brackets:
+#
+# {{ lemma2_table }}
+#
+# Both hold: Post-LN's within 0.1 of 3/2 at every layer, Pre-LN's within the bounds (5% slack)
+# at every $k$. Lemma 3's consequence for Pre-LN is that the last-layer gradient should shrink
+# like $1 / \sqrt{\mathbb{E}\lVert x^{pre}_{L+1} \rVert^2 / d}$; if that were all, the product in
+# the second row below would stay constant. It does not: the final LayerNorm's input grows as
+# Lemma 2 says, but the product grows with depth (last row of the next table), so the gradient
+# shrinks more slowly than that scaling alone predicts (analysis setting):
+#
+# {{ final_ln_table }}
+
+@check_group
+def _check_lemma2(results: dict):
+    r"""
+    ## Lemma 2 on the record
+
+    $\mathbb{E}\lVert x \rVert^2 / d$ in the analysis setting, against the paper's value
+    (Post-LN) and bounds (Pre-LN).
+    """
+
+    summary = summarize(results)
+    post, pre = summary['analysis', 'Post-LN']['hidden'], summary['analysis', 'Pre-LN']['hidden']
+    check('Post-LN: every layer within 0.1 of 3/2', all(abs(v - 1.5) < 0.1 for v in post),
+          ' '.join(f'{v:.2f}' for v in post))
+    check("Pre-LN: x_k between (1 + k/2) and (1 + 3k/2) for every k, within 5%",
+          all(0.95 * (1 + k / 2) <= v <= 1.05 * (1 + 3 * k / 2) for k, v in enumerate(pre)),
+          ' '.join(f'{v:.2f}' for v in pre))
+    final = summary['analysis', 'Pre-LN']['final_hidden']
+    check('Pre-LN: the input of the final LayerNorm grows with depth (every step)',
+          all(b > a for a, b in zip(final, final[1:])), ' '.join(f'{v:.2f}' for v in final))
+
+
+# The statistics behind the sentences above that are not panels of Figure 3, read with the same
+# rule (exponent of $L$ over all depths from 2 to 14 for the product):
+#
+# {{ other_table }}
+#
+# {{ measurement_meta }}
+#
+# The [training comparison](experiment.md) then trains both on the reversal task, with and
+# without warm-up.
+
 def _artifacts():
     """
     ## The figures and tables
@@ -891,63 +1062,16 @@ def _artifacts():
             'lemma2_table': '\n'.join(lemma), 'final_ln_table': '\n'.join(final),
             'measurement_meta': meta}
 
-# What the page's prose says: each panel's verdict, and the other sentences' (checked against
-# the record by the verdict rule in `_test()`)
-STATED = {('3(a)', 'practical'): 'grows', ('3(a)', 'analysis'): 'grows',
-          ('3(b)', 'practical'): 'decreases', ('3(b)', 'analysis'): 'decreases',
-          ('3(c)', 'practical'): 'inconclusive', ('3(c)', 'analysis'): 'grows',
-          ('3(d)', 'practical'): 'decreases', ('3(d)', 'analysis'): 'decreases',
-          ('practical', 'gap'): 'grows', ('analysis', 'gap'): 'grows',
-          ('practical', 'top_below_bottom'): 12, ('analysis', 'top_below_bottom'): 12,
-          ('practical', 'shallow'): 'grows', ('analysis', 'product'): 'grows'}
 
-
-def _check_per_token():
-    r"""
-    ## LayerNorm normalizes each token on its own
-
-    On the $(2, 3, 4)$ embedding of the introduction, against the hand computation, and by
-    changing the other tokens of the sequence.
-    """
-    from labml_nn_norm._check import check, check_close, section
-
-    section('LayerNorm normalizes each token on its own')
-    #
-    # The $(2, 3, 4)$ embedding: `torch.nn.LayerNorm(4, elementwise_affine=False)` equals the
-    # mean and biased variance of each token's 4 channels, computed by hand
-    batch_size, seq_len, dim = 2, 3, 4
-    embedding = torch.randn(batch_size, seq_len, dim)
-    mean = embedding.mean(dim=-1, keepdim=True)
-    var = (embedding - mean).square().mean(dim=-1, keepdim=True)
-    by_hand = (embedding - mean) / torch.sqrt(var + 1e-5)
-    check_close('nn.LayerNorm(4, elementwise_affine=False) on (2, 3, 4) == per-token by hand',
-                nn.LayerNorm(dim, elementwise_affine=False)(embedding), by_hand)
-    check_close('our LayerNorm(4, elementwise_affine=False) == per-token by hand',
-                LayerNorm(dim, elementwise_affine=False)(embedding), by_hand)
-    check('6 tokens, 6 means', mean.shape == (2, 3, 1), str(tuple(mean.shape)))
-    #
-    # A token's output does not change when the *other* tokens change, or when the sequence is
-    # longer
-    ln = LayerNorm(16)
-    x = torch.randn(2, 5, 16)
-    other = x.clone()
-    other[:, 1:] = torch.randn(2, 4, 16) * 10 + 3
-    longer = torch.cat([x, torch.randn(2, 20, 16)], dim=1)
-    check('token 0 unchanged when tokens 1..4 change', torch.equal(ln(x)[:, 0], ln(other)[:, 0]))
-    check('tokens 0..4 unchanged when 20 tokens are appended',
-          torch.equal(ln(x), ln(longer)[:, :5]))
-
-
+@check_group(fold=True)
 def _check_attention():
     """
-    ## Attention against PyTorch's
+    ## Attention against `F.scaled_dot_product_attention`, and the causal mask
 
     `SelfAttention` with and without the causal mask, against
     `F.scaled_dot_product_attention` on the same projections.
     """
-    from labml_nn_norm._check import check, check_close, section
 
-    section('Attention against F.scaled_dot_product_attention')
     for causal in (False, True):
         attn = SelfAttention(32, n_heads=4, causal=causal)
         nn.init.normal_(attn.in_proj_weight, std=0.3)
@@ -976,16 +1100,14 @@ _TORCH_TO_OURS.update({f'{linear}.{p}': f'ffn.{linear}.{p}'
                        for linear in ('linear1', 'linear2') for p in ('weight', 'bias')})
 
 
+@check_group(fold=True)
 def _check_blocks():
     """
     ## Both arrangements against `torch.nn.TransformerEncoderLayer`
 
-    Same weights, no dropout: `norm_first=False` is Post-LN, `norm_first=True` is Pre-LN. Then
-    what the arrangement does to the residual stream of a 6-block stack.
+    Same weights, no dropout: `norm_first=False` is Post-LN, `norm_first=True` is Pre-LN.
     """
-    from labml_nn_norm._check import check, check_close, section
 
-    section('Blocks against torch.nn.TransformerEncoderLayer')
     for norm_first in (False, True):
         ref = nn.TransformerEncoderLayer(32, 4, dim_feedforward=64, dropout=0.0, batch_first=True,
                                          norm_first=norm_first)
@@ -999,55 +1121,35 @@ def _check_blocks():
         arrangement = 'Pre' if norm_first else 'Post'
         check_close(f'{arrangement}-LN block == TransformerEncoderLayer(norm_first={norm_first})',
                     ours(x), ref.train()(x))
-    #
-    # Post-LN ends every block in a LayerNorm, so its output has zero mean and unit variance
-    # per token; Pre-LN's residual stream is never normalized and grows with depth
-    model_post = Transformer(32, 16, 6, 64, 4, 256, norm_first=False)
-    model_pre = Transformer(32, 16, 6, 64, 4, 256, norm_first=True)
-    tokens = torch.randint(32, (4, 16))
-    h_post, h_pre = model_post.tok_emb(tokens), model_pre.tok_emb(tokens)
-    for b_post, b_pre in zip(model_post.blocks, model_pre.blocks):
-        h_post, h_pre = b_post(h_post), b_pre(h_pre)
-    check('Post-LN: last block output has per-token std ≈ 1',
-          abs(h_post.std(-1, unbiased=False).mean().item() - 1) < 1e-3)
-    check('Pre-LN: residual stream std > 1 before norm_final, hence the final LayerNorm',
-          h_pre.std(-1).mean().item() > 1.2, f'std {h_pre.std(-1).mean().item():.2f}')
 
 
-def _check_analysis_setting():
-    r"""
-    ## Xiong et al. §3.3's setting
-
-    Single head, every matrix $d \times d$, $W^Q = W^K = 0$: attention is uniform, so every token
-    of a sequence gets the same attention output.
+@check_group(fold=True)
+def _check_figures():
     """
-    from labml_nn_norm._check import check, section
+    ## The block diagrams are drawn from the code
 
-    section("Xiong et al. §3.3's setting")
-    torch.manual_seed(0)
-    model = analysis_model(norm_first=False, n_layers=2, d_model=64)
-    attn = model.blocks[0].self_attn
-    out = attn(torch.randn(3, 16, 64))
-    check('W^Q = W^K = 0: every token gets the same attention output',
-          torch.allclose(out, out[:, :1].expand_as(out), atol=1e-6))
-    ffn = model.blocks[0].ffn
-    check('single head, W1 and W2 are d × d', attn.n_heads == 1 and
-          ffn.linear1.weight.shape == ffn.linear2.weight.shape == (64, 64))
-    std = torch.cat([b.ffn.linear2.weight.flatten() for b in model.blocks]).std().item()
-    check('Xavier Gaussian: std of W2 ≈ sqrt(2 / (d + d)) = 0.125', abs(std - 0.125) < 0.01,
-          f'{std:.4f}')
+    A change of the drawing function's input changes the drawing, and what it counts is what the
+    arrangement does: two LayerNorms on Post-LN's residual path, none on Pre-LN's.
+    """
+
+    post, pre = figure_block(norm_first=False), figure_block(norm_first=True)
+    check('figure_block(norm_first=False) != figure_block(norm_first=True)', post != pre)
+    check('LayerNorms on the residual path: Post-LN 2, Pre-LN 0',
+          (norms_on_residual_path(block_steps(False)), norms_on_residual_path(block_steps(True)))
+          == (2, 0))
+    check('each drawing has role="img", an aria-label and a <title>',
+          all('role="img"' in f and 'aria-label="' in f and '<title>' in f for f in (post, pre)))
 
 
+@check_group(fold=True)
 def _check_rerun(results: dict):
     """
-    ## The record is what this code measures
+    ## One initialization of the record, measured again
 
     One initialization of the record, re-run: the first seed of the `per_layer_depth` stack, in
     both settings and both arrangements.
     """
-    from labml_nn_norm._check import check_close, section
 
-    section('The measurement, re-run for one initialization of the record')
     c = results['config']
     for setting in SETTINGS:
         for name, norm_first in ARRANGEMENTS.items():
@@ -1058,94 +1160,86 @@ def _check_rerun(results: dict):
                         rtol=1e-4, atol=1e-6)
 
 
-def _check_lemma2(results: dict):
+# ## Exercises
+#
+# 1. **A LayerNorm after Post-LN's last block.** Pre-LN needs `norm_final`; Post-LN has none.
+#    Add one anyway: how far is $\mathrm{LN}(\mathrm{LN}(x))$ from $\mathrm{LN}(x)$ with
+#    $\gamma = 1$, $\beta = 0$, and what sets the difference?
+# 2. **Statistics shared across tokens.** Normalize a $(B, T, C)$ activation with one mean and
+#    variance per channel over all $B \cdot T$ tokens, as BatchNorm would, and change the other
+#    tokens of a sequence: does token 0's output change? Do the same with `LayerNorm(C)`.
+# 3. **Lemma 2's 3/2 by hand.** A LayerNorm's output $x$ has $\lVert x \rVert^2 = d$. With
+#    $W^1, W^2$ of $d \times d$ drawn from $\mathcal{N}(0, 1/d)$ (Gaussian Xavier), show that
+#    $\mathbb{E}\lVert x + W^2 \mathrm{ReLU}(W^1 x) \rVert^2 / d = 3/2$, and measure it for
+#    $d = 512$.
+
+
+@check_group(fold=True)
+def _exercise_1():
     r"""
-    ## Lemma 2 on the record
+    ## Solution 1: a LayerNorm after Post-LN's last block
 
-    $\mathbb{E}\lVert x \rVert^2 / d$ in the analysis setting, against the paper's value
-    (Post-LN) and bounds (Pre-LN).
+    $\mathrm{LN}(x)$ already has mean 0 and variance $\sigma^2 / (\sigma^2 + \epsilon)$, so a
+    second LayerNorm only divides by $\sqrt{\sigma'^2 + \epsilon}$ once more: the two differ by
+    about $\epsilon / 2$, relative, and are equal when $\epsilon = 0$.
     """
-    from labml_nn_norm._check import check, section
-
-    section("Lemma 2, analysis setting: E‖x‖²/d")
-    summary = summarize(results)
-    post, pre = summary['analysis', 'Post-LN']['hidden'], summary['analysis', 'Pre-LN']['hidden']
-    check('Post-LN: every layer within 0.1 of 3/2', all(abs(v - 1.5) < 0.1 for v in post),
-          ' '.join(f'{v:.2f}' for v in post))
-    check("Pre-LN: x_k between (1 + k/2) and (1 + 3k/2) for every k, within 5%",
-          all(0.95 * (1 + k / 2) <= v <= 1.05 * (1 + 3 * k / 2) for k, v in enumerate(pre)),
-          ' '.join(f'{v:.2f}' for v in pre))
-    final = summary['analysis', 'Pre-LN']['final_hidden']
-    check('Pre-LN: the input of the final LayerNorm grows with depth (every step)',
-          all(b > a for a, b in zip(final, final[1:])), ' '.join(f'{v:.2f}' for v in final))
+    ln = LayerNorm(64)
+    x = torch.randn(4, 16, 64) * 3 + 1
+    once = ln(x)
+    twice = ln(once)
+    gap = (twice - once).abs().max().item()
+    check('eps = 1e-5: LN(LN(x)) differs from LN(x) by less than 1e-4', gap < 1e-4,
+          f'max |LN(LN(x)) - LN(x)| = {gap:.1e}')
+    no_eps = LayerNorm(64, eps=0.0)
+    check_close('eps = 0: LN(LN(x)) == LN(x)', no_eps(no_eps(x)), no_eps(x))
 
 
-def _check_figure3(results: dict):
+@check_group(fold=True)
+def _exercise_2():
+    r"""
+    ## Solution 2: statistics shared across tokens
+
+    With one mean and variance per channel over all $B \cdot T$ tokens, every token's output
+    depends on every other token of the batch: changing tokens 1 to 4 moves token 0's output.
+    `LayerNorm(C)` leaves it unchanged, bit for bit.
     """
-    ## What the page says about Figure 3
+    x = torch.randn(2, 5, 16)
+    other = x.clone()
+    other[:, 1:] = torch.randn(2, 4, 16) * 10 + 3
 
-    Each panel's verdict as `STATED` above must be what the verdict rule gives on the record, and
-    so must the other sentences of the summary.
+    def per_channel(h: torch.Tensor) -> torch.Tensor:
+        # Statistics over batch and tokens: (1, 1, C)
+        mean = h.mean(dim=(0, 1), keepdim=True)
+        var = h.var(dim=(0, 1), unbiased=False, keepdim=True)
+        return (h - mean) / torch.sqrt(var + 1e-5)
+    moved = (per_channel(x)[:, 0] - per_channel(other)[:, 0]).abs().max().item()
+    check('per-channel statistics over (B, T): token 0 moves when tokens 1..4 change',
+          moved > 0.1, f'max change {moved:.2f}')
+    ln = LayerNorm(16)
+    check('LayerNorm(16): token 0 unchanged', torch.equal(ln(x)[:, 0], ln(other)[:, 0]))
+
+
+@check_group(fold=True)
+def _exercise_3():
+    r"""
+    ## Solution 3: Lemma 2's 3/2 by hand
+
+    Each element of $W^1 x$ is a sum of $d$ terms of variance $x_j^2 / d$: variance
+    $\lVert x \rVert^2 / d = 1$. Half of a symmetric variable's second moment survives the ReLU,
+    so each element of $h = \mathrm{ReLU}(W^1 x)$ has $\mathbb{E} h_i^2 = 1/2$, and each element of
+    $W^2 h$ has variance $\sum_i \mathbb{E} h_i^2 / d = 1/2$. $x$ and $W^2 h$ are uncorrelated
+    ($W^2$ has mean 0), so $\mathbb{E}\lVert x + W^2 h \rVert^2 / d = 1 + 1/2$.
     """
-    from labml_nn_norm._check import check, section
-
-    section('Figure 3 of the paper, panel by panel, as the page states it')
-    c = results['config']
-    check('the record is what the text says: 12 initializations, 32 mini-batches of 16, '
-          'depths 2 to 14, 6-layer per-layer stack',
-          (len(c['seeds']), c['batches'], c['batch'], c['depths'][0], c['depths'][-1],
-           c['per_layer_depth']) == (12, 32, 16, 2, 14, 6))
-    for panel, (_, name, kind, _, _) in PAPER.items():
-        for setting in SETTINGS:
-            stat = panel_statistic(results, panel, setting)
-            stated = STATED[panel, setting]
-            check(f'{panel} {name}, {setting}: {stated}', stat['verdict'] == stated,
-                  describe_slope(stat, kind))
-    #
-    # The other sentences of the summary
-    extra = extra_statistics(results)
-    for setting in SETTINGS:
-        gap = extra[setting, 'gap']
-        check(f"{setting}: Post-LN's last-layer gradient / Pre-LN's, against depth: "
-              f"{STATED[setting, 'gap']}", gap['verdict'] == STATED[setting, 'gap'],
-              f"exponent {gap['slope']:+.3f} [{gap['lo']:+.3f}, {gap['hi']:+.3f}]")
-        check(f'{setting}: Post-LN / Pre-LN above 1 at every depth (whole 95% interval)',
-              all(lo > 1 for lo, _ in gap['ratio_interval']),
-              ' '.join(f'{lo:.2f}' for lo, _ in gap['ratio_interval']))
-        below, n = extra[setting, 'top_below_bottom']
-        check(f"{setting}: Pre-LN's top layer below its bottom layer in "
-              f"{STATED[setting, 'top_below_bottom']} of {n} initializations",
-              below == STATED[setting, 'top_below_bottom'], str(below))
-    shallow = extra['practical', 'shallow']
-    check(f"practical, Post-LN, last layer from L = {results['config']['depths'][0]} to "
-          f"{results['config']['per_layer_depth']}: {STATED['practical', 'shallow']}",
-          shallow['verdict'] == STATED['practical', 'shallow'], describe_slope(shallow, 'depth'))
-    pre = panel_statistic(results, '3(d)', 'analysis')
-    check('analysis, Pre-LN: the exponent of L is above -1/2 (whole 95% interval)',
-          pre['lo'] > -0.5, describe_slope(pre, 'depth'))
-    product = extra['analysis', 'product']
-    check(f"analysis, Pre-LN: gradient x sqrt(E|x|^2/d) against depth: "
-          f"{STATED['analysis', 'product']}", product['verdict'] == STATED['analysis', 'product'],
-          describe_slope(product, 'depth'))
-
-
-def _check_figures():
-    """
-    ## The block diagrams are drawn from the code
-
-    A change of the drawing function's input changes the drawing, and what it counts is what the
-    arrangement does: two LayerNorms on Post-LN's residual path, none on Pre-LN's.
-    """
-    from labml_nn_norm._check import check, section
-
-    section('Block diagrams')
-    post, pre = figure_block(norm_first=False), figure_block(norm_first=True)
-    check('figure_block(norm_first=False) != figure_block(norm_first=True)', post != pre)
-    check('LayerNorms on the residual path: Post-LN 2, Pre-LN 0',
-          (norms_on_residual_path(block_steps(False)), norms_on_residual_path(block_steps(True)))
-          == (2, 0))
-    check('each drawing has role="img", an aria-label and a <title>',
-          all('role="img"' in f and 'aria-label="' in f and '<title>' in f for f in (post, pre)))
+    d, samples = 512, 64
+    g = torch.Generator().manual_seed(0)
+    x = F.layer_norm(torch.randn(samples, d, generator=g), (d,))  # (samples, d), ‖x‖² ≈ d
+    w1 = torch.randn(samples, d, d, generator=g) / math.sqrt(d)  # a fresh W¹ per sample
+    w2 = torch.randn(samples, d, d, generator=g) / math.sqrt(d)
+    h = torch.relu(torch.einsum('sij,sj->si', w1, x))  # (samples, d)
+    out = x + torch.einsum('sij,sj->si', w2, h)
+    ratio = (out.square().sum(-1) / d).mean().item()
+    check(f'E‖x + W² ReLU(W¹ x)‖² / d within 0.05 of 3/2 ({samples} draws, d = {d})',
+          abs(ratio - 1.5) < 0.05, f'{ratio:.3f}')
 
 
 def _test():
@@ -1158,12 +1252,17 @@ def _test():
     _check_per_token()
     _check_attention()
     _check_blocks()
+    _check_residual_stream()
     _check_analysis_setting()
     _check_figures()
     results = load_measurement()
     _check_rerun(results)
     _check_lemma2(results)
     _check_figure3(results)
+    _exercise_1()
+    _exercise_2()
+    _exercise_3()
+
 
 def _main():
     # `--measure`: the full measurement (minutes), written to results/; otherwise the checks
@@ -1175,6 +1274,7 @@ def _main():
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1) + '\n', encoding='utf-8')
     print(f'wrote {RESULTS.name}: {results["wall_time_s"]} s')
+
 
 # ## Sources
 #
@@ -1199,4 +1299,3 @@ def _main():
 # * PyTorch 2.13.0, [`torch/nn/modules/transformer.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/transformer.py#L940-L954):
 #   `TransformerEncoderLayer.forward`, the two arrangements behind `norm_first`, which `_test()`
 #   compares our blocks with.
-

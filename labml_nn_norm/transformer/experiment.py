@@ -25,78 +25,22 @@ differ in one thing:
 * **the arrangement**: Post-LN against Pre-LN, both without warm-up, and both with it;
 * **warm-up**: with against without, for Post-LN, and for Pre-LN.
 
-With warm-up the learning rate rises linearly from 0 to its peak over the first `warmup` steps
-and then stays there; without it, the peak rate is used from step 1.
+With warm-up, the learning rate at step $t = 1, 2, \dots$ is
 
-**The task**, with no downloaded data: reverse a random sequence. The input is $T$ random tokens,
-the target at position $t$ is the input token at position $T - 1 - t$, and the loss is the
-cross-entropy over all positions. Chance level is $\ln(\text{vocab}) = \ln 16 \approx 2.77$.
-Solving it needs attention (each position must find its mirror position), so it exercises the
-whole block. For each seed, all four runs start from the same initialization of their
-parameters (`_test()` checks this), see the same batches, and use Adam with the same peak
-learning rate. Five seeds at each of two peak learning rates: 40 runs of 400 steps, with batches
-of 32 sequences (64 before, halved so that the runs fit on a shared CPU).
+$$\eta_t = \eta \cdot \min(1, t / t_\text{warmup})$$
 
-**How a curve is read** (`describe()` below, the same words everywhere on this page). The
-*smoothed loss* at step $t$ is the mean loss of steps $t - 19$ to $t$. A run **learns at step
-$t$** when its smoothed loss first falls below 1.0 at step $t$; it is **solved** when it first
-falls below 0.1; it **stays solved** when the smoothed loss stays below 0.1 from then to the last
-step; it is **near chance again** when, after learning, the smoothed loss climbs above 90% of the
-chance loss, $0.9 \ln 16 \approx 2.50$. "Never learns" means not within the 400 steps.
+## What you will learn
 
-**How two runs are compared** (`compare()` below): seed by seed, since both share the seed's
-initialization and batches. Run A is *first* in a seed when it learns and B learns later or not
-at all. The verdict is "A first" or "B first" only when that holds in all five seeds, and
-"inconclusive" otherwise. If neither were faster, each seed would go either way with even odds,
-and all five the same way would happen with probability $2 \cdot 2^{-5} = 1/16$: five seeds can
-separate only clear differences.
-
-![Training loss, median and range of five seeds, Post-LN against Pre-LN, with and without
-warm-up, at two peak learning rates](loss.svg)
-
-*Pre-LN learns before Post-LN in all five seeds in each of the four panels; without warm-up at
-the higher learning rate Post-LN does not learn at all* (lines: median of the five seeds; bands:
-smallest to largest).
-
-Each run, over the five seeds:
-
-{{ results_table }}
-
-Each like-for-like comparison (B later by: B's learning step minus A's, in the seeds where both
-learn):
-
-{{ comparisons }}
-
-**What the comparisons support.** Each statement compares runs that differ in one thing, over
-five seeds; the counts are in the tables above.
-
-* **The arrangement, with the schedule held fixed.** Pre-LN learns first in 5 of 5 seeds in all
-  four cases: both runs without warm-up and both with it, at both peak learning rates. Without
-  warm-up at $3 \cdot 10^{-3}$ Post-LN learns in 0 of 5 seeds and Pre-LN in 5 of 5.
-* **Warm-up, for Post-LN.** At $3 \cdot 10^{-3}$ it decides whether Post-LN learns at all: in 5
-  of 5 seeds with warm-up, in 0 of 5 without. At $10^{-3}$ the verdict is inconclusive, warm-up
-  first in 4 of 5 seeds. Post-LN's need for warm-up depends on the learning rate here, as it does
-  in Xiong et al.'s Figure 2.
-* **Warm-up, for Pre-LN.** It does not help: at $10^{-3}$ Pre-LN without warm-up learns first in
-  5 of 5 seeds, and at $3 \cdot 10^{-3}$ the verdict is inconclusive (3 seeds one way, 1 the
-  other, 1 tie).
-* **After learning.** No run comes back near chance: 0 of the 40. "Stays solved" is strict
-  (below 0.1 to the last step), and at $3 \cdot 10^{-3}$ it holds for Pre-LN without warm-up in 5
-  of 5 seeds, for Post-LN with warm-up in 0 of 5 and for Pre-LN with warm-up in 1 of 5: the loss
-  spikes after solving are not Post-LN's alone.
-* **The recipes of §4.2**, Pre-LN without warm-up against Post-LN with warm-up, differ in two
-  things, so we do not set them against each other. The like-for-like comparisons above say
-  that in this toy the arrangement made the difference, and that warm-up did not speed Pre-LN
-  up.
-
-With five seeds and one toy task, this shows the *direction* of Xiong et al.'s findings, not
-their cause.
-
-`python -m labml_nn_norm.transformer.experiment --run` trains all 40 runs on one CPU core
-(the time it took is under the first table) and writes `results/reverse.json` with the command,
-date, PyTorch version and wall time; the figure and the tables above are drawn from that file
-when the site is built. `python -m labml_nn_norm.transformer.experiment` runs the checks,
-with the tiny version of the training in `_test()`.
+* a task and a schedule that need no data: [the data](#the-data) and
+  [the schedule](#the-schedule);
+* how a loss curve becomes words ("learns", "solved", "near chance"), each a rule in code:
+  [reading one curve](#reading-one-curve);
+* how to compare runs that differ in one thing, seed by seed, and what five seeds can separate:
+  [the verdict rule](#the-verdict-rule-for-a-learns-before-b);
+* what the saved runs show about the arrangement and warm-up:
+  [the page's claims on the saved runs](#the-pages-claims-on-the-saved-runs);
+* in the [exercises](#exercises): a warm-up of one step, the chance loss, how many seeds a
+  stricter test needs, and a single loss spike.
 """
 
 import json
@@ -111,7 +55,17 @@ from typing import Dict, List, Optional
 import torch
 import torch.nn.functional as F
 
+from labml_nn_norm._check import check, check_close, check_group, note
 from labml_nn_norm.transformer import Transformer
+
+# **The task**, with no downloaded data: reverse a random sequence. The input is $T$ random tokens,
+# the target at position $t$ is the input token at position $T - 1 - t$, and the loss is the
+# cross-entropy over all positions. Chance level is $\ln(\text{vocab}) = \ln 16 \approx 2.77$.
+# Solving it needs attention (each position must find its mirror position), so it exercises the
+# whole block. For each seed, all four runs start from the same initialization of their
+# parameters (`_test()` checks this), see the same batches, and use Adam with the same peak
+# learning rate. Five seeds at each of two peak learning rates: 40 runs of 400 steps, with batches
+# of 32 sequences (64 before, halved so that the runs fit on a shared CPU).
 
 RESULTS = Path(__file__).resolve().parent / 'results' / 'reverse.json'
 
@@ -139,6 +93,9 @@ def reverse_batch(generator: torch.Generator, batch: int, seq_len: int, vocab: i
     tokens = torch.randint(vocab, (batch, seq_len), generator=generator)
     return tokens, tokens.flip(1)
 
+
+# With warm-up the learning rate rises linearly from 0 to its peak over the first `warmup` steps
+# and then stays there; without it, the peak rate is used from step 1.
 
 def learning_rate(step: int, lr: float, warmup: int, use_warmup: bool) -> float:
     r"""
@@ -231,6 +188,13 @@ def final_loss(losses: List[float], last: int = 50) -> float:
     return sum(tail) / len(tail)
 
 
+# **How a curve is read** (`describe()` below, the same words everywhere on this page). The
+# *smoothed loss* at step $t$ is the mean loss of steps $t - 19$ to $t$. A run **learns at step
+# $t$** when its smoothed loss first falls below 1.0 at step $t$; it is **solved** when it first
+# falls below 0.1; it **stays solved** when the smoothed loss stays below 0.1 from then to the last
+# step; it is **near chance again** when, after learning, the smoothed loss climbs above 90% of the
+# chance loss, $0.9 \ln 16 \approx 2.50$. "Never learns" means not within the 400 steps.
+
 # How a curve is read. Every word of the page about a run ("learns", "solved", "stays solved",
 # "near chance") is one of these definitions, applied to the smoothed loss
 WIDTH = 20  # the smoothed loss at step t is the mean loss of steps t - 19 .. t
@@ -266,6 +230,13 @@ def describe(losses: List[float], vocab: int) -> dict:
                                                        if t >= solved),
             'final': final_loss(losses)}
 
+
+# **How two runs are compared** (`compare()` below): seed by seed, since both share the seed's
+# initialization and batches. Run A is *first* in a seed when it learns and B learns later or not
+# at all. The verdict is "A first" or "B first" only when that holds in all five seeds, and
+# "inconclusive" otherwise. If neither were faster, each seed would go either way with even odds,
+# and all five the same way would happen with probability $2 \cdot 2^{-5} = 1/16$: five seeds can
+# separate only clear differences.
 
 # The comparisons of the page. Each changes one thing, everything else equal (same seed, so the
 # same initialization and batches, same peak learning rate): (what changes, run A, run B)
@@ -382,17 +353,16 @@ def _artifacts():
             'comparisons': '\n'.join(comparisons)}
 
 
+@check_group
 def _check_tiny_run():
     """
-    ## A tiny version
+    ## A tiny run of the four, and the rules on hand-made cases
 
     The four runs, 30 steps each on a 2-layer model: the loss must go down. Then the schedule,
     the targets, the shared initialization, and `describe()` and `compare()` on cases worked out
     by hand.
     """
-    from labml_nn_norm._check import check, section
 
-    section('Tiny training run: 2 layers, 30 steps')
     tiny = dict(CONFIG, n_layers=2, d_model=32, d_ff=64, batch=32, steps=30, warmup=10,
                 seeds=[0], lrs=[3e-3])
     results = run_all(tiny)
@@ -426,6 +396,47 @@ def _check_tiny_run():
           == 'inconclusive')
 
 
+# ![Training loss, median and range of five seeds, Post-LN against Pre-LN, with and without
+# warm-up, at two peak learning rates](loss.svg)
+#
+# *Pre-LN learns before Post-LN in all five seeds in each of the four panels; without warm-up at
+# the higher learning rate Post-LN does not learn at all* (lines: median of the five seeds; bands:
+# smallest to largest).
+#
+# Each run, over the five seeds:
+#
+# {{ results_table }}
+#
+# Each like-for-like comparison (B later by: B's learning step minus A's, in the seeds where both
+# learn):
+#
+# {{ comparisons }}
+#
+# **What the comparisons support.** Each statement compares runs that differ in one thing, over
+# five seeds; the counts are in the tables above.
+#
+# * **The arrangement, with the schedule held fixed.** Pre-LN learns first in 5 of 5 seeds in all
+#   four cases: both runs without warm-up and both with it, at both peak learning rates. Without
+#   warm-up at $3 \cdot 10^{-3}$ Post-LN learns in 0 of 5 seeds and Pre-LN in 5 of 5.
+# * **Warm-up, for Post-LN.** At $3 \cdot 10^{-3}$ it decides whether Post-LN learns at all: in 5
+#   of 5 seeds with warm-up, in 0 of 5 without. At $10^{-3}$ the verdict is inconclusive, warm-up
+#   first in 4 of 5 seeds. Post-LN's need for warm-up depends on the learning rate here, as it does
+#   in Xiong et al.'s Figure 2.
+# * **Warm-up, for Pre-LN.** It does not help: at $10^{-3}$ Pre-LN without warm-up learns first in
+#   5 of 5 seeds, and at $3 \cdot 10^{-3}$ the verdict is inconclusive (3 seeds one way, 1 the
+#   other, 1 tie).
+# * **After learning.** No run comes back near chance: 0 of the 40. "Stays solved" is strict
+#   (below 0.1 to the last step), and at $3 \cdot 10^{-3}$ it holds for Pre-LN without warm-up in 5
+#   of 5 seeds, for Post-LN with warm-up in 0 of 5 and for Pre-LN with warm-up in 1 of 5: the loss
+#   spikes after solving are not Post-LN's alone.
+# * **The recipes of §4.2**, Pre-LN without warm-up against Post-LN with warm-up, differ in two
+#   things, so we do not set them against each other. The like-for-like comparisons above say
+#   that in this toy the arrangement made the difference, and that warm-up did not speed Pre-LN
+#   up.
+#
+# With five seeds and one toy task, this shows the *direction* of Xiong et al.'s findings, not
+# their cause.
+
 # What the page's prose says: the verdict of each comparison at each peak learning rate, and the
 # counts it quotes; `_test()` checks both against the rules above, on the saved runs
 STATED = {('0.003', 'arrangement, both without warm-up'): ('A first', 5, 0),
@@ -446,7 +457,7 @@ STATED_COUNTS = {('0.003', 'Post-LN, no warm-up', 'learns'): 0,
 STATED_COUNTS.update({(lr, name, 'relapse'): 0 for lr in ('0.003', '0.001') for name in RUNS})
 
 
-
+@check_group
 def _check_saved_runs():
     """
     ## The page's claims on the saved runs
@@ -454,9 +465,7 @@ def _check_saved_runs():
     The saved results must load, and every verdict and count the prose states must be what the
     rules give on them.
     """
-    from labml_nn_norm._check import check, note, section
 
-    section('Saved results of the full run')
     cached = load_results()
     note('results/reverse.json',
          f"{cached['date'][:10]}, torch {cached['torch']}, {cached['wall_time_s']} s")
@@ -483,13 +492,98 @@ def _check_saved_runs():
               str(measured))
 
 
+# ## Exercises
+#
+# 1. **A warm-up of one step.** What does `learning_rate()` give with `warmup=1`? Which run of
+#    the page is that?
+# 2. **The chance loss.** Show that a model that predicts the uniform distribution over the 16
+#    tokens has cross-entropy $\ln 16$ on any batch of the reversal task, whatever the targets.
+# 3. **A stricter test.** With the rule "all seeds the same way", how many seeds are needed so
+#    that a tie between A and B (each seed a fair coin) gives a verdict with probability below
+#    1%? Count the outcomes.
+# 4. **One spike.** A run's loss is 0.05 for 100 steps, then 3.0 for one step, then 0.05 again.
+#    Is it "solved"? Does it "stay solved"? Is it "near chance again"?
+
+
+@check_group(fold=True)
+def _exercise_1():
+    r"""
+    ## Solution 1: a warm-up of one step
+
+    $\min(1, t / 1) = 1$ from step 1: the peak rate throughout, the same schedule as the runs
+    without warm-up.
+    """
+    steps = range(400)
+    check('warmup=1 gives the no-warm-up schedule at every step',
+          all(learning_rate(s, 3e-3, 1, True) == learning_rate(s, 3e-3, 1, False) for s in steps))
+
+
+@check_group(fold=True)
+def _exercise_2():
+    r"""
+    ## Solution 2: the chance loss
+
+    Uniform logits give every token probability $1/16$, so each position costs
+    $-\ln(1/16) = \ln 16$, whichever token is the target.
+    """
+    tokens, targets = reverse_batch(torch.Generator().manual_seed(0), 32, 16, 16)
+    logits = torch.zeros(32, 16, 16)  # (batch, positions, vocab): all tokens equally likely
+    loss = F.cross_entropy(logits.reshape(-1, 16), targets.reshape(-1))
+    check_close(f'uniform prediction: cross-entropy = ln 16 = {math.log(16):.4f}', loss,
+                torch.tensor(math.log(16)))
+
+
+@check_group(fold=True)
+def _exercise_3():
+    r"""
+    ## Solution 3: a stricter test
+
+    Of the $2^n$ equally likely outcomes of $n$ fair coins, 2 give a verdict (all A, all B):
+    probability $2^{1-n}$. It is $1/16$ for five seeds, $1/64$ for seven and $1/128$ for eight,
+    the first below 1%.
+    """
+    import itertools
+
+    def p_verdict(n: int) -> float:
+        outcomes = list(itertools.product('AB', repeat=n))
+        return sum(len(set(o)) == 1 for o in outcomes) / len(outcomes)
+    check('5 seeds: 1/16', p_verdict(5) == 1 / 16)
+    needed = next(n for n in range(1, 20) if p_verdict(n) < 0.01)
+    check('8 seeds are the fewest with a tie giving a verdict below 1%', needed == 8,
+          f'{needed} seeds: {p_verdict(needed):.4f}')
+
+
+@check_group(fold=True)
+def _exercise_4():
+    r"""
+    ## Solution 4: one spike
+
+    Solved at step 20, the first full window. The spike lifts each of the 20 windows that hold it
+    to $(19 \cdot 0.05 + 3) / 20 \approx 0.20$: above 0.1, so it does not stay solved, but far
+    below $0.9 \ln 16 \approx 2.50$, so it is not near chance again.
+    """
+    d = describe([0.05] * 100 + [3.0] + [0.05] * 100, vocab=16)
+    check('solved at step 20, does not stay solved, never near chance again',
+          (d['solved'], d['stays_solved'], d['relapse']) == (20, False, None), str(d))
+
+
 def _test():
     """
     ## Run all the checks
     """
     _check_tiny_run()
     _check_saved_runs()
+    _exercise_1()
+    _exercise_2()
+    _exercise_3()
+    _exercise_4()
 
+
+# `python -m labml_nn_norm.transformer.experiment --run` trains all 40 runs on one CPU core
+# (the time it took is under the first table) and writes `results/reverse.json` with the command,
+# date, PyTorch version and wall time; the figure and the tables above are drawn from that file
+# when the site is built. `python -m labml_nn_norm.transformer.experiment` runs the checks,
+# with the tiny version of the training in `_test()`.
 
 def _main():
     # `--run`: the full experiment (minutes), logged with labml; otherwise the tiny checks
@@ -512,6 +606,7 @@ def _main():
 
 if __name__ == '__main__':
     _main()
+
 
 # ## Sources
 #
