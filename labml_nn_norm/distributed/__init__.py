@@ -657,6 +657,26 @@ ROUNDS = 30
 _measured = {}
 
 
+def sync_collectives(C: int, world: int = 2) -> List[tuple]:
+    """
+    ## The collectives of one SyncBatchNorm layer per training step
+
+    `(pass, collective, what, bytes per rank)` in the order ours calls them, the bytes counted
+    as `COMM_LOG` counts them (an `all_gather`'s whole output): the shape check and the
+    statistics in the forward, the gradient sums in the backward. `_test()` checks the names
+    against the watched calls and the bytes against the counted ones.
+    """
+    return [('forward', 'all_gather', 'shape check', world * 2 * 8),
+            ('forward', 'all_gather', 'statistics', world * (2 * C + 1) * 4),
+            ('backward', 'all_reduce', 'gradient sums', 2 * C * 4)]
+
+
+def ddp_buffer_bytes(C: int) -> int:
+    # DDP's broadcast of one BatchNorm's buffers before each forward: two float32 vectors of C and
+    # the int64 step count (a LayerNorm has no buffers: 0)
+    return 8 * C + 8
+
+
 def _pytorch_bytes(C: int, world: int = 2) -> int:
     # PyTorch's layout, from its source: gather (2C + 1) float32 from each rank, reduce 2C
     return world * (2 * C + 1) * 4 + 2 * C * 4
@@ -707,7 +727,13 @@ def _ratio(hi: List[float], lo: List[float], resamples: int = 2000):
 # ([`distributed.py` L713-L718](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L713-L718)).
 # A network with $L$
 # BatchNorm layers makes $2L$ such round trips per step with PyTorch's SyncBatchNorm, $3L$ with
-# ours. Below, the time of each collective of one layer and of a whole forward + backward step of
+# ours. `figure_timeline()` draws one training step of two such networks, one with our
+# SyncBatchNorm and one with LayerNorm, from the page's own list of collectives and their sizes
+# (`sync_collectives()`, whose bytes `_test()` checks against the counted ones):
+#
+# {{ step_timeline }}
+#
+# Below, the time of each collective of one layer and of a whole forward + backward step of
 # the layer, ours synchronized and plain, on the same `(4, C, 8)` shard: 2 gloo ranks over the
 # loopback interface of one CPU machine (processes, one thread each), each call timed on rank 0
 # after a barrier, 30 rounds after 2 warm-up rounds, measured when the page is built; median and
@@ -744,6 +770,113 @@ def latency_verdict(latency: dict) -> str:
             f'step\'s median time (95% bootstrap interval {s_lo:.1f}× to {s_hi:.1f}×).')
 
 
+# Schematic durations of the timeline, in units of time: not measured (the table above is)
+_SPAN = {'compute': 4, 'shape check': 2, 'statistics': 3, 'gradient sums': 3, 'broadcast': 3,
+         'bucket': 5}
+
+
+def step_schedule(layers: int, C: int, world: int = 2, sync: bool = True) -> List[dict]:
+    r"""
+    ## One training step as a schedule
+
+    Events `(lane, start, span, text)` of one step of a network of `layers` normalization layers
+    under DDP: SyncBatchNorm (`sync`), whose collectives from `sync_collectives()` block the
+    compute, or LayerNorm, which has none. DDP broadcasts the BatchNorm buffers before the
+    forward (blocking too) and all-reduces a bucket of gradients as soon as the backward has
+    produced them, while the backward goes on. Here a bucket is one layer's $\gamma$ and
+    $\beta$, to keep the drawing small; DDP's default bucket (`bucket_cap_mb`) holds up to
+    25 MiB, many layers of a real network.
+    """
+    events, t = [], 0.0
+
+    def add(lane, span, text, wait=True):
+        nonlocal t
+        events.append({'lane': lane, 'start': t, 'span': span, 'text': text})
+        if wait:
+            t += span
+    if sync:
+        add('ddp', _SPAN['broadcast'], f'{layers * ddp_buffer_bytes(C):,} B')
+    ours = sync_collectives(C, world)
+    for layer in range(1, layers + 1):
+        if sync:
+            add('sync', _SPAN['shape check'], f'{ours[0][3]:,} B')
+        add('compute', _SPAN['compute'], f'F{layer}')
+        if sync:
+            add('sync', _SPAN['statistics'], f'{ours[1][3]:,} B')
+    for layer in range(layers, 0, -1):
+        add('compute', _SPAN['compute'], f'B{layer}')
+        if sync:
+            add('sync', _SPAN['gradient sums'], f'{ours[2][3]:,} B')
+        # This layer's dγ, dβ are ready: DDP starts their bucket's all-reduce and goes on
+        add('ddp', _SPAN['bucket'], f'{2 * C * 4:,} B', wait=False)
+    return events
+
+
+def figure_timeline(layers: int = 2, channels: int = 256, world: int = 2) -> str:
+    """
+    ## The timeline, drawn
+
+    One lane per kind of work, time to the right, for a step of each network: the compute
+    (F: a layer's forward, B: its backward), the collectives that block it, and DDP's.
+    """
+    from labml_nn_norm.layer_norm import FIGURE_COLOURS, svg_figure
+    c = FIGURE_COLOURS
+    runs = {'sync': step_schedule(layers, channels, world, True),
+            'ln': step_schedule(layers, channels, world, False)}
+    end = max(e['start'] + e['span'] for es in runs.values() for e in es)
+    left, width, lane = 200, 470, 24
+    scale = width / end
+    lanes = [('sync', 'compute', 'SyncBatchNorm net: compute', c['grey']),
+             ('sync', 'sync', 'its blocking collectives', c['orange']),
+             ('sync', 'ddp', 'DDP: buffers, gradient buckets', c['blue']),
+             ('ln', 'compute', 'LayerNorm net: compute', c['grey']),
+             ('ln', 'ddp', 'DDP: gradient buckets', c['blue'])]
+    parts, y = [], 30
+    for k, (net, kind, name, colour) in enumerate(lanes):
+        if k == 3:
+            y += 10
+        parts.append(f'<text x="{left - 8}" y="{y + 14}" text-anchor="end" font-size="11">'
+                     f'{name}</text>')
+        boxes, texts = [], []
+        # DDP's bucket all-reduces may overlap each other: alternate their height
+        for i, e in enumerate(e for e in runs[net] if e['lane'] == kind):
+            x0, w = left + e['start'] * scale, e['span'] * scale - 1
+            dy = 2 + 4 * (i % 2) * (e['span'] == _SPAN['bucket'])
+            boxes.append(f'<rect x="{x0:.1f}" y="{y + dy}" width="{w:.1f}" height="{lane - 8}" '
+                         'rx="2"/>')
+            texts.append(f'<text x="{x0 + w / 2:.1f}" y="{y + dy + 11}">{e["text"]}</text>')
+        parts.append(f'<g fill="{colour}" fill-opacity="0.35" stroke="{colour}">'
+                     f'{"".join(boxes)}</g><g font-size="8" text-anchor="middle">'
+                     f'{"".join(texts)}</g>')
+        if net == 'ln' and kind == 'compute':
+            parts.append(f'<text x="{left + 4}" y="{y + lane + 4}" font-size="9">'
+                         'no collective of its own; no buffers to broadcast</text>')
+            y += 8
+        y += lane + 4
+    parts.append(f'<path d="M{left},{y + 4}H{left + width}M{left + width - 6},{y}L{left + width},'
+                 f'{y + 4}L{left + width - 6},{y + 8}" stroke="currentColor" fill="none"/>'
+                 f'<text x="{left + width}" y="{y + 20}" text-anchor="end" font-size="10">'
+                 'time (schematic); B: bytes per rank</text>'
+                 f'<text x="{left}" y="16" font-size="11" font-weight="bold">one training step, '
+                 f'{layers} layers, C = {channels}, {world} ranks</text>')
+    ours = sync_collectives(channels, world)
+    parts.append(f'<text x="0" y="{y + 36}" font-size="10">per layer: '
+                 + '; '.join(f'{name} {what}, {b:,} B' for _, name, what, b in ours)
+                 + f'; DDP: γ, β {2 * channels * 4:,} B, buffers {ddp_buffer_bytes(channels):,} B'
+                 '</text>')
+    blocking = layers * len(ours)
+    label = (f'Timeline of one DDP training step with {layers} SyncBatchNorm layers and with '
+             f'{layers} LayerNorm layers of {channels} channels on {world} ranks: compute, '
+             'blocking collectives and the collectives of DDP, one lane each')
+    caption = (f'With {layers} layers of {channels} channels on {world} ranks, our SyncBatchNorm '
+               f'makes the compute wait on {blocking} collectives per step '
+               f'({layers * sum(b for *_, b in ours):,} bytes per rank; PyTorch\'s on '
+               f'{2 * layers}) and DDP on a {layers * ddp_buffer_bytes(channels):,}-byte buffer '
+               'broadcast, while LayerNorm makes none, so only the gradient all-reduces remain, '
+               'and those overlap the backward.')
+    return svg_figure(''.join(parts), left + width + 20, y + 44, label, caption)
+
+
 def _artifacts():
     """## The tables, measured with 2 ranks when the site is built (by `_test()`, or here)"""
     result = _measured or run_ranks(2, '_task_measure', CHANNELS, ROUNDS)[0]
@@ -766,6 +899,7 @@ def _artifacts():
             lines.append(f'| {C} | {name} | {med:,.0f} | {lo:,.0f} – {hi:,.0f} |')
     out['latency_table'] = '\n'.join(lines)
     out['latency_verdict'] = latency_verdict(result['latency'])
+    out['step_timeline'] = figure_timeline()
     return out
 
 
@@ -1083,14 +1217,41 @@ def _check_bytes(extras: list):
     """
     _measured.update(bytes=extras[0]['bytes'], latency=extras[0]['latency'])
     for C, r in extras[0]['bytes'].items():
-        expected = 2 * (2 * 8 + (2 * C + 1) * 4) + 2 * C * 4
+        # $2 \times (2 \times 8 + (2C + 1) \times 4) + 2C \times 4$, from `sync_collectives()`
+        expected = sum(b for *_, b in sync_collectives(C))
         check(f'C={C}: SyncBatchNorm {r["sync"]:,} bytes, '
               f'LayerNorm {r["ln_calls"]} collective calls',
               r['sync'] == expected and r['ln_calls'] == 0, f'expected {expected:,}')
         check(f'C={C}: DDP buffer broadcast per step: BatchNorm {sum(r["ddp_bn"]):,} bytes, '
               f'LayerNorm {sum(r["ddp_ln"])}',
-              r['ddp_bn'] == [8 * C + 8] and r['ddp_ln'] == [], f'expected {8 * C + 8:,} and 0')
+              r['ddp_bn'] == [ddp_buffer_bytes(C)] and r['ddp_ln'] == [],
+              f'expected {ddp_buffer_bytes(C):,} and 0')
         note(f'C={C}: PyTorch\'s layout, computed', f'{_pytorch_bytes(C):,} bytes')
+
+
+@check_group
+def _check_timeline(extras: list):
+    """
+    ## The timeline figure is drawn from the counted collectives
+
+    `sync_collectives()` names the calls the watch saw, in order, and its bytes add up to those
+    counted on 2 ranks; the figure is a well-formed, named SVG that another C redraws.
+    """
+    from labml_nn_norm.layer_norm import check_figure
+    names = [name for _, name, _, _ in sync_collectives(4)]
+    check('sync_collectives(): the calls watched on every rank, in order',
+          all(o['sync_comm'] == names for o in extras), ', '.join(names))
+    counted = {C: r['sync'] for C, r in extras[0]['bytes'].items()}
+    check('... and its bytes, summed, the bytes counted for every C',
+          all(sum(b for *_, b in sync_collectives(C)) == n for C, n in counted.items()),
+          str(counted))
+    events = step_schedule(3, 64)
+    check('a step of 3 SyncBatchNorm layers: 9 blocking collectives, 3 gradient buckets; '
+          'LayerNorm: buckets only',
+          sum(e['lane'] == 'sync' for e in events) == 9
+          and sum(e['lane'] == 'ddp' for e in events) == 4
+          and {e['lane'] for e in step_schedule(3, 64, sync=False)} == {'compute', 'ddp'})
+    check_figure('timeline figure', figure_timeline(), figure_timeline(channels=1024))
 
 
 @check_group(fold=True)
@@ -1229,6 +1390,7 @@ def _test():
     _check_pytorch(extras, one_rank)
     _check_bad_setups(extras)
     _check_bytes(extras)
+    _check_timeline(extras)
     _check_times(extras)
     _exercise_1()
     _exercise_2()
