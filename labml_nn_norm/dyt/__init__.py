@@ -31,149 +31,23 @@ its $\mu_t$ and $\sigma_t$ are a reduction over the $C$ channels of token $t$. D
 output element depends on one input element. The price is that $\alpha$ is *one number for all
 tokens*, where LayerNorm divides each token by its own $\sigma_t$.
 
-### Where an S-shape can come from
+## What you will learn
 
-For one token, LayerNorm is an affine map of its own elements, $\hat{x}_i = (x_i - \mu_t)/\sigma_t$:
-plotted as input against output, one token's elements lie *exactly on a straight line* of slope
-$1/\sigma_t$. An S-shape can only appear *across* tokens: if the tokens holding the largest inputs
-also have the largest $\sigma_t$, their lines are flatter, and the cloud of all tokens bends
-over at its ends. There is also a bound inside each token: with mean 0 and mean square 1 over $C$
-elements, no $|\hat{x}_i|$ can exceed $\sqrt{C - 1}$, reached exactly when the other
-$C - 1$ elements are all equal. So as one element grows with the rest fixed, its output rises
-and then levels off at $\sqrt{C-1}$, an S-curve in that element (`_test()` checks both facts).
-
-### The observation, on this site's model
-
-The project page says that in the earlier layers "these mappings are mostly linear", and that "in
-deeper layers, they take on distinct S-shaped curves characteristic of tanh functions" (we read
-its text, not the paper's figure). We trained this site's
-[Pre-LN `Transformer`](../transformer/index.md) on the [reversal task](../transformer/experiment.md)
-(4 blocks of 64 channels, 300 steps; the seed-0 LayerNorm run of the comparison below) and
-recorded what enters each of its 9 LayerNorms for 16 sequences of 16 tokens, 256 tokens of 64
-channels each. Each line segment below is one token,
-drawn from its smallest to its largest input: every element of that token lies on it. The
-orange curve is the best fit $a\tanh(bx) + q$ over all elements of all 256 tokens, the grey one the
-best straight line; each panel's title gives the share of the variance that each leaves
-unexplained. We plot the output before $\gamma$ and $\beta$, which DyT keeps unchanged.
-
-{{ mapping_caption }}
-
-![Each LayerNorm's input against its output before gamma and beta, one segment per token, for the
-9 LayerNorms of the trained 4-block model](mappings.svg)
-
-Per LayerNorm: the spread of $\sigma_t$ over tokens (the slopes differ by their ratio), the share
-of the variance of $\hat{x}$ that the best straight line leaves unexplained, the same for the
-best tanh, and how much the 1% of elements with the largest $|x|$ are squashed: the mean
-$|\hat{x}|$ of those elements over the mean that the straight line gives them (1 means not
-squashed at all).
-
-{{ mapping_table }}
-
-**What matches and what does not.** {{ mapping_verdict }}
-
-### DyT trained against LayerNorm and RMSNorm
-
-The same model and task with its 9 LayerNorms replaced by [RMSNorm](../rms_norm/index.md) or by
-DyT ($\alpha_0 = 0.5$), {{ n_seeds }} seeds each. For each seed, all three start from the same
-attention, FFN and embedding weights (the seed builds the model before its norms are swapped;
-the norms themselves start at constants) and see the same batches. Adam, constant learning rate
-$10^{-3}$, no warm-up, no tuning for DyT. The figure shows the mean loss of each 5 steps: the
-line is the median over seeds, the band spans the smallest to the largest.
-
-{{ loss_caption }}
-
-![Training loss of LayerNorm, RMSNorm and DyT on the reversal task, median and range over
-seeds](losses.svg)
-
-Each statistic below is a paired difference per seed, DyT minus the other, its mean and its 95%
-percentile-bootstrap interval over seeds; the verdict follows the rule in `verdict()`: an interval
-below 0 means DyT is lower, above 0 higher, one that contains 0 is inconclusive.
-
-{{ verdict_table }}
-
-The verdicts (each asserted in `_test()` against the rule on the saved data):
-
-* DyT vs LayerNorm, last 50 steps: **inconclusive**
-* DyT vs LayerNorm, all steps: **DyT higher than LayerNorm**
-* DyT vs RMSNorm, last 50 steps: **DyT higher than RMSNorm**
-* DyT vs RMSNorm, all steps: **DyT higher than RMSNorm**
-
-In words: on this task, with $\alpha_0 = 0.5$ and no tuning, DyT learns later than both norms
-(its mean over the whole curve is higher in every seed), and ends above RMSNorm in every seed.
-Whether it ends above or below LayerNorm the seeds do not decide: DyT ends higher in most seeds,
-but two LayerNorm runs end on a late loss spike (their last 50 steps more than 5 times the lowest
-10-step mean they had reached; one DyT run does too, no RMSNorm run), which pulls the mean
-difference below 0.
-This is one toy task, 4 blocks and 300 steps; the paper's claim of parity is about its own large
-models and tasks, which we did not run.
-
-DyT's learned $\alpha$ in the seed-0 model, beside $1/\mathrm{std}$ of what enters it (the factor
-a LayerNorm would have applied on average):
-
-{{ alpha_table }}
-
-### What it costs
-
-DyT needs no reduction, hence no per-row statistics. It does not move fewer bytes than a fused
-LayerNorm, though: both must at least read $x$ and write $y$ (forward), read $x$ and $dy$ and
-write $dx$ (backward). What a LayerNorm kernel needs on top is the row reduction, a second pass
-over the row (or keeping it on chip, see [the kernels page](../kernels/index.md)) and its
-per-row $\mu$ and $1/\sigma$, which are small. Our eager module is four ATen operations forward
-and moves far more than the minimum (counted by `count_passes()`, `float32`, rows of 768):
-
-{{ traffic_table }}
-
-Measured on the CPU (one thread), as the [kernels page](../kernels/index.md) measures: each
-contender once per round, the order reversed every other round, {{ n_rounds }} rounds;
-min / median / max of the rounds, in milliseconds. Forward+backward computes every gradient
-(input and parameters) for every contender; `F.rms_norm` has no $\beta$.
-
-{{ timing_table }}
-
-{{ timing_summary }}
-
-The authors' benchmark script times LLaMA 2 7B in `bfloat16` on a CUDA device with DyT,
-RMSNorm or an identity in place of the norms
-([`benchmark.py` L12-L31](https://github.com/jiachenzhu/DyT/blob/aab5dde0bc1bdd4410f687dad404c87b31808f90/other_tasks/Efficiency/benchmark.py#L12-L31));
-their README points to §6.1 of the paper for the results, which we have not read. Its README says
-it "is preliminary and does not include any optimization tricks" and that its results "should be
-interpreted as indicative rather than conclusive".
-
-### Choosing $\alpha_0$
-
-The authors' `DynamicTanh` starts $\alpha$ at `alpha_init_value=0.5`, $\gamma$ at ones and $\beta$
-at zeros, as `DyT` here. For LLaMA their code uses a variant without $\beta$ and their training
-commands set $\alpha_0$ per place in the model, larger before attention than before the FFN and
-at the end, and smaller for wider models:
-
-| LLaMA 2 | width | $\alpha_0$ before attention | $\alpha_0$ before the FFN and at the end |
-| --- | --- | --- | --- |
-| 7B | 4096 | 0.8 | 0.2 |
-| 13B | 5120 | 0.6 | 0.15 |
-| 34B | 8192 | 0.2 | 0.05 |
-| 70B | 8192 | 0.2 | 0.05 |
-
-We took these from their README and model code (Sources); the paper's own discussion of
-$\alpha_0$ we have not read, so we do not say why.
-
-### What later work says
-
-Each of these is the claim of its authors, from the abstract we read; we have not reproduced any.
-
-* Verma, [When Does Removing LayerNorm Help?](https://arxiv.org/abs/2604.23434) (2026): DyT's
-  bounding of activations is "a regime-dependent implicit regularizer, not a uniformly beneficial
-  replacement". On GPT-2-family models of 64M to 3.78B parameters trained on 1M to 118M tokens,
-  DyT improves the validation loss by 27.3% at 64M parameters and 1M tokens, and worsens it by
-  18.8% at 64M parameters and 118M tokens; 49% of DyT activations saturate at 1M tokens against
-  23% at 118M. The author states that all experiments are compute-limited, below
-  Chinchilla-optimal training.
-* Stollenwerk, [arXiv 2503.21708](https://arxiv.org/abs/2503.21708) (2025): derives DyT from
-  LayerNorm and shows "that a well-defined approximation is needed to do so"; dropping it gives
-  an element-wise function that "resembles Layer Normalization more accurately than DyT does",
-  called Elementwise Layer Normalization in the first version and DyISRU in the second.
-
-{{ run_meta }}
+* what DyT computes, and how it stands in for LayerNorm in a model that was built with LayerNorm:
+  [the functional form](#the-functional-form) and [the module](#the-module);
+* why LayerNorm's mapping is a straight line for each token, and where an S-shape can still come
+  from:
+  [Where an S-shape can come from](#where-an-s-shape-can-come-from-a-line-per-token-bounded-by-c-1);
+* how to test a paper's observation on a model you can train in minutes, and what we found:
+  [The observation, on this site's model](#the-observation-on-this-sites-model);
+* how to compare three norms over seeds with a paired bootstrap interval, and when to say
+  "inconclusive":
+  [DyT trained against LayerNorm and RMSNorm](#dyt-trained-against-layernorm-and-rmsnorm);
+* what DyT saves and what it does not, in bytes and in CPU time: [What it costs](#what-it-costs);
+* in the [exercises](#exercises): where DyT is a straight line, its gradient by hand, one
+  $\alpha$ for tokens of different scales, and folding $\alpha$ into a linear layer.
 """
+
 
 import json
 import math
@@ -189,6 +63,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from labml_nn_norm._check import check, check_close, check_group, check_raises, note
 from labml_nn_norm.layer_norm import (
     LayerNorm,
     _shape_t,
@@ -293,6 +168,131 @@ class DyT(nn.Module):
                 f'elementwise_affine={self.elementwise_affine}')
 
 
+@check_group(fold=True)
+def _check_formula():
+    """
+    ## DyT against its formula (4 shapes, 3 dtypes, affine flags, eps); initial values, state_dict
+
+    Against a plain PyTorch expression, bit for bit (the same operations in the same order), for
+    several shapes, shifted inputs and non-trivial parameters; then the initial values.
+    """
+
+    for shape, ns in (((4, 16), 16), ((2, 7, 32), 32), ((2, 3, 4, 5), (4, 5)), ((0, 8), 8)):
+        for dtype in (torch.float32, torch.float64):
+            m = DyT(ns, dtype=dtype)
+            with torch.no_grad():
+                m.alpha.fill_(0.37)
+                m.weight.normal_()
+                m.bias.normal_()
+            x = torch.randn(shape, dtype=dtype) * 3 + 1
+            check_close(f'input {tuple(shape)}, normalized_shape={ns}, {dtype}', m(x),
+                        m.weight * torch.tanh(m.alpha * x) + m.bias, rtol=0, atol=0)
+    x = torch.randn(3, 8)
+    check_close('no affine: tanh(alpha * x)', DyT(8, elementwise_affine=False)(x),
+                torch.tanh(0.5 * x), rtol=0, atol=0)
+    check_close('bias=False: weight * tanh(alpha * x)', DyT(8, bias=False)(x),
+                torch.tanh(0.5 * x), rtol=0, atol=0)
+    m = DyT(6)
+    check('initial values: alpha = 0.5 (shape [1]), weight = 1, bias = 0',
+          m.alpha.shape == (1,) and m.alpha.item() == 0.5 and torch.equal(m.weight, torch.ones(6))
+          and torch.equal(m.bias, torch.zeros(6)), repr(m))
+    check('alpha_init_value=0.2 starts alpha at 0.2',
+          abs(DyT(6, alpha_init_value=0.2).alpha.item() - 0.2) < 1e-7)
+    check('state_dict keys are the authors\' DynamicTanh\'s: alpha, weight, bias',
+          list(DyT(6).state_dict()) == ['alpha', 'weight', 'bias'])
+    check_close('eps is accepted and ignored', DyT(8, eps=0.1)(x), DyT(8)(x), rtol=0, atol=0)
+    half = (torch.randn(4, 8) * 3).to(torch.bfloat16)
+    check_close('bfloat16 input: computed in float32, rounded once, bfloat16 out', DyT(8)(half),
+                torch.tanh(0.5 * half.float()).to(torch.bfloat16), rtol=0, atol=0)
+
+
+@check_group(fold=True)
+def _check_gradients():
+    """
+    ## Gradients: gradcheck in float64, for the input and the three parameters
+
+    `torch.autograd.gradcheck` in `float64`, for the input and all three parameters.
+    """
+
+    x = (torch.randn(3, 5, dtype=torch.float64) * 2).requires_grad_()
+    a = torch.tensor([0.7], dtype=torch.float64, requires_grad=True)
+    w = torch.randn(5, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(5, dtype=torch.float64, requires_grad=True)
+    check('gradcheck: d/dx, d/dalpha, d/dweight, d/dbias',
+          torch.autograd.gradcheck(lambda x, a, w, b: dyt(x, 5, a, w, b), (x, a, w, b)))
+
+
+@check_group(fold=True)
+def _check_errors():
+    """
+    ## Errors: wrong shapes, an alpha of more than one number, a bad alpha_init_value
+
+    LayerNorm's shape errors and messages (a `ValueError` that is also a `RuntimeError`), and
+    a bad $\\alpha_0$ refused at construction.
+    """
+
+    check_raises('input that does not end in normalized_shape', ValueError, DyT(4),
+                 torch.randn(3, 5), match='expected input with shape [*, 4]')
+    check_raises('... also a RuntimeError, like torch.nn.LayerNorm\'s', RuntimeError, DyT(4),
+                 torch.randn(3, 5), match='but got input of size[3, 5]')
+    check_raises('weight of the wrong shape', ValueError, dyt, torch.randn(3, 4), 4,
+                 torch.ones(1), torch.ones(5), match='Expected weight to be of same shape')
+    check_raises('alpha that is not one number', ValueError, dyt, torch.randn(3, 4), 4,
+                 torch.ones(2), match='alpha must hold one number')
+    for bad in (0.0, -0.5, float('nan')):
+        check_raises(f'alpha_init_value={bad}', ValueError, DyT, 4, alpha_init_value=bad,
+                     match='alpha_init_value must be a positive finite number')
+    check_raises('empty normalized_shape', ValueError, DyT, [], match='at least 1-dimensional')
+
+
+def fit_line(x: torch.Tensor, y: torch.Tensor):
+    r"""
+    Least squares $y \approx p x + q$; returns $(p, q)$ and the fraction of variance unexplained
+    """
+    A = torch.stack([x, torch.ones_like(x)], 1)
+    p, q = torch.linalg.lstsq(A, y[:, None]).solution[:, 0].tolist()
+    return p, q, ((y - p * x - q).square().mean() / y.var(unbiased=False)).item()
+
+
+@check_group
+def _check_layer_norm_shapes():
+    r"""
+    ## Where an S-shape can come from: a line per token, bounded by √(C − 1)
+
+    For one token, LayerNorm is an affine map of its own elements,
+    $\hat{x}_i = (x_i - \mu_t)/\sigma_t$: plotted as input against output, one token's elements lie
+    *exactly on a straight line* of slope $1/\sigma_t$. An S-shape can only appear *across* tokens:
+    if the tokens holding the largest inputs also have the largest $\sigma_t$, their lines are
+    flatter, and the cloud of all tokens bends over at its ends. There is also a bound inside each
+    token: with mean 0 and mean square 1 over $C$ elements, no $|\hat{x}_i|$ can exceed
+    $\sqrt{C - 1}$, reached exactly when the other $C - 1$ elements are all equal. So as one element
+    grows with the rest fixed, its output rises and then levels off at $\sqrt{C-1}$, an S-curve in
+    that element (`_test()` checks both facts).
+
+    One token's elements lie on a straight line; and one element, pushed far from the others,
+    levels off at $\sqrt{C-1}$.
+    """
+
+    x = torch.randn(5, 64, dtype=torch.float64) * torch.rand(5, 1, dtype=torch.float64) * 4 + 1
+    y = F.layer_norm(x, (64,), eps=0.0)
+    residual = max(fit_line(x[t], y[t])[2] for t in range(5))
+    check('each token: a straight line fits its 64 elements exactly', residual < 1e-20,
+          f'largest unexplained fraction {residual:.1e}')
+    slopes = [fit_line(x[t], y[t])[0] for t in range(5)]
+    check_close('... with slope 1 / sigma_t', torch.tensor(slopes, dtype=torch.float64),
+                1 / x.std(-1, unbiased=False))
+    others = torch.randn(63, dtype=torch.float64)
+    outs = []
+    for s in (0.0, 3.0, 30.0, 3e6):
+        outs.append(F.layer_norm(torch.cat([torch.tensor([s], dtype=torch.float64), others]),
+                                 (64,), eps=0.0)[0].item())
+    check('one element pushed away: output rises, then levels off at sqrt(63) = 7.94',
+          outs == sorted(outs) and abs(outs[-1] - 63 ** 0.5) < 1e-4
+          and outs[2] < 63 ** 0.5, ', '.join(f'{o:.3f}' for o in outs))
+    big = F.layer_norm(torch.randn(1000, 64) * 10, (64,)).abs().max().item()
+    check('random rows never exceed sqrt(C - 1)', big <= 63 ** 0.5, f'largest |y| {big:.3f}')
+
+
 def replace_norms(module: nn.Module, make: Callable[[tuple], nn.Module]) -> int:
     """
     ## Swapping every LayerNorm of a model
@@ -376,6 +376,36 @@ def train(variant: str, c: Dict, seed: int):
     return model, losses
 
 
+@check_group(fold=True)
+def _check_in_the_model():
+    """
+    ## DyT inside the model: every LayerNorm replaced, nothing else, and it trains
+
+    Every LayerNorm of a Pre-LN model is replaced, nothing else changes, and it trains.
+    """
+
+    tiny = dict(CONFIG, n_layers=2, d_model=32, d_ff=64, batch=32, steps=40, lr=3e-3)
+    ln, dy = make_model('LayerNorm', tiny, 0), make_model('DyT', tiny, 0)
+    n_dyt = sum(isinstance(m, DyT) for m in dy.modules())
+    n_ln = sum(isinstance(m, (LayerNorm, nn.LayerNorm)) for m in dy.modules())
+    check('2 blocks: 5 LayerNorms replaced by DyT, none left', n_dyt == 5 and n_ln == 0,
+          f'{n_dyt} DyT, {n_ln} LayerNorm')
+    def others(model):
+        # Every parameter that does not belong to a norm (LayerNorm or DyT)
+        norms = {name for name, m in model.named_modules()
+                 if isinstance(m, (LayerNorm, nn.LayerNorm, DyT))}
+        return {k: v for k, v in model.state_dict().items() if k.rsplit('.', 1)[0] not in norms}
+
+    ln_params, dy_params = others(ln), others(dy)
+    check('same seed: every other parameter identical',
+          len(ln_params) > 10 and ln_params.keys() == dy_params.keys()
+          and all(torch.equal(ln_params[k], dy_params[k]) for k in ln_params),
+          f'{len(ln_params)} tensors')
+    _, losses = train('DyT', tiny, 0)
+    first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
+    check('DyT model, 40 steps: loss decreases', last < first - 0.1, f'{first:.3f} -> {last:.3f}')
+
+
 def norm_inputs(model: nn.Module, tokens: torch.Tensor, kind=(LayerNorm, nn.LayerNorm)):
     """
     ## What enters each norm
@@ -393,13 +423,6 @@ def norm_inputs(model: nn.Module, tokens: torch.Tensor, kind=(LayerNorm, nn.Laye
     for h in handles:
         h.remove()
     return found
-
-
-def fit_line(x: torch.Tensor, y: torch.Tensor):
-    # Least squares $y \approx p x + q$; returns $(p, q)$ and the fraction of variance unexplained
-    A = torch.stack([x, torch.ones_like(x)], 1)
-    p, q = torch.linalg.lstsq(A, y[:, None]).solution[:, 0].tolist()
-    return p, q, ((y - p * x - q).square().mean() / y.var(unbiased=False)).item()
 
 
 def fit_tanh(x: torch.Tensor, y: torch.Tensor, grid: int = 400):
@@ -457,6 +480,207 @@ def mapping_stats(x: torch.Tensor, eps: float = 1e-5, n_tokens: int = 24,
             'x_absmax': xs.abs().max().item(), 'segments': segments}
 
 
+# The batch whose LayerNorm inputs the figure shows: 16 sequences, from its own seed
+PROBE = dict(batch=16, seed=12345)
+
+
+# Mid-tone colours that read on a light and on a dark page; text and axes in grey
+COLORS = {'LayerNorm': '#4c78a8', 'RMSNorm': '#9467bd', 'DyT': '#e45756'}
+INK = '#888888'
+
+
+def _style(ax):
+    # Transparent background, grey text and spines: legible in both palettes
+    ax.set_facecolor('none')
+    for side, spine in ax.spines.items():
+        spine.set_color(INK)
+        spine.set_visible(side in ('left', 'bottom'))
+    ax.tick_params(colors=INK, labelsize=7)
+    ax.xaxis.label.set_color(INK)
+    ax.yaxis.label.set_color(INK)
+    ax.title.set_color(INK)
+
+
+def short_name(name: str) -> str:
+    # `blocks.2.norm1` -> `block 3, norm1`
+    parts = name.split('.')
+    return f'block {int(parts[1]) + 1}, {parts[2]}' if parts[0] == 'blocks' else 'final'
+
+
+
+
+def figure_mappings(stats: List[Dict], n_tokens: int = 16):
+    r"""
+    ## The observation, on this site's model
+
+    The project page says that in the earlier layers "these mappings are mostly linear", and that
+    "in deeper layers, they take on distinct S-shaped curves characteristic of tanh functions" (we
+    read its text, not the paper's figure). We trained this site's [Pre-LN
+    `Transformer`](../transformer/index.md) on the [reversal task](../transformer/experiment.md) (4
+    blocks of 64 channels, 300 steps; the seed-0 LayerNorm run of the comparison below) and recorded
+    what enters each of its 9 LayerNorms for 16 sequences of 16 tokens, 256 tokens of 64 channels
+    each. Each line segment below is one token, drawn from its smallest to its largest input: every
+    element of that token lies on it. The orange curve is the best fit $a\tanh(bx) + q$ over all
+    elements of all 256 tokens, the grey one the best straight line; each panel's title gives the
+    share of the variance that each leaves unexplained. We plot the output before $\gamma$ and
+    $\beta$, which DyT keeps unchanged.
+
+    {{ mapping_caption }}
+
+    ![Each LayerNorm's input against its output before gamma and beta, one segment per token, for
+    the 9 LayerNorms of the trained 4-block model](mappings.svg)
+
+    Per LayerNorm: the spread of $\sigma_t$ over tokens (the slopes differ by their ratio), the
+    share of the variance of $\hat{x}$ that the best straight line leaves unexplained, the same for
+    the best tanh, and how much the 1% of elements with the largest $|x|$ are squashed: the mean
+    $|\hat{x}|$ of those elements over the mean that the straight line gives them (1 means not
+    squashed at all).
+
+    {{ mapping_table }}
+
+    **What matches and what does not.** {{ mapping_verdict }}
+
+    The figure, drawn from the saved record: one panel per LayerNorm, a segment for each of
+    `n_tokens` of the sampled tokens (its elements lie on it), the pooled tanh fit and the pooled
+    line.
+    """
+    import matplotlib.pyplot as plt
+
+    cols = 3
+    rows = math.ceil(len(stats) / cols)
+    # One font name in the SVG instead of matplotlib's list of ten, on every label
+    plt.rcParams['font.sans-serif'] = ['DejaVu Sans']
+    fig, axes = plt.subplots(rows, cols, figsize=(7.2, 2.2 * rows), sharey=True)
+    fig.patch.set_alpha(0)
+    for ax, s in zip(axes.flat, stats):
+        lim = s['x_absmax']
+        # All the panel's segments as one path, separated by NaNs: a few kB of SVG, not one
+        # element per token
+        xs_seg, ys_seg = [], []
+        for lo, hi, mu, sd in s['segments'][:n_tokens]:
+            xs_seg += [lo, hi, math.nan]
+            ys_seg += [(lo - mu) / sd, (hi - mu) / sd, math.nan]
+        ax.plot(xs_seg, ys_seg, color=COLORS['LayerNorm'], lw=0.8, alpha=0.6, clip_on=False)
+        # The fits bend little over the panel ($|bx| < 0.7$): 9 points draw the tanh within a
+        # fraction of a pixel. Nothing leaves the axes, so nothing needs a clip path
+        xs = torch.linspace(-lim, lim, 9, dtype=torch.float64)
+        a, b, q = s['tanh']
+        ax.plot(xs, a * torch.tanh(b * xs) + q, color='#f58518', lw=1.2, ls='--', clip_on=False)
+        p, q_line = s['line']
+        ax.plot([-lim, lim], [q_line - p * lim, q_line + p * lim], color=INK, lw=0.8,
+                clip_on=False)
+        ax.xaxis.set_major_locator(plt.MaxNLocator(4))
+        ax.yaxis.set_major_locator(plt.MaxNLocator(4))
+        ax.set_xlim(-lim, lim)
+        ax.set_title(f"{short_name(s['name'])}: line {100 * s['line_unexplained']:.1f}%, "
+                     f"tanh {100 * s['tanh_unexplained']:.1f}%", fontsize=7)
+        ax.axhline(0, color=INK, lw=0.5, alpha=0.5, clip_on=False)
+        _style(ax)
+        # No background to draw; the panels right of the first share its y ticks
+        ax.patch.set_visible(False)
+        if ax not in axes[:, 0]:
+            ax.tick_params(left=False)
+    for ax in axes.flat[len(stats):]:
+        ax.axis('off')
+    # One label per axis for the whole grid
+    fig.supylabel('output before γ, β', fontsize=7, color=INK)
+    fig.supxlabel('input x', fontsize=7, color=INK)
+    fig.tight_layout()
+    return fig
+
+
+def mapping_summary(stats: List[Dict]) -> Dict:
+    # The numbers the prose states about the mappings of the trained model
+    return {'worst_line': max(s['line_unexplained'] for s in stats),
+            'best_gain': max(s['line_unexplained'] - s['tanh_unexplained'] for s in stats),
+            'squash_min': min(s['squash_top1'] for s in stats),
+            'squash_max': max(s['squash_top1'] for s in stats),
+            'ratio_max': max(s['sigma_max'] / s['sigma_min'] for s in stats),
+            'ratio_min': min(s['sigma_max'] / s['sigma_min'] for s in stats)}
+
+
+@check_group(fold=True)
+def _check_mapping_claims():
+    """
+    ## The claims about the mappings, on the saved results, and the figure's size
+
+    What the prose and the figure say about the trained model's LayerNorms, as numbers from
+    `results/dyt.json`; and the figure's SVG stays under 40 kB.
+    """
+    import io
+
+    import matplotlib
+
+    r = load_results()
+    c = r['config']
+    m = mapping_summary(r['mappings']['trained'])
+    check('the straight line explains at least 95% of every LayerNorm\'s mapping',
+          m['worst_line'] < 0.05, f"largest unexplained {100 * m['worst_line']:.2f}%")
+    check('the tanh improves on it by less than 0.5 percentage points in every LayerNorm '
+          '(no S-shape, deep or shallow)', m['best_gain'] < 0.005,
+          f"largest gain {100 * m['best_gain']:.3f} points")
+    check('the top 1% of |x| are squashed a little in every LayerNorm (ratio below 1)',
+          m['squash_max'] < 1, f"{m['squash_min']:.3f} to {m['squash_max']:.3f}")
+    segments = r['mappings']['trained'][0]['segments']
+    check('the probe: 16 sequences of 16 tokens; 24 tokens recorded per LayerNorm',
+          len(segments) == 24 and c['seq_len'] == 16 and PROBE['batch'] == 16)
+    #
+    # The SVG as the site's build writes it (text as text, fixed ids, no date)
+    matplotlib.rcParams['svg.hashsalt'] = 'labml_nn_norm'
+    matplotlib.rcParams['svg.fonttype'] = 'none'
+    fig = figure_mappings(r['mappings']['trained'])
+    buffer = io.StringIO()
+    fig.savefig(buffer, format='svg', metadata={'Date': None}, bbox_inches='tight')
+    matplotlib.pyplot.close(fig)
+    size = len(buffer.getvalue().encode('utf-8'))
+    check('the mappings figure: 16 of the 24 recorded tokens per panel, under 40 kB of SVG',
+          size < 40_000 and buffer.getvalue().count('<path d="M') > 0, f'{size / 1000:.1f} kB')
+
+
+def figure_losses(results: Dict):
+    r"""
+    ## DyT trained against LayerNorm and RMSNorm
+
+    The same model and task with its 9 LayerNorms replaced by [RMSNorm](../rms_norm/index.md) or by
+    DyT ($\alpha_0 = 0.5$), {{ n_seeds }} seeds each. For each seed, all three start from the same
+    attention, FFN and embedding weights (the seed builds the model before its norms are swapped;
+    the norms themselves start at constants) and see the same batches. Adam, constant learning rate
+    $10^{-3}$, no warm-up, no tuning for DyT. The figure shows the mean loss of each 5 steps: the
+    line is the median over seeds, the band spans the smallest to the largest.
+
+    {{ loss_caption }}
+
+    ![Training loss of LayerNorm, RMSNorm and DyT on the reversal task, median and range over
+    seeds](losses.svg)
+
+    Median over seeds and the band from the smallest to the largest, per variant, of the mean
+    loss of each 5 steps.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    fig.patch.set_alpha(0)
+    for name, curves in results['losses'].items():
+        # Means of each 5 steps: 60 points a curve keep the SVG small and the spikes visible
+        t = torch.tensor(curves).unflatten(1, (-1, 5)).mean(-1)  # (seeds, steps / 5)
+        steps = [5 * i + 3 for i in range(t.shape[1])]
+        ax.fill_between(steps, t.min(0).values, t.max(0).values, color=COLORS[name], alpha=0.2,
+                        lw=0)
+        ax.plot(steps, t.median(0).values, color=COLORS[name], lw=1.3, label=name)
+    c = results['config']
+    ax.axhline(math.log(c['vocab']), color=INK, ls=':', lw=1, label='chance, ln(vocab)')
+    ax.set_yscale('log')
+    ax.set_xlabel('step')
+    ax.set_ylabel('training loss (log scale)')
+    ax.grid(alpha=0.25, color=INK)
+    legend = ax.legend(fontsize=7, frameon=False)
+    for text in legend.get_texts():
+        text.set_color(INK)
+    _style(ax)
+    fig.tight_layout()
+    return fig
+
+
 def bootstrap_ci(diffs: List[float], n: int = 10_000, seed: int = 0):
     """
     ## The interval
@@ -497,12 +721,33 @@ def curve_mean(losses: List[float]) -> float:
 
 
 def comparisons(results: Dict) -> List[Dict]:
-    """
+    r"""
     ## Every comparison the page states
 
     DyT against each of the two norms, on two statistics of the same curves: the last 50 steps
     (where it ends) and the whole curve (how fast it gets there). Each a paired difference per
     seed, DyT minus the other.
+
+    Each statistic below is a paired difference per seed, DyT minus the other, its mean and its 95%
+    percentile-bootstrap interval over seeds; the verdict follows the rule in `verdict()`: an
+    interval below 0 means DyT is lower, above 0 higher, one that contains 0 is inconclusive.
+
+    {{ verdict_table }}
+
+    The verdicts (each asserted in `_test()` against the rule on the saved data):
+
+    * DyT vs LayerNorm, last 50 steps: **inconclusive**
+    * DyT vs LayerNorm, all steps: **DyT higher than LayerNorm**
+    * DyT vs RMSNorm, last 50 steps: **DyT higher than RMSNorm**
+    * DyT vs RMSNorm, all steps: **DyT higher than RMSNorm**
+
+    In words: on this task, with $\alpha_0 = 0.5$ and no tuning, DyT learns later than both norms
+    (its mean over the whole curve is higher in every seed), and ends above RMSNorm in every seed.
+    Whether it ends above or below LayerNorm the seeds do not decide: DyT ends higher in most seeds,
+    but two LayerNorm runs end on a late loss spike (their last 50 steps more than 5 times the
+    lowest 10-step mean they had reached; one DyT run does too, no RMSNorm run), which pulls the
+    mean difference below 0. This is one toy task, 4 blocks and 300 steps; the paper's claim of
+    parity is about its own large models and tasks, which we did not run.
     """
     c, curves = results['config'], results['losses']
     out = []
@@ -517,8 +762,98 @@ def comparisons(results: Dict) -> List[Dict]:
     return out
 
 
-def count_passes(fn, rows: int = 8, cols: int = 16, backward: bool = False) -> Dict[str, int]:
+@check_group(fold=True)
+def _check_training_claims():
     """
+    ## The verdicts and the sentences under them, on the saved results
+
+    Each verdict the prose states, against the rule applied to the saved losses; then the
+    sentences under the verdicts, as counts of seeds.
+    """
+
+    r = load_results()
+    c = r['config']
+    for k in comparisons(r):
+        stated = _stated_verdict(k['other'], k['stat'])
+        check(f"DyT vs {k['other']}, {k['stat']}: the prose says '{stated}'",
+              stated == k['verdict'],
+              f"mean {k['mean']:+.4f}, 95% [{k['lo']:+.4f}, {k['hi']:+.4f}]")
+    #
+    # The sentences under the verdicts, as counts of seeds
+    comps = {(k['other'], k['stat']): k for k in comparisons(r)}
+    n = len(c['seeds'])
+    check('DyT learns later than both: whole-curve mean higher in every seed',
+          comps['LayerNorm', 'all steps']['wins'] == comps['RMSNorm', 'all steps']['wins'] == 0)
+    check('DyT ends above RMSNorm in every seed', comps['RMSNorm', 'last 50 steps']['wins'] == 0)
+    k = comps['LayerNorm', 'last 50 steps']
+    spikes = {v: sum(spiked(ls, c['last']) for ls in curves)
+              for v, curves in r['losses'].items()}
+    check('vs LayerNorm at the end: mean difference below 0, DyT higher in most seeds; '
+          'two LayerNorm runs and one DyT run end on a spike',
+          k['mean'] < 0 and n - k['wins'] > n / 2
+          and (spikes['LayerNorm'], spikes['DyT'], spikes['RMSNorm']) == (2, 1, 0),
+          f"mean {k['mean']:+.4f}, DyT higher in {n - k['wins']} of {n}; spikes {spikes}")
+
+
+@check_group(fold=True)
+def _check_statistics():
+    """
+    ## The statistics, on cases worked out by hand
+
+    The bootstrap interval of differences that are all equal is that value; the verdict rule; the
+    tanh fit recovers a tanh.
+    """
+
+    mean, lo, hi = bootstrap_ci([0.2] * 6)
+    check('bootstrap of six equal differences: [0.2, 0.2]',
+          abs(mean - 0.2) < 1e-12 and abs(lo - 0.2) < 1e-12 and abs(hi - 0.2) < 1e-12)
+    check('verdict rule', (verdict(-2, -1, 'A', 'B'), verdict(1, 2, 'A', 'B'),
+                           verdict(-1, 1, 'A', 'B')) ==
+          ('A lower than B', 'A higher than B', 'inconclusive'))
+    x = torch.linspace(-4, 4, 201, dtype=torch.float64)
+    a, b, q, unexplained = fit_tanh(x, 1.5 * torch.tanh(0.8 * x) + 0.1)
+    check('fit_tanh recovers 1.5 tanh(0.8 x) + 0.1', abs(a - 1.5) < 0.02 and abs(b - 0.8) < 0.02
+          and abs(q - 0.1) < 1e-6 and unexplained < 1e-4, f'{a:.3f} tanh({b:.3f} x) + {q:.3f}')
+    check('... and a line is a line', fit_line(x, 2 * x - 1)[2] < 1e-20)
+
+
+# DyT's learned $\alpha$ in the seed-0 model, beside $1/\mathrm{std}$ of what enters it (the factor
+# a LayerNorm would have applied on average):
+#
+# {{ alpha_table }}
+
+
+# ## Choosing $\alpha_0$
+#
+# The authors' `DynamicTanh` starts $\alpha$ at `alpha_init_value=0.5`, $\gamma$ at ones and $\beta$
+# at zeros, as `DyT` here. For LLaMA their code uses a variant without $\beta$ and their training
+# commands set $\alpha_0$ per place in the model, larger before attention than before the FFN and
+# at the end, and smaller for wider models:
+#
+# | LLaMA 2 | width | $\alpha_0$ before attention | $\alpha_0$ before the FFN and at the end |
+# | --- | --- | --- | --- |
+# | 7B | 4096 | 0.8 | 0.2 |
+# | 13B | 5120 | 0.6 | 0.15 |
+# | 34B | 8192 | 0.2 | 0.05 |
+# | 70B | 8192 | 0.2 | 0.05 |
+#
+# We took these from their README and model code (Sources); the paper's own discussion of
+# $\alpha_0$ we have not read, so we do not say why.
+
+
+def count_passes(fn, rows: int = 8, cols: int = 16, backward: bool = False) -> Dict[str, int]:
+    r"""
+    ## What it costs
+
+    DyT needs no reduction, hence no per-row statistics. It does not move fewer bytes than a fused
+    LayerNorm, though: both must at least read $x$ and write $y$ (forward), read $x$ and $dy$ and
+    write $dx$ (backward). What a LayerNorm kernel needs on top is the row reduction, a second pass
+    over the row (or keeping it on chip, see [the kernels page](../kernels/index.md)) and its
+    per-row $\mu$ and $1/\sigma$, which are small. Our eager module is four ATen operations forward
+    and moves far more than the minimum (counted by `count_passes()`, `float32`, rows of 768):
+
+    {{ traffic_table }}
+
     ## Memory passes of an eager implementation
 
     Runs `fn(x)` (and its backward) under a dispatch mode that sees every ATen operation, and
@@ -577,14 +912,11 @@ def traffic_rows(cols: int = 768) -> List[Dict]:
     return rows
 
 
-# The batch whose LayerNorm inputs the figure shows: 16 sequences, from its own seed
-PROBE = dict(batch=16, seed=12345)
-
 TIMING_SHAPES = [(4096, 768), (2048, 4096)]
 
 
 def time_norms(rounds: int = 7, min_run_time: float = 0.2) -> Dict:
-    """
+    r"""
     ## CPU timings
 
     `F.layer_norm`, `F.rms_norm`, our eager `DyT`, `torch.compile` of it, and, forward only,
@@ -592,6 +924,22 @@ def time_norms(rounds: int = 7, min_run_time: float = 0.2) -> Dict:
     forward+backward (every gradient: input and parameters). One thread. Each round times every
     contender once (the median of `torch.utils.benchmark`'s blocked runs); the order is reversed
     every other round, and we keep every round's number to report min/median/max.
+
+    Measured on the CPU (one thread), as the [kernels page](../kernels/index.md) measures: each
+    contender once per round, the order reversed every other round, {{ n_rounds }} rounds;
+    min / median / max of the rounds, in milliseconds. Forward+backward computes every gradient
+    (input and parameters) for every contender; `F.rms_norm` has no $\beta$.
+
+    {{ timing_table }}
+
+    {{ timing_summary }}
+
+    The authors' benchmark script times LLaMA 2 7B in `bfloat16` on a CUDA device with DyT, RMSNorm
+    or an identity in place of the norms ([`benchmark.py`
+    L12-L31](https://github.com/jiachenzhu/DyT/blob/aab5dde0bc1bdd4410f687dad404c87b31808f90/other_tasks/Efficiency/benchmark.py#L12-L31));
+    their README points to §6.1 of the paper for the results, which we have not read. Its README
+    says it "is preliminary and does not include any optimization tricks" and that its results
+    "should be interpreted as indicative rather than conclusive".
     """
     from torch.utils import benchmark
 
@@ -650,13 +998,52 @@ def time_norms(rounds: int = 7, min_run_time: float = 0.2) -> Dict:
             'command': 'python -m labml_nn_norm.dyt --timings', 'results': out}
 
 
-def run_all(c: Dict = CONFIG, log=print) -> Dict:
+@check_group(fold=True)
+def _check_cost_claims():
     """
+    ## The eager module's operations, and the saved timings
+
+    The traffic table's premise (four ATen operations forward, rows of 768), and the median of
+    each timing in the saved record, printed as notes.
+    """
+    import inspect
+
+    r = load_results()
+    eager = traffic_rows()
+    check('the eager module: four ATen operations forward; the table is for rows of 768',
+          eager[0]['dyt_eager_ops'] == 4
+          and inspect.signature(traffic_rows).parameters['cols'].default == 768)
+    for row in r['timings']['results']:
+        note(f"{row['rows']}x{row['cols']} {row['pass']}, median ms", ', '.join(
+            f"{n} {_median(t) * 1e3:.2f}" for n, t in row['times'].items()))
+
+
+# ## What later work says
+#
+# Each of these is the claim of its authors, from the abstract we read; we have not reproduced any.
+#
+# * Verma, [When Does Removing LayerNorm Help?](https://arxiv.org/abs/2604.23434) (2026): DyT's
+#   bounding of activations is "a regime-dependent implicit regularizer, not a uniformly beneficial
+#   replacement". On GPT-2-family models of 64M to 3.78B parameters trained on 1M to 118M tokens,
+#   DyT improves the validation loss by 27.3% at 64M parameters and 1M tokens, and worsens it by
+#   18.8% at 64M parameters and 118M tokens; 49% of DyT activations saturate at 1M tokens against
+#   23% at 118M. The author states that all experiments are compute-limited, below
+#   Chinchilla-optimal training.
+# * Stollenwerk, [arXiv 2503.21708](https://arxiv.org/abs/2503.21708) (2025): derives DyT from
+#   LayerNorm and shows "that a well-defined approximation is needed to do so"; dropping it gives
+#   an element-wise function that "resembles Layer Normalization more accurately than DyT does",
+#   called Elementwise Layer Normalization in the first version and DyISRU in the second.
+
+
+def run_all(c: Dict = CONFIG, log=print) -> Dict:
+    r"""
     ## The measurement, and the record the page draws from
 
     Every variant with every seed; the LayerNorm mappings of the seed-0 LayerNorm model after
-    training (and before, for comparison); the learned $\\alpha$ of the seed-0 DyT model; the
+    training (and before, for comparison); the learned $\alpha$ of the seed-0 DyT model; the
     CPU timings.
+
+    {{ run_meta }}
     """
     start = time.time()
     losses = {v: [] for v in VARIANTS}
@@ -709,9 +1096,36 @@ def load_results(path: Path = RESULTS / 'dyt.json') -> Dict:
     return results
 
 
+@check_group(fold=True)
+def _check_saved_record():
+    """
+    ## The saved record: complete, and the setting the prose describes
+
+    `results/dyt.json` holds every curve and every LayerNorm the page draws from, measured in the
+    setting the prose states.
+    """
+
+    r = load_results()
+    c = r['config']
+    note('results/dyt.json', f"{r['date'][:10]}, torch {r['torch']}, {r['wall_time_s']} s")
+    check('every variant: one curve per seed, one loss per step, at least 5 seeds',
+          len(c['seeds']) >= 5 and all(len(curves) == len(c['seeds'])
+                                       and all(len(ls) == c['steps'] for ls in curves)
+                                       for curves in r['losses'].values()))
+    check('9 LayerNorms recorded, trained and at initialization',
+          len(r['mappings']['trained']) == len(r['mappings']['initialization'])
+          == 2 * c['n_layers'] + 1)
+    check('the setting the prose describes: 4 blocks of 64 channels, 300 steps, lr 1e-3, '
+          'alpha_0 = 0.5',
+          (c['n_layers'], c['d_model'], c['steps'], c['lr']) == (4, 64, 300, 1e-3)
+          and DyT(1).alpha_init_value == 0.5)
+
+
 def _main():
-    # `--run`: the full measurement (minutes, one thread); `--timings`: only the CPU timings,
-    # into the saved record; otherwise the page's checks
+    """
+    `--run`: the full measurement (minutes, one thread); `--timings`: only the CPU timings,
+    into the saved record; otherwise the page's checks
+    """
     if '--timings' in sys.argv[1:]:
         torch.set_num_threads(1)
         results = load_results()
@@ -728,107 +1142,6 @@ def _main():
     print(f'wrote results/dyt.json: {results["wall_time_s"]} s')
 
 
-# Mid-tone colours that read on a light and on a dark page; text and axes in grey
-COLORS = {'LayerNorm': '#4c78a8', 'RMSNorm': '#9467bd', 'DyT': '#e45756'}
-INK = '#888888'
-
-
-def _style(ax):
-    # Transparent background, grey text and spines: legible in both palettes
-    ax.set_facecolor('none')
-    for side, spine in ax.spines.items():
-        spine.set_color(INK)
-        spine.set_visible(side in ('left', 'bottom'))
-    ax.tick_params(colors=INK, labelsize=7)
-    ax.xaxis.label.set_color(INK)
-    ax.yaxis.label.set_color(INK)
-    ax.title.set_color(INK)
-
-
-def short_name(name: str) -> str:
-    # `blocks.2.norm1` -> `block 3, norm1`
-    parts = name.split('.')
-    return f'block {int(parts[1]) + 1}, {parts[2]}' if parts[0] == 'blocks' else 'final'
-
-
-def figure_mappings(stats: List[Dict]):
-    """
-    ## The small multiples
-
-    One panel per LayerNorm: a segment per sampled token (its elements lie on it), the pooled
-    tanh fit and the pooled line.
-    """
-    import matplotlib.pyplot as plt
-
-    cols = 3
-    rows = math.ceil(len(stats) / cols)
-    # One font name in the SVG instead of matplotlib's list of ten, on every label
-    plt.rcParams['font.sans-serif'] = ['DejaVu Sans']
-    fig, axes = plt.subplots(rows, cols, figsize=(7.2, 2.2 * rows), sharey=True)
-    fig.patch.set_alpha(0)
-    for ax, s in zip(axes.flat, stats):
-        lim = s['x_absmax']
-        # All the panel's segments as one path, separated by NaNs: a few kB of SVG, not one
-        # element per token
-        xs_seg, ys_seg = [], []
-        for lo, hi, mu, sd in s['segments']:
-            xs_seg += [lo, hi, math.nan]
-            ys_seg += [(lo - mu) / sd, (hi - mu) / sd, math.nan]
-        ax.plot(xs_seg, ys_seg, color=COLORS['LayerNorm'], lw=0.8, alpha=0.6)
-        xs = torch.linspace(-lim, lim, 21, dtype=torch.float64)
-        a, b, q = s['tanh']
-        ax.plot(xs, a * torch.tanh(b * xs) + q, color='#f58518', lw=1.2, ls='--')
-        p, q_line = s['line']
-        ax.plot([-lim, lim], [q_line - p * lim, q_line + p * lim], color=INK, lw=0.8)
-        ax.xaxis.set_major_locator(plt.MaxNLocator(4))
-        ax.yaxis.set_major_locator(plt.MaxNLocator(4))
-        ax.set_xlim(-lim, lim)
-        ax.set_title(f"{short_name(s['name'])}: line {100 * s['line_unexplained']:.1f}%, "
-                     f"tanh {100 * s['tanh_unexplained']:.1f}%", fontsize=7)
-        ax.axhline(0, color=INK, lw=0.5, alpha=0.5)
-        _style(ax)
-    for ax in axes.flat[len(stats):]:
-        ax.axis('off')
-    for ax in axes[:, 0]:
-        ax.set_ylabel('output before γ, β', fontsize=7, color=INK)
-    for ax in axes[-1]:
-        ax.set_xlabel('input x', fontsize=7, color=INK)
-    fig.tight_layout()
-    return fig
-
-
-def figure_losses(results: Dict):
-    """
-    ## The loss curves
-
-    Median over seeds and the band from the smallest to the largest, per variant, of the mean
-    loss of each 5 steps.
-    """
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 3.2))
-    fig.patch.set_alpha(0)
-    for name, curves in results['losses'].items():
-        # Means of each 5 steps: 60 points a curve keep the SVG small and the spikes visible
-        t = torch.tensor(curves).unflatten(1, (-1, 5)).mean(-1)  # (seeds, steps / 5)
-        steps = [5 * i + 3 for i in range(t.shape[1])]
-        ax.fill_between(steps, t.min(0).values, t.max(0).values, color=COLORS[name], alpha=0.2,
-                        lw=0)
-        ax.plot(steps, t.median(0).values, color=COLORS[name], lw=1.3, label=name)
-    c = results['config']
-    ax.axhline(math.log(c['vocab']), color=INK, ls=':', lw=1, label='chance, ln(vocab)')
-    ax.set_yscale('log')
-    ax.set_xlabel('step')
-    ax.set_ylabel('training loss (log scale)')
-    ax.grid(alpha=0.25, color=INK)
-    legend = ax.legend(fontsize=7, frameon=False)
-    for text in legend.get_texts():
-        text.set_color(INK)
-    _style(ax)
-    fig.tight_layout()
-    return fig
-
-
 def _ms(times: List[float]) -> str:
     t = sorted(times)
     return f'{t[0] * 1e3:.2f} / {t[len(t) // 2] * 1e3:.2f} / {t[-1] * 1e3:.2f}'
@@ -837,15 +1150,6 @@ def _ms(times: List[float]) -> str:
 def _median(times: List[float]) -> float:
     return sorted(times)[len(times) // 2]
 
-
-def mapping_summary(stats: List[Dict]) -> Dict:
-    # The numbers the prose states about the mappings of the trained model
-    return {'worst_line': max(s['line_unexplained'] for s in stats),
-            'best_gain': max(s['line_unexplained'] - s['tanh_unexplained'] for s in stats),
-            'squash_min': min(s['squash_top1'] for s in stats),
-            'squash_max': max(s['squash_top1'] for s in stats),
-            'ratio_max': max(s['sigma_max'] / s['sigma_min'] for s in stats),
-            'ratio_min': min(s['sigma_max'] / s['sigma_min'] for s in stats)}
 
 
 def _artifacts():
@@ -949,248 +1253,144 @@ def _artifacts():
     return out
 
 
-def _check_formula():
-    """
-    ## DyT is its formula
-
-    Against a plain PyTorch expression, bit for bit (the same operations in the same order), for
-    several shapes, shifted inputs and non-trivial parameters; then the initial values.
-    """
-    from labml_nn_norm._check import check, check_close, section
-
-    section('DyT(x) = weight * tanh(alpha * x) + bias')
-    for shape, ns in (((4, 16), 16), ((2, 7, 32), 32), ((2, 3, 4, 5), (4, 5)), ((0, 8), 8)):
-        for dtype in (torch.float32, torch.float64):
-            m = DyT(ns, dtype=dtype)
-            with torch.no_grad():
-                m.alpha.fill_(0.37)
-                m.weight.normal_()
-                m.bias.normal_()
-            x = torch.randn(shape, dtype=dtype) * 3 + 1
-            check_close(f'input {tuple(shape)}, normalized_shape={ns}, {dtype}', m(x),
-                        m.weight * torch.tanh(m.alpha * x) + m.bias, rtol=0, atol=0)
-    x = torch.randn(3, 8)
-    check_close('no affine: tanh(alpha * x)', DyT(8, elementwise_affine=False)(x),
-                torch.tanh(0.5 * x), rtol=0, atol=0)
-    check_close('bias=False: weight * tanh(alpha * x)', DyT(8, bias=False)(x),
-                torch.tanh(0.5 * x), rtol=0, atol=0)
-    m = DyT(6)
-    check('initial values: alpha = 0.5 (shape [1]), weight = 1, bias = 0',
-          m.alpha.shape == (1,) and m.alpha.item() == 0.5 and torch.equal(m.weight, torch.ones(6))
-          and torch.equal(m.bias, torch.zeros(6)), repr(m))
-    check('alpha_init_value=0.2 starts alpha at 0.2',
-          abs(DyT(6, alpha_init_value=0.2).alpha.item() - 0.2) < 1e-7)
-    check('state_dict keys are the authors\' DynamicTanh\'s: alpha, weight, bias',
-          list(DyT(6).state_dict()) == ['alpha', 'weight', 'bias'])
-    check_close('eps is accepted and ignored', DyT(8, eps=0.1)(x), DyT(8)(x), rtol=0, atol=0)
-    half = (torch.randn(4, 8) * 3).to(torch.bfloat16)
-    check_close('bfloat16 input: computed in float32, rounded once, bfloat16 out', DyT(8)(half),
-                torch.tanh(0.5 * half.float()).to(torch.bfloat16), rtol=0, atol=0)
+# ## Exercises
+#
+# 1. **Where DyT is a straight line.** Near 0, $\tanh(\alpha x) \approx \alpha x$. With
+#    $\alpha = 0.5$, up to which $|x|$ does $\tanh(\alpha x)$ stay within 1% of $\alpha x$? And
+#    with the $\alpha_0 = 0.2$ that the authors use before the FFN of LLaMA 2 7B?
+# 2. **The gradient by hand.** With $t = \tanh(\alpha x)$, $y = \gamma \odot t + \beta$ and
+#    $g = \partial L / \partial y$, derive $\partial L / \partial x$,
+#    $\partial L / \partial \alpha$, $\partial L / \partial \gamma$ and
+#    $\partial L / \partial \beta$, and check them against autograd.
+# 3. **One $\alpha$ for all tokens.** Give DyT ($\alpha = 0.5$, no affine) and LayerNorm three
+#    tokens of 4096 Gaussian channels, scaled by 0.1, 1 and 10. What is the root mean square of
+#    each output token, and what share of each token's outputs has $|\tanh(\alpha x)| > 0.9$?
+# 4. **Folding $\alpha$ away.** When DyT reads the output of a linear layer,
+#    $\tanh(\alpha (W h + b))$, show that multiplying $W$ and $b$ by $\alpha$ and setting
+#    $\alpha = 1$ gives the same function. Why is there no such $W$ in a Pre-LN block, whose
+#    norms read the residual stream?
 
 
-def _check_gradients():
-    """
-    ## Gradients
-
-    `torch.autograd.gradcheck` in `float64`, for the input and all three parameters.
-    """
-    from labml_nn_norm._check import check, section
-
-    section('Gradients')
-    x = (torch.randn(3, 5, dtype=torch.float64) * 2).requires_grad_()
-    a = torch.tensor([0.7], dtype=torch.float64, requires_grad=True)
-    w = torch.randn(5, dtype=torch.float64, requires_grad=True)
-    b = torch.randn(5, dtype=torch.float64, requires_grad=True)
-    check('gradcheck: d/dx, d/dalpha, d/dweight, d/dbias',
-          torch.autograd.gradcheck(lambda x, a, w, b: dyt(x, 5, a, w, b), (x, a, w, b)))
-
-
-def _check_errors():
-    """
-    ## Errors
-
-    LayerNorm's shape errors and messages (a `ValueError` that is also a `RuntimeError`), and
-    a bad $\\alpha_0$ refused at construction.
-    """
-    from labml_nn_norm._check import check_raises, section
-
-    section('Errors')
-    check_raises('input that does not end in normalized_shape', ValueError, DyT(4),
-                 torch.randn(3, 5), match='expected input with shape [*, 4]')
-    check_raises('... also a RuntimeError, like torch.nn.LayerNorm\'s', RuntimeError, DyT(4),
-                 torch.randn(3, 5), match='but got input of size[3, 5]')
-    check_raises('weight of the wrong shape', ValueError, dyt, torch.randn(3, 4), 4,
-                 torch.ones(1), torch.ones(5), match='Expected weight to be of same shape')
-    check_raises('alpha that is not one number', ValueError, dyt, torch.randn(3, 4), 4,
-                 torch.ones(2), match='alpha must hold one number')
-    for bad in (0.0, -0.5, float('nan')):
-        check_raises(f'alpha_init_value={bad}', ValueError, DyT, 4, alpha_init_value=bad,
-                     match='alpha_init_value must be a positive finite number')
-    check_raises('empty normalized_shape', ValueError, DyT, [], match='at least 1-dimensional')
-
-
-def _check_layer_norm_shapes():
+@check_group(fold=True)
+def _exercise_1():
     r"""
-    ## The two facts about LayerNorm's mapping
+    ## Solution 1: where DyT is a straight line
 
-    One token's elements lie on a straight line; and one element, pushed far from the others,
-    levels off at $\sqrt{C-1}$.
+    $\tanh(u)/u$ falls from 1 as $|u|$ grows; it is $0.99$ at $u^* \approx 0.174$, so
+    $\tanh(\alpha x)$ is within 1% of $\alpha x$ for $|x| \le u^*/\alpha$: 0.35 for
+    $\alpha = 0.5$, 0.87 for $\alpha = 0.2$. A smaller $\alpha$ keeps more of the inputs in the
+    linear part.
     """
-    from labml_nn_norm._check import check, check_close, section
-
-    section('LayerNorm: a line per token, bounded by sqrt(C - 1)')
-    x = torch.randn(5, 64, dtype=torch.float64) * torch.rand(5, 1, dtype=torch.float64) * 4 + 1
-    y = F.layer_norm(x, (64,), eps=0.0)
-    residual = max(fit_line(x[t], y[t])[2] for t in range(5))
-    check('each token: a straight line fits its 64 elements exactly', residual < 1e-20,
-          f'largest unexplained fraction {residual:.1e}')
-    slopes = [fit_line(x[t], y[t])[0] for t in range(5)]
-    check_close('... with slope 1 / sigma_t', torch.tensor(slopes, dtype=torch.float64),
-                1 / x.std(-1, unbiased=False))
-    others = torch.randn(63, dtype=torch.float64)
-    outs = []
-    for s in (0.0, 3.0, 30.0, 3e6):
-        outs.append(F.layer_norm(torch.cat([torch.tensor([s], dtype=torch.float64), others]),
-                                 (64,), eps=0.0)[0].item())
-    check('one element pushed away: output rises, then levels off at sqrt(63) = 7.94',
-          outs == sorted(outs) and abs(outs[-1] - 63 ** 0.5) < 1e-4
-          and outs[2] < 63 ** 0.5, ', '.join(f'{o:.3f}' for o in outs))
-    big = F.layer_norm(torch.randn(1000, 64) * 10, (64,)).abs().max().item()
-    check('random rows never exceed sqrt(C - 1)', big <= 63 ** 0.5, f'largest |y| {big:.3f}')
+    # $u^*$ by bisection on $\tanh(u)/u = 0.99$, in `float64`
+    lo, hi = 1e-3, 1.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if math.tanh(mid) / mid > 0.99 else (lo, mid)
+    u_star = lo
+    for alpha in (0.5, 0.2):
+        bound = u_star / alpha
+        x = torch.tensor([0.999 * bound, 1.001 * bound], dtype=torch.float64)
+        ratio = (dyt(x, 2, torch.tensor([alpha], dtype=torch.float64)) / (alpha * x)).tolist()
+        check(f'alpha = {alpha}: within 1% of alpha * x up to |x| = {bound:.3f}, not beyond',
+              ratio[0] > 0.99 > ratio[1], f'tanh / line: {ratio[0]:.5f}, {ratio[1]:.5f}')
+    check('u* = 0.174 (to 3 digits)', abs(u_star - 0.174) < 5e-4, f'{u_star:.5f}')
 
 
-def _check_in_the_model():
+@check_group(fold=True)
+def _exercise_2():
+    r"""
+    ## Solution 2: the gradient by hand
+
+    $\partial t / \partial x = \alpha (1 - t^2)$ and $\partial t / \partial \alpha = x (1 - t^2)$,
+    so $\frac{\partial L}{\partial x} = g \odot \gamma\, \alpha (1 - t^2)$,
+    $\frac{\partial L}{\partial \alpha} = \sum g \odot \gamma \odot x (1 - t^2)$ over every
+    element, and $\frac{\partial L}{\partial \gamma} = \sum g \odot t$,
+    $\frac{\partial L}{\partial \beta} = \sum g$ over the rows.
     """
-    ## DyT inside the model
-
-    Every LayerNorm of a Pre-LN model is replaced, nothing else changes, and it trains.
-    """
-    from labml_nn_norm._check import check, section
-
-    section('DyT inside the Transformer')
-    tiny = dict(CONFIG, n_layers=2, d_model=32, d_ff=64, batch=32, steps=40, lr=3e-3)
-    ln, dy = make_model('LayerNorm', tiny, 0), make_model('DyT', tiny, 0)
-    n_dyt = sum(isinstance(m, DyT) for m in dy.modules())
-    n_ln = sum(isinstance(m, (LayerNorm, nn.LayerNorm)) for m in dy.modules())
-    check('2 blocks: 5 LayerNorms replaced by DyT, none left', n_dyt == 5 and n_ln == 0,
-          f'{n_dyt} DyT, {n_ln} LayerNorm')
-    def others(model):
-        # Every parameter that does not belong to a norm (LayerNorm or DyT)
-        norms = {name for name, m in model.named_modules()
-                 if isinstance(m, (LayerNorm, nn.LayerNorm, DyT))}
-        return {k: v for k, v in model.state_dict().items() if k.rsplit('.', 1)[0] not in norms}
-
-    ln_params, dy_params = others(ln), others(dy)
-    check('same seed: every other parameter identical',
-          len(ln_params) > 10 and ln_params.keys() == dy_params.keys()
-          and all(torch.equal(ln_params[k], dy_params[k]) for k in ln_params),
-          f'{len(ln_params)} tensors')
-    _, losses = train('DyT', tiny, 0)
-    first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
-    check('DyT model, 40 steps: loss decreases', last < first - 0.1, f'{first:.3f} -> {last:.3f}')
-
-
-def _check_statistics():
-    """
-    ## The statistics, on cases worked out by hand
-
-    The bootstrap interval of differences that are all equal is that value; the verdict rule; the
-    tanh fit recovers a tanh.
-    """
-    from labml_nn_norm._check import check, section
-
-    section('Statistics')
-    mean, lo, hi = bootstrap_ci([0.2] * 6)
-    check('bootstrap of six equal differences: [0.2, 0.2]',
-          abs(mean - 0.2) < 1e-12 and abs(lo - 0.2) < 1e-12 and abs(hi - 0.2) < 1e-12)
-    check('verdict rule', (verdict(-2, -1, 'A', 'B'), verdict(1, 2, 'A', 'B'),
-                           verdict(-1, 1, 'A', 'B')) ==
-          ('A lower than B', 'A higher than B', 'inconclusive'))
-    x = torch.linspace(-4, 4, 201, dtype=torch.float64)
-    a, b, q, unexplained = fit_tanh(x, 1.5 * torch.tanh(0.8 * x) + 0.1)
-    check('fit_tanh recovers 1.5 tanh(0.8 x) + 0.1', abs(a - 1.5) < 0.02 and abs(b - 0.8) < 0.02
-          and abs(q - 0.1) < 1e-6 and unexplained < 1e-4, f'{a:.3f} tanh({b:.3f} x) + {q:.3f}')
-    check('... and a line is a line', fit_line(x, 2 * x - 1)[2] < 1e-20)
-
-
-def _check_saved_results():
-    """
-    ## The page's claims on the saved results
-
-    Every sentence of the prose that states a result is checked here against `results/dyt.json`.
-    """
-    import inspect
-
-    from labml_nn_norm._check import check, note, section
-
-    section('Saved results')
-    r = load_results()
-    c = r['config']
-    note('results/dyt.json', f"{r['date'][:10]}, torch {r['torch']}, {r['wall_time_s']} s")
-    check('every variant: one curve per seed, one loss per step, at least 5 seeds',
-          len(c['seeds']) >= 5 and all(len(curves) == len(c['seeds'])
-                                       and all(len(ls) == c['steps'] for ls in curves)
-                                       for curves in r['losses'].values()))
-    check('9 LayerNorms recorded, trained and at initialization',
-          len(r['mappings']['trained']) == len(r['mappings']['initialization'])
-          == 2 * c['n_layers'] + 1)
+    x = (torch.randn(6, 16, dtype=torch.float64) * 2 + 0.5).requires_grad_()
+    m = DyT(16, alpha_init_value=0.7, dtype=torch.float64)
+    with torch.no_grad():
+        m.weight.normal_()
+        m.bias.normal_()
+    g = torch.randn(6, 16, dtype=torch.float64)
+    m(x).backward(g)
     #
-    # The verdict sentences of the prose, against the rule applied to the saved data
-    for k in comparisons(r):
-        stated = _stated_verdict(k['other'], k['stat'])
-        check(f"DyT vs {k['other']}, {k['stat']}: the prose says '{stated}'",
-              stated == k['verdict'],
-              f"mean {k['mean']:+.4f}, 95% [{k['lo']:+.4f}, {k['hi']:+.4f}]")
-    #
-    # The sentences under the verdicts, as counts of seeds
-    comps = {(k['other'], k['stat']): k for k in comparisons(r)}
-    n = len(c['seeds'])
-    check('DyT learns later than both: whole-curve mean higher in every seed',
-          comps['LayerNorm', 'all steps']['wins'] == comps['RMSNorm', 'all steps']['wins'] == 0)
-    check('DyT ends above RMSNorm in every seed', comps['RMSNorm', 'last 50 steps']['wins'] == 0)
-    k = comps['LayerNorm', 'last 50 steps']
-    spikes = {v: sum(spiked(ls, c['last']) for ls in curves)
-              for v, curves in r['losses'].items()}
-    check('vs LayerNorm at the end: mean difference below 0, DyT higher in most seeds; '
-          'two LayerNorm runs and one DyT run end on a spike',
-          k['mean'] < 0 and n - k['wins'] > n / 2
-          and (spikes['LayerNorm'], spikes['DyT'], spikes['RMSNorm']) == (2, 1, 0),
-          f"mean {k['mean']:+.4f}, DyT higher in {n - k['wins']} of {n}; spikes {spikes}")
+    # The same by hand, from $t$
+    with torch.no_grad():
+        t = torch.tanh(m.alpha * x)  # (6, 16)
+        slope = 1 - t.square()  # d tanh(u) / du at u = alpha x
+        dx = g * m.weight * m.alpha * slope
+        dalpha = (g * m.weight * x * slope).sum().reshape(1)  # one number, shape [1]
+        dweight, dbias = (g * t).sum(0), g.sum(0)  # (16,) each
+    check_close('dL/dx, dL/dalpha, dL/dweight, dL/dbias by hand == autograd (float64), '
+                'max over the four', (dx, dalpha, dweight, dbias),
+                (x.grad, m.alpha.grad, m.weight.grad, m.bias.grad))
 
-    # The mappings: what the prose says about them, as numbers
-    m = mapping_summary(r['mappings']['trained'])
-    check('the straight line explains at least 95% of every LayerNorm\'s mapping',
-          m['worst_line'] < 0.05, f"largest unexplained {100 * m['worst_line']:.2f}%")
-    check('the tanh improves on it by less than 0.5 percentage points in every LayerNorm '
-          '(no S-shape, deep or shallow)', m['best_gain'] < 0.005,
-          f"largest gain {100 * m['best_gain']:.3f} points")
-    check('the top 1% of |x| are squashed a little in every LayerNorm (ratio below 1)',
-          m['squash_max'] < 1, f"{m['squash_min']:.3f} to {m['squash_max']:.3f}")
-    check('the setting the prose describes: 4 blocks of 64 channels, 300 steps, lr 1e-3, '
-          'alpha_0 = 0.5',
-          (c['n_layers'], c['d_model'], c['steps'], c['lr']) == (4, 64, 300, 1e-3)
-          and DyT(1).alpha_init_value == 0.5)
-    eager = traffic_rows()
-    check('the eager module: four ATen operations forward; the table is for rows of 768',
-          eager[0]['dyt_eager_ops'] == 4
-          and inspect.signature(traffic_rows).parameters['cols'].default == 768)
-    segments = r['mappings']['trained'][0]['segments']
-    check('the probe: 16 sequences of 16 tokens; 24 tokens drawn per panel',
-          len(segments) == 24 and c['seq_len'] == 16 and PROBE['batch'] == 16)
-    for row in r['timings']['results']:
-        note(f"{row['rows']}x{row['cols']} {row['pass']}, median ms", ', '.join(
-            f"{n} {_median(t) * 1e3:.2f}" for n, t in row['times'].items()))
+
+@check_group(fold=True)
+def _exercise_3():
+    r"""
+    ## Solution 3: one alpha for all tokens
+
+    LayerNorm gives every token a root mean square of 1, whatever its scale. DyT's one $\alpha$
+    treats them differently: the token of scale 0.1 stays in the linear part, shrunk to
+    $0.5 \times 0.1 = 0.05$; the token of scale 10 is pushed into saturation, most of its outputs
+    beyond $|\tanh| = 0.9$, close to a sign function (for a Gaussian, the share is
+    $P(|z| > \operatorname{artanh}(0.9)/5) \approx 0.77$).
+    """
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(3, 4096, generator=g, dtype=torch.float64)
+    x = z * torch.tensor([[0.1], [1.0], [10.0]], dtype=torch.float64)  # (3 tokens, 4096)
+    y_ln = F.layer_norm(x, (4096,))
+    y_dyt = DyT(4096, elementwise_affine=False, dtype=torch.float64)(x).detach()
+    rms_ln = y_ln.square().mean(-1).sqrt()  # (3,)
+    rms_dyt = y_dyt.square().mean(-1).sqrt()
+    saturated = (y_dyt.abs() > 0.9).double().mean(-1)  # (3,): share of each token's outputs
+    #
+    check('LayerNorm: root mean square 1 for every scale (to 1e-3)',
+          (rms_ln - 1).abs().max().item() < 1e-3, ', '.join(f'{v:.4f}' for v in rms_ln.tolist()))
+    small = rms_dyt[0].item() / (0.05 * z[0].square().mean().sqrt().item())
+    check('DyT, scale 0.1: nearly linear, root mean square within 1% of 0.5 * 0.1 * rms(z)',
+          abs(small - 1) < 1e-2, f'{rms_dyt[0].item():.4f}, {small:.4f} of it')
+    check('DyT, scale 10: 70% to 85% of the outputs beyond 0.9 (0.77 expected); scale 1: under 2%',
+          0.7 < saturated[2].item() < 0.85 and saturated[1].item() < 0.02,
+          f'saturated {saturated[1].item():.2%} at scale 1, {saturated[2].item():.1%} at 10; '
+          f'root mean squares {", ".join(f"{v:.3f}" for v in rms_dyt.tolist())}')
+
+
+@check_group(fold=True)
+def _exercise_4():
+    r"""
+    ## Solution 4: folding alpha away
+
+    $\tanh(\alpha (W h + b)) = \tanh((\alpha W) h + \alpha b)$: a DyT after a linear layer can
+    have $\alpha = 1$ and the linear layer learn the scale. In a Pre-LN block the norm reads the
+    residual stream $x_l$, the sum of the embedding and of every earlier block's output, which no
+    single weight produces; and $x_l$ also goes on, unnormalized, through the skip connection, so
+    rescaling it would change the block's output too.
+    """
+    torch.manual_seed(0)
+    linear = nn.Linear(16, 32, dtype=torch.float64)
+    norm = DyT(32, alpha_init_value=0.7, dtype=torch.float64)
+    h = torch.randn(5, 16, dtype=torch.float64)
+    # The folded copy: $\alpha W$, $\alpha b$ and $\alpha = 1$
+    folded_linear = nn.Linear(16, 32, dtype=torch.float64)
+    folded_norm = DyT(32, alpha_init_value=1.0, dtype=torch.float64)
+    with torch.no_grad():
+        folded_linear.weight.copy_(0.7 * linear.weight)
+        folded_linear.bias.copy_(0.7 * linear.bias)
+    check_close('DyT(alpha = 0.7)(W h + b) == DyT(alpha = 1)(0.7 W h + 0.7 b) (float64)',
+                folded_norm(folded_linear(h)), norm(linear(h)))
 
 
 def _stated_verdict(other: str, stat: str) -> str:
-    # The verdict the module's prose states for one comparison: a line
-    # "* DyT vs <other>, <stat>: **<verdict>**"
-    import ast
+    # The verdict the page's prose states for one comparison: a line
+    # "* DyT vs <other>, <stat>: **<verdict>**" (in the docstring of `comparisons`)
     import re
 
     # Read from the source file, so that it also works where this code runs as a notebook
-    doc = ast.get_docstring(ast.parse(Path(__file__).read_text(encoding='utf-8')))
-    m = re.search(rf'\* DyT vs {other}, {stat}: \*\*([^*]+)\*\*', doc)
+    source = Path(__file__).read_text(encoding='utf-8')
+    m = re.search(rf'^ *\* DyT vs {other}, {stat}: \*\*([^*]+)\*\*$', source, re.M)
     if m is None:
         raise ValueError(f'the prose states no verdict for DyT vs {other}, {stat}')
     return m.group(1)
@@ -1205,9 +1405,17 @@ def _test():
     _check_gradients()
     _check_errors()
     _check_layer_norm_shapes()
-    _check_statistics()
     _check_in_the_model()
-    _check_saved_results()
+    _check_mapping_claims()
+    _check_training_claims()
+    _check_statistics()
+    _check_cost_claims()
+    _check_saved_record()
+    _exercise_1()
+    _exercise_2()
+    _exercise_3()
+    _exercise_4()
+
 
 # ## Sources
 #
