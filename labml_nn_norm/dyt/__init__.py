@@ -49,6 +49,7 @@ tokens*, where LayerNorm divides each token by its own $\sigma_t$.
 """
 
 
+import functools
 import json
 import math
 import os
@@ -589,6 +590,13 @@ def figure_mappings(stats: List[Dict], n_tokens: int = 16):
     return fig
 
 
+@functools.lru_cache(maxsize=None)
+def mappings_figure():
+    # The figure of the saved record's trained mappings, drawn once: `_test()` measures its SVG,
+    # and `_artifacts()` returns the same figure
+    return figure_mappings(load_results()['mappings']['trained'])
+
+
 def mapping_summary(stats: List[Dict]) -> Dict:
     # The numbers the prose states about the mappings of the trained model
     return {'worst_line': max(s['line_unexplained'] for s in stats),
@@ -628,10 +636,8 @@ def _check_mapping_claims():
     # The SVG as the site's build writes it (text as text, fixed ids, no date)
     matplotlib.rcParams['svg.hashsalt'] = 'labml_nn_norm'
     matplotlib.rcParams['svg.fonttype'] = 'none'
-    fig = figure_mappings(r['mappings']['trained'])
     buffer = io.StringIO()
-    fig.savefig(buffer, format='svg', metadata={'Date': None}, bbox_inches='tight')
-    matplotlib.pyplot.close(fig)
+    mappings_figure().savefig(buffer, format='svg', metadata={'Date': None}, bbox_inches='tight')
     size = len(buffer.getvalue().encode('utf-8'))
     check('the mappings figure: 16 of the 24 recorded tokens per panel, under 40 kB of SVG',
           size < 40_000 and buffer.getvalue().count('<path d="M') > 0, f'{size / 1000:.1f} kB')
@@ -1158,7 +1164,7 @@ def _artifacts():
     """
     r = load_results()
     c = r['config']
-    out = {'mappings': figure_mappings(r['mappings']['trained']), 'losses': figure_losses(r)}
+    out = {'mappings': mappings_figure(), 'losses': figure_losses(r)}
     #
     trained, init = r['mappings']['trained'], r['mappings']['initialization']
     m = mapping_summary(trained)

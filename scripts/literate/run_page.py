@@ -70,7 +70,14 @@ def main(jobs, touch=None):
     os.environ['OMP_NUM_THREADS'] = '1'
     import matplotlib
     matplotlib.use('Agg')
-    import torch  # noqa: F401  (imported once, inherited by every child)
+    # torch, imported once and inherited by every child; and what torch loads on first use,
+    # which every child would load again (seconds each): `torch._dynamo` with the first optimizer,
+    # `torch.distributed.tensor` with the first `assert_close`, and pyplot for the figures. None
+    # of them starts a thread, so forking after them stays safe
+    import matplotlib.pyplot  # noqa: F401
+    import torch  # noqa: F401
+    import torch._dynamo  # noqa: F401
+    import torch.distributed.tensor  # noqa: F401
 
     import labml_nn_norm._check  # noqa: F401
     running = {}
