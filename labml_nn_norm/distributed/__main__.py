@@ -1,4 +1,4 @@
-# `python -m labml_nn_norm.distributed` runs the page's checks
-from . import _test
+# `python -m labml_nn_norm.distributed` runs the page's checks; `--measure` re-runs the timings
+from . import _main
 
-_test()
+_main()
