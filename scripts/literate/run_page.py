@@ -75,7 +75,11 @@ def main(jobs, touch=None):
     # `torch.distributed.tensor` with the first `assert_close`, and pyplot for the figures. None
     # of them starts a thread, so forking after them stays safe
     import matplotlib.pyplot  # noqa: F401
-    import torch  # noqa: F401
+    import torch
+    # Without a GPU, Triton's kernels run in its interpreter, which must be chosen before Triton
+    # is first imported (`torch._dynamo` imports it)
+    if not torch.cuda.is_available():
+        os.environ.setdefault('TRITON_INTERPRET', '1')
     import torch._dynamo  # noqa: F401
     import torch.distributed.tensor  # noqa: F401
 
