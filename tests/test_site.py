@@ -63,14 +63,16 @@ def test_every_page_ends_with_its_sources(site_dir):
 
 def test_every_github_link_is_pinned_to_a_commit_and_lines(site_dir):
     # …/blob/<40-hex commit>/<path>#L<a>[-L<b>]: a reader checks the claim in one click, and the
-    # link keeps pointing at the code that was read
+    # link keeps pointing at the code that was read (issues and pull requests by their number)
     import re
     pinned = re.compile(r'https://github\.com/[\w.-]+/[\w.-]+/blob/[0-9a-f]{40}/[^#\s"]+#L\d+(-L\d+)?')
+    # An issue or a pull request is one numbered thread, not a file that moves on
+    thread = re.compile(r'https://github\.com/[\w.-]+/[\w.-]+/(issues|pull)/\d+(#[\w-]+)?')
     bad = []
     for path in _built_pages(site_dir):
         text = path.read_text(encoding='utf-8')
         for url in re.findall(r'href="(https?://(?:www\.)?github\.com[^"]*)"', text):
-            if not pinned.fullmatch(url):
+            if not (pinned.fullmatch(url) or thread.fullmatch(url)):
                 bad.append(f'{path.relative_to(site_dir)}: {url}')
     assert not bad, bad
 

@@ -53,8 +53,10 @@ var LIT_ZH = /^zh/.test(document.documentElement.lang);
   function isName(el) { return el && el.matches && el.closest('.lit-src') && el.matches(NAME); }
   function plain(text) { return text.replace(/[\u200b\s]/g, ''); }
   function symbolText(name) {
+    // The visual HTML of the symbol KaTeX drew (its MathML beside it has the same letters)
     var t = document.querySelector('template.lit-symbol[data-name="' + name + '"]');
-    return t ? plain(t.content.textContent) : null;
+    var drawn = t && (t.content.querySelector('.katex-html') || t.content);
+    return drawn ? plain(drawn.textContent) : null;
   }
   function announce(text) {
     if (!status) {

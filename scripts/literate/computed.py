@@ -109,3 +109,9 @@ def translate_generated(text: str, catalog: Catalog, where: str) -> Tuple[str, L
         marker = re.match(r'\s*(?:[*\-] |\d+\. )?', line).group(0)
         out.append(marker + unit(line[len(marker):]) if line.strip() else line)
     return '\n'.join(out), missing
+
+
+# ## Sources
+#
+# * Python 3.11, [`re`](https://docs.python.org/3.11/library/re.html): each template becomes one
+#   pattern matched against a whole unit (`\Z`), its slots `<n>` as named non-greedy groups.

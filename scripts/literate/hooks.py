@@ -56,7 +56,7 @@ from scripts.literate import translate
 from scripts.literate.checks import FINISHED, SERVE_STATE, finish_checks, start_checks
 from scripts.literate.finish import finish_page
 from scripts.literate.pages import PACKAGE, ROOT, ZH, page_sources, pages_in_order
-from scripts.literate.render import katex_assets
+from scripts.literate.render import MATH_TEX, katex_assets, tex_text
 
 ZH_NAV = '中文'
 log = logging.getLogger('mkdocs.hooks.literate')
@@ -184,6 +184,7 @@ def on_files(files, config):
     try:
         _build.math_html = math.render()
         _build.math_tex = [tex for tex, _, _ in math.formulas]
+        MATH_TEX[:] = _build.math_tex
     except literate.GeneratorError as e:
         raise SystemExit(f'Error: {e}') from e
     for name, content in katex_assets(ROOT / 'node_modules' / 'katex' / 'dist'):
@@ -337,9 +338,10 @@ def on_page_content(html, page, config, files):
         collect(page.toc)
         _build.heading_ids[page.file.src_uri] = ids
     # Headings with math also appear in the table of contents, which is text: there the
-    # placeholder becomes the formula's TeX
+    # placeholder becomes the formula as plain text
     def plain(title: str) -> str:
-        return re.sub(r'KATEXMATH(\d+)X', lambda m: _build.math_tex[int(m.group(1))], title)
+        return re.sub(r'KATEXMATH(\d+)X', lambda m: tex_text(_build.math_tex[int(m.group(1))]),
+                      title)
 
     def walk(items):
         for item in items:

@@ -82,6 +82,34 @@ class MathCollector:
             _katex[formula] = result['html']
 
 
+# The TeX of every formula of the build, by placeholder number (set by the hook), for the
+# places that need text: a heading's id and its line in the table of contents
+MATH_TEX: List[str] = []
+_GREEK = {'alpha': 'α', 'beta': 'β', 'gamma': 'γ', 'delta': 'δ', 'epsilon': 'ϵ', 'varepsilon': 'ε',
+          'eta': 'η', 'theta': 'θ', 'lambda': 'λ', 'mu': 'μ', 'sigma': 'σ', 'tau': 'τ', 'phi': 'ϕ',
+          'Sigma': 'Σ', 'Delta': 'Δ', 'sqrt': '√', 'cdot': '·', 'times': '×', 'ell': 'ℓ'}
+
+
+def tex_text(tex: str, names: bool = False) -> str:
+    """A formula as plain text: `\\epsilon` becomes ϵ (or `epsilon` for an id), braces go."""
+    text = re.sub(r'\\([A-Za-z]+)', lambda m: m.group(1) if names else _GREEK.get(m.group(1), ''),
+                  tex)
+    return re.sub(r'[{}^_\\]', '', text).strip()
+
+
+def slugify(value: str, separator: str) -> str:
+    """
+    Python-Markdown's heading ids, with each formula placeholder read as its TeX's words: a
+    heading "$\\epsilon$ on a row" gets the id `epsilon-on-a-row`, the same at every build
+    (a placeholder's number changes whenever a formula is added anywhere before it).
+    """
+    from markdown.extensions.toc import slugify as markdown_slugify
+    value = re.sub(r'KATEXMATH(\d+)X',
+                   lambda m: tex_text(MATH_TEX[int(m.group(1))], names=True)
+                   if int(m.group(1)) < len(MATH_TEX) else '', value)
+    return markdown_slugify(value, separator)
+
+
 def substitute_math(text: str, rendered: List[str]) -> str:
     # A wide display formula scrolls sideways on a phone: make it reachable by keyboard too
     text = re.sub(r'KATEXMATH(\d+)X', lambda m: rendered[int(m.group(1))], text)
