@@ -175,7 +175,7 @@ def on_files(files, config):
                     files.append(File.generated(config, str(folder / svg.name),
                                                 content=figures[svg.name]))
             _page(config, files, path, page if lang == 'en' else ZH / page, mod, lines, run,
-                  math, figures, lang)
+                  math, figures, lang, english=module)
             if lang == 'zh':
                 _build.twins[page.as_posix()] = (ZH / page).as_posix()
     _home_zh(files, config, math)
@@ -210,7 +210,8 @@ def _generated(path: Path, lang: str, catalog, rel: str) -> str:
     return text
 
 
-def _page(config, files, path: Path, page: Path, module, lines, run, math, figures, lang: str):
+def _page(config, files, path: Path, page: Path, module, lines, run, math, figures, lang: str,
+          english=None):
     # One page in one language, with its notebook and a copy of its source beside it
     depth = len(page.parts) - 1 - (1 if lang == 'zh' else 0)
     crumbs = [('Home' if lang == 'en' else '首页', '../' * depth + 'index.md')]
@@ -220,7 +221,8 @@ def _page(config, files, path: Path, page: Path, module, lines, run, math, figur
     if run is not None:
         notebook_name = path.stem.replace('__init__', 'index') + '.ipynb'
         files.append(File.generated(config, str(page.parent / notebook_name),
-                                    content=literate.notebook(module, run['module'], figures)))
+                                    content=literate.notebook(module, run['module'], figures,
+                                                              english)))
     content = literate.render(module, lines, math, run, source_name, crumbs,
                               notebook_name=notebook_name, lang=lang)
     # The highlighted code is finished HTML: it skips Markdown (whose HTML parser would walk

@@ -73,7 +73,21 @@ def _complete(lines: List[str]) -> bool:
         return False
 
 
-def _cells(rows: List[Row]) -> List[Tuple[str, List[str]]]:
+def _with_group_heading(lines: List[str], prose: str) -> List[str]:
+    # `@check_group` prints a group's heading from its function's docstring, and a notebook's
+    # code has no docstrings (they are the Markdown cells): the heading line comes back as one
+    if not prose.strip() or not any(line.strip().startswith('@check_group') for line in lines):
+        return lines
+    heading = prose.strip().split('\n', 1)[0]
+    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith('def ')), None)
+    if start is None:
+        return lines
+    end = next((i for i in range(start, len(lines)) if lines[i].rstrip().endswith(':')), start)
+    indent = lines[start][:len(lines[start]) - len(lines[start].lstrip())] + '    '
+    return lines[:end + 1] + [indent + repr(heading)] + lines[end + 1:]
+
+
+def _cells(rows: List[Row], english: Optional[List[Row]] = None) -> List[Tuple[str, List[str]]]:
     """
     ## Rows into cells
 
@@ -92,8 +106,10 @@ def _cells(rows: List[Row]) -> List[Tuple[str, List[str]]]:
             cells.append(('\n\n'.join(prose), list(code)))
         prose.clear()
         code.clear()
-    for row in rows:
+    for i, row in enumerate(rows):
         text = '\n'.join(row.prose).strip('\n')
+        # The code is the same in both languages, so a heading kept in it is the English one
+        source_prose = '\n'.join((english or rows)[i].prose)
         # A row whose code starts a new top-level statement starts a new cell (a prefix of a
         # class can compile too, so an indented first line never does)
         first = next((line for _, line in row.code if line.strip()), '')
@@ -102,7 +118,7 @@ def _cells(rows: List[Row]) -> List[Tuple[str, List[str]]]:
             flush()
         if text.strip():
             prose.append(text)
-        for _, line in row.code:
+        for line in _with_group_heading([line for _, line in row.code], source_prose):
             starts = line.strip() and not line[:1].isspace()
             if starts and any(c.strip() for c in code) and _complete(code):
                 flush()
@@ -112,12 +128,14 @@ def _cells(rows: List[Row]) -> List[Tuple[str, List[str]]]:
 
 
 def notebook(module: Module, import_name: str,
-             figures: Optional[Dict[str, bytes]] = None) -> str:
+             figures: Optional[Dict[str, bytes]] = None, english: Optional[Module] = None) -> str:
     """
     ## The notebook, as deterministic JSON
 
     `import_name` is the module's dotted name (`labml_nn_norm.layer_norm.backward`). Cell ids
-    are the page's name and the cell's index, so two builds give the same bytes.
+    are the page's name and the cell's index, so two builds give the same bytes. For a Chinese
+    page, `english` is the English module, whose prose gives the check groups' headings kept in
+    the code.
     """
     figures = figures or {}
     title = module.meta.get('title', import_name)
@@ -137,7 +155,7 @@ def notebook(module: Module, import_name: str,
                            '__file__ = _installed.__file__'))
     if module.intro.strip():
         cells.append(_markdown(module.intro, figures))
-    for prose, code in _cells(module.rows):
+    for prose, code in _cells(module.rows, english.rows if english else None):
         if _MAIN_GUARD.match(next((line for line in code if line.strip()), '')):
             code = []  # the last cell runs the checks instead
         if prose.strip():
