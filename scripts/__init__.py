@@ -1,1 +1,1 @@
-"""The site's scripts: the page generator (`scripts.literate`) and the measurement scripts."""
+"""The site's scripts: the page generator (`literate_norm`) and the measurement scripts."""

@@ -29,8 +29,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from scripts.literate.checks import CACHE
-from scripts.literate.pages import ROOT, page_sources
+from literate_norm.checks import CACHE
+from literate_norm.pages import ROOT, page_sources
 
 
 def timed_build(dest: Path) -> float:

@@ -1,7 +1,7 @@
 """
-Writes `scripts/literate/critical.css`: the rules of Material's main stylesheet that some element
+Writes `literate_norm/critical.css`: the rules of Material's main stylesheet that some element
 of some built page matches when it loads. The build inlines them into every page and loads the
-full stylesheet without blocking the first paint (`scripts/literate/finish.py`).
+full stylesheet without blocking the first paint (`literate_norm/finish.py`).
 
 Why: on a phone (Lighthouse's simulated slow 4G) the 23 KB (gzip) stylesheet held the first
 paint of every page back by about 0.3 s; everything the first paint needs is a fraction of it.
@@ -24,8 +24,8 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from literate_norm.pages import ROOT
 from scripts.budget import serve, site_pages, timed_build
-from scripts.literate.pages import ROOT
 
 OUT = ROOT / 'scripts' / 'literate' / 'critical.css'
 CHROMIUM = '/usr/bin/chromium'

@@ -26,8 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from literate_norm.pages import ROOT
 from scripts.budget import serve, site_pages, timed_build
-from scripts.literate.pages import ROOT
 
 LIGHTHOUSE_DIR = ROOT / '.cache' / 'lighthouse'
 LIGHTHOUSE = LIGHTHOUSE_DIR / 'node_modules' / '.bin' / 'lighthouse'

@@ -14,7 +14,7 @@ from urllib.parse import urldefrag, urljoin, urlparse
 import pytest
 from conftest import CHROMIUM, ROOT
 
-from scripts.literate.pages import page_sources
+from literate_norm.pages import page_sources
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
@@ -329,13 +329,13 @@ def test_search_index_is_loaded_on_first_use(browser, site_url):
 
 
 FIRST_SCREENS = ['', 'labml_nn_norm/layer_norm/', 'labml_nn_norm/ln_vs_bn/',
-                 'scripts/literate/hooks/', 'zh/labml_nn_norm/layer_norm/']
+                 'literate_norm/hooks/', 'zh/labml_nn_norm/layer_norm/']
 
 
 @pytest.mark.parametrize('width', [390, 1280])
 def test_first_screen_needs_only_the_critical_css(browser, site_url, width):
     # Material's main stylesheet arrives after the first paint; until then the page is styled by
-    # the inlined rules (scripts/literate/critical.css). The first screen must look the same,
+    # the inlined rules (literate_norm/critical.css). The first screen must look the same,
     # pixel for pixel, with the main stylesheet never arriving. (The dark palette's rules are in
     # Material's palette stylesheet, which is not deferred.) When this fails after a Material
     # upgrade or a template change: `python -m scripts.critical_css`.

@@ -1,5 +1,5 @@
 """
-Unit tests of the generator's parse, highlight and render steps (the `scripts.literate`
+Unit tests of the generator's parse, highlight and render steps (the `literate_norm`
 package).
 """
 
@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-import scripts.literate as literate
+import literate_norm as literate
 
 
 def parse(source: str):
@@ -228,7 +228,7 @@ def _package(tmp_path, files):
 
 def test_cache_key_ignores_prose_and_follows_imports(tmp_path):
     # A page's key changes with the code of what it imports, never with prose
-    from scripts.literate.cache import dependencies, page_key
+    from literate_norm.cache import dependencies, page_key
     root = _package(tmp_path, {
         'pkg/__init__.py': '',
         'pkg/_helper.py': 'def helper():\n    return 1\n',
@@ -283,7 +283,7 @@ def test_front_matter_values_wrap_and_unquote():
 
 def test_headings_never_skip_a_level():
     # `#` title, then `###` in the opening prose: it becomes `##`; code spans are left alone
-    from scripts.literate.render import even_headings
+    from literate_norm.render import even_headings
     texts = even_headings(
         ['# Title\n\n### Why\n\ntext `### not a heading`', '## The module\n\n#### Deep',
          '## Sources'],
@@ -311,7 +311,7 @@ def test_names_in_code_are_addressable_and_symbols_are_declared():
     page = literate.render(m, lines, math, None, 'example.py', [('Home', 'index.md')])
     assert 'data-name="eps"' in page and 'data-name="x_hat"' in page
     assert [tex for tex, _, _ in math.formulas] == ['\\epsilon', '\\hat{x}']
-    from scripts.literate.render import parse_symbols
+    from literate_norm.render import parse_symbols
     with pytest.raises(literate.GeneratorError, match="expected `name"):
         parse_symbols('eps', 'x.py')
     with pytest.raises(literate.GeneratorError, match="'2x y'"):
@@ -370,25 +370,25 @@ def test_notebook_cells_are_valid_python_and_the_bytes_repeat():
 
 
 def test_the_generator_has_no_import_cycle_and_no_file_over_400_lines():
-    # Each module of `scripts/literate/` imports only modules listed before it in this order
+    # Each module of `literate_norm/` imports only modules listed before it in this order
     # (a cycle would make one of them import a half-initialised other); `hooks.py` holds the
     # MkDocs events, so nothing imports it
     import ast
     from pathlib import Path
 
-    from scripts.literate.pages import HERE
+    from literate_norm.pages import HERE
     graph = {}
     for path in sorted(HERE.glob('*.py')):
         tree = ast.parse(path.read_text(encoding='utf-8'))
         found = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.module or '').startswith(
-                    'scripts.literate'):
-                rest = node.module[len('scripts.literate'):].lstrip('.')
+                    'literate_norm'):
+                rest = node.module[len('literate_norm'):].lstrip('.')
                 found.update([rest] if rest else [a.name for a in node.names])
             elif isinstance(node, ast.Import):
                 found.update(a.name.split('.')[2] for a in node.names
-                             if a.name.startswith('scripts.literate.'))
+                             if a.name.startswith('literate_norm.'))
         name = '__init__' if path.stem == '__init__' else path.stem
         graph[name] = {m for m in found if (HERE / f'{m}.py').exists()} - {name}
         lines = len(path.read_text(encoding='utf-8').splitlines())
@@ -410,8 +410,8 @@ def test_the_code_of_every_row_skips_markdown():
     # make every build parse each highlighted token twice (it did: half the build's time)
     from pathlib import Path
 
-    from scripts.literate import hooks
-    from scripts.literate.pages import ROOT
+    from literate_norm import hooks
+    from literate_norm.pages import ROOT
     path = ROOT / 'labml_nn_norm' / 'rms_norm' / '__init__.py'
     module = literate.parse(str(path.relative_to(ROOT)), path.read_text(encoding='utf-8'))
     html = literate.render(module, literate.highlight(module), literate.MathCollector(), None,
@@ -431,8 +431,8 @@ def test_the_code_of_every_row_skips_markdown():
 def test_a_paragraph_without_chinese_shows_in_english_marked_on_the_chinese_page():
     from pathlib import Path
 
-    from scripts.literate import translate
-    from scripts.literate.catalog import Catalog
+    from literate_norm import translate
+    from literate_norm.catalog import Catalog
     m = parse('''
         """
         ---
@@ -461,12 +461,12 @@ def test_a_paragraph_without_chinese_shows_in_english_marked_on_the_chinese_page
 
 
 def test_one_page_renders_outside_mkdocs(tmp_path):
-    # `build_page` is the whole pipeline for one module; `python -m scripts.literate FILE` writes
+    # `build_page` is the whole pipeline for one module; `python -m literate_norm FILE` writes
     # it to a file (here into tmp_path, never into the user's tree)
     import subprocess
     import sys
 
-    from scripts.literate.pages import ROOT
+    from literate_norm.pages import ROOT
     path = ROOT / 'labml_nn_norm' / 'rms_norm' / '__init__.py'
     html = literate.build_page(path)
     module = literate.parse('x.py', path.read_text(encoding='utf-8'))
@@ -477,11 +477,11 @@ def test_one_page_renders_outside_mkdocs(tmp_path):
     zh = literate.build_page(path, 'zh')
     assert 'RMSNorm' in zh and zh != html
     out = tmp_path / 'page.html'
-    done = subprocess.run([sys.executable, '-m', 'scripts.literate', str(path), '-o', str(out)],
+    done = subprocess.run([sys.executable, '-m', 'literate_norm', str(path), '-o', str(out)],
                           cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0 and out.read_text(encoding='utf-8').count('lit-row') >= 10, \
         done.stderr
-    bad = subprocess.run([sys.executable, '-m', 'scripts.literate', 'README.md'], cwd=ROOT,
+    bad = subprocess.run([sys.executable, '-m', 'literate_norm', 'README.md'], cwd=ROOT,
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "expected a Python module of the site, got 'README.md'" in \
         bad.stderr

@@ -1,5 +1,5 @@
 """
-Every page of the package is also a Jupyter notebook (`scripts/literate/notebook.py`): each one
+Every page of the package is also a Jupyter notebook (`literate_norm/notebook.py`): each one
 in the built site runs top to bottom in a fresh kernel, and each page links its notebook.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.literate.pages import PACKAGE, page_sources
+from literate_norm.pages import PACKAGE, page_sources
 
 PAGES = [(path, page) for path, page in page_sources() if path.is_relative_to(PACKAGE)]
 

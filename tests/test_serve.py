@@ -63,5 +63,5 @@ def test_a_prose_edit_shows_under_serve_while_its_chinese_is_stale(site_dir, bro
     line = 1 + source[:source.index('\ndef ')].count('\n') + 1
     assert re.search(rf'labml_nn_norm/rms_norm/__init__\.py:{line}: no current Chinese', text), \
         text[-3000:]
-    assert 'python -m scripts.literate.translate' in text
+    assert 'python -m literate_norm.translate' in text
     assert 'Aborted' not in text and 'appear stuck' not in text, text[-3000:]

@@ -4,7 +4,7 @@ import filecmp
 
 from conftest import ROOT, build_site
 
-from scripts.literate.pages import page_sources
+from literate_norm.pages import page_sources
 
 
 def test_every_module_has_a_page(site_dir):
@@ -79,8 +79,8 @@ def test_every_github_link_is_pinned_to_a_commit_and_lines(site_dir):
 
 def test_readme_lists_every_page():
     # The navigation and the home page come from the front matter; the README's table is checked
-    from scripts.literate.pages import ROOT as root
-    from scripts.literate.pages import pages_in_order
+    from literate_norm.pages import ROOT as root
+    from literate_norm.pages import pages_in_order
     readme = (root / 'README.md').read_text(encoding='utf-8')
     rows = [line for line in readme.splitlines() if line.startswith('| ')]
     for path, _, meta in pages_in_order():
@@ -129,7 +129,7 @@ def test_every_page_has_its_own_order():
     # Two pages with the same `order` would be placed by file name, silently
     from collections import Counter
 
-    from scripts.literate.pages import front_matter, page_sources
+    from literate_norm.pages import front_matter, page_sources
     orders = Counter(float(front_matter(path)['order']) for path, _ in page_sources())
     assert [o for o, n in orders.items() if n > 1] == [], orders
 
@@ -156,7 +156,7 @@ def test_every_module_page_shows_a_figure_with_an_accessible_name(site_dir):
     # In both languages: an inline SVG with role="img" and a name, or an image with alt text
     import re
 
-    from scripts.literate.pages import PACKAGE, page_sources
+    from literate_norm.pages import PACKAGE, page_sources
     missing = []
     for source, page in page_sources():
         if not source.is_relative_to(PACKAGE):

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from scripts.literate import translate
-from scripts.literate.pages import page_sources
-from scripts.literate.parse import parse
+from literate_norm import translate
+from literate_norm.pages import page_sources
+from literate_norm.parse import parse
 
 PAGES = translate.all_pages(ROOT)
 
@@ -294,5 +294,5 @@ def test_the_chinese_notebooks_hold_the_same_code(site_dir):
         markdown = ''.join(''.join(c['source']) for c in cells[1] if c['cell_type'] == 'markdown')
         assert _cjk(markdown) > 200, zh
         count += 1
-    from scripts.literate.pages import PACKAGE, page_sources
+    from literate_norm.pages import PACKAGE, page_sources
     assert count == sum(1 for path, _ in page_sources() if path.is_relative_to(PACKAGE))

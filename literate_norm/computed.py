@@ -19,7 +19,7 @@ text node or `aria-label`) is translated whole by the first template that matche
 import re
 from typing import List, Optional, Tuple
 
-from scripts.literate.catalog import Catalog, short
+from literate_norm.catalog import Catalog, short
 
 
 def _template(en: str) -> re.Pattern:

@@ -23,7 +23,7 @@ from typing import Dict, List, Optional, Tuple
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from scripts.literate.parse import GeneratorError, Module
+from literate_norm.parse import GeneratorError, Module
 
 HERE = Path(__file__).resolve().parent
 # KaTeX's HTML of every formula rendered so far in this process, by (TeX, display)
@@ -68,7 +68,7 @@ class MathCollector:
         request = json.dumps([{'tex': t, 'display': d} for t, d in todo])
         katex = ['node', str(HERE / 'katex_render.js')]
         done = subprocess.run(katex, input=request, capture_output=True, text=True,
-                              cwd=HERE.parents[1], check=False)
+                              cwd=HERE.parent, check=False)
         if done.returncode != 0:
             raise GeneratorError(f'KaTeX failed: {done.stderr.strip()}')
         results = json.loads(done.stdout)

@@ -26,8 +26,8 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from scripts.literate.cache import page_key
-from scripts.literate.pages import ROOT, module_name
+from literate_norm.cache import page_key
+from literate_norm.pages import ROOT, module_name
 
 HERE = Path(__file__).resolve().parent
 CACHE = ROOT / '.cache' / 'pages'

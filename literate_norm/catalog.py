@@ -23,7 +23,7 @@ from typing import Dict, List, Tuple
 
 import yaml
 
-from scripts.literate.parse import GeneratorError
+from literate_norm.parse import GeneratorError
 
 
 def catalog_path(source: Path) -> Path:
@@ -106,7 +106,7 @@ def dump(catalog: Catalog, header: str) -> str:
 HEADER = '''Chinese text of {source}, one entry per block of English prose.
 The key is the first 12 hex digits of the SHA-256 of the English (`en`), which is kept beside
 the Chinese (`zh`). When the English changes, the block gets a new key and no Chinese; run
-`python -m scripts.literate.translate` to add it here. Terms follow docs/zh/glossary.md.'''
+`python -m literate_norm.translate` to add it here. Terms follow docs/zh/glossary.md.'''
 
 
 def source_of(catalog: Path) -> Path:

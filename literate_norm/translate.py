@@ -23,7 +23,7 @@ An entry's key is the first 12 hex digits of the SHA-256 of its English text, an
 keeps that English beside the Chinese. So the Chinese of a block is found by what the English
 *says*, not by where it is: moving a paragraph keeps its translation, and changing one word of
 it leaves that block with no current Chinese. The build then warns, naming the module's file
-and line, and `mkdocs build --strict` fails. `python -m scripts.literate.translate` adds an
+and line, and `mkdocs build --strict` fails. `python -m literate_norm.translate` adds an
 entry with the new English and an empty `zh` to the file, and says which old entry it
 probably replaces; it never removes or rewrites a Chinese text.
 
@@ -34,7 +34,7 @@ template fails the build too.
 [The hook](hooks.md) writes both pages from one parse: the Chinese page gets the same code
 lines, the same "Run it" output and figures, `<html lang="zh-CN">`, `hreflang` links to its
 English twin and back, a switch in the header, and its headings keep the English ids, so every
-`#anchor` works in both languages. The terms follow [the glossary](../../zh/glossary.md).
+`#anchor` works in both languages. The terms follow [the glossary](../zh/glossary.md).
 """
 
 import hashlib
@@ -43,11 +43,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from scripts.literate.catalog import HEADER, Catalog, catalog_path, dump, fill, load, short, write
-from scripts.literate.checks import latest_result
-from scripts.literate.computed import needs_chinese, translate_generated
-from scripts.literate.pages import PACKAGE, module_name, page_sources, pages_in_order
-from scripts.literate.parse import GeneratorError, Module, parse
+from literate_norm.catalog import HEADER, Catalog, catalog_path, dump, fill, load, short, write
+from literate_norm.checks import latest_result
+from literate_norm.computed import needs_chinese, translate_generated
+from literate_norm.pages import PACKAGE, module_name, page_sources, pages_in_order
+from literate_norm.parse import GeneratorError, Module, parse
 
 # What other modules take from here, though it is defined in [the file](catalog.md) and
 # [computed text](computed.md)
@@ -164,7 +164,7 @@ def _missing(module: Module, block: Block, catalog: Catalog, used) -> Problem:
     where = Path(module.path).with_name(catalog.path.name).as_posix()
     return Problem(module.path, block.line,
                    f'no current Chinese for this block in {where}{hint}: '
-                   f'"{short(block.en)}"; run `python -m scripts.literate.translate`')
+                   f'"{short(block.en)}"; run `python -m literate_norm.translate`')
 
 
 def _closest(text: str, catalog: Catalog, used) -> Optional[str]:
@@ -277,7 +277,7 @@ def home_page_list(lang: str = 'en') -> str:
 
 # ## Keeping the files up to date
 #
-# `python -m scripts.literate.translate` adds every block that has no entry, with its English and
+# `python -m literate_norm.translate` adds every block that has no entry, with its English and
 # an empty `zh`, to its module's file, and prints which blocks still need Chinese. Existing
 # entries are kept as they are, Chinese and all, so a translator's work is never lost; an entry
 # no block uses any more is reported, and removed only with `--prune`.
@@ -299,7 +299,7 @@ def update(source: Path, module: Module, prune: bool = False) -> Tuple[Catalog, 
 
 def home_module(path: Path, root: Path) -> Module:
     """The hand-written home page as a module with prose only, so it is translated the same way."""
-    from scripts.literate.parse import front_matter
+    from literate_norm.parse import front_matter
     text = path.read_text(encoding='utf-8')
     meta, body = front_matter(text)
     return Module(str(path.relative_to(root)), text, meta, body, 1, [])
@@ -333,7 +333,7 @@ def check_generated(source: Path, module: Module) -> int:
 def main(argv: Optional[List[str]] = None) -> int:
     import argparse
     parser = argparse.ArgumentParser(
-        prog='python -m scripts.literate.translate',
+        prog='python -m literate_norm.translate',
         description='Add the English blocks that have no entry to each page\'s .zh.yml file, '
                     'and list the blocks that still need Chinese.')
     parser.add_argument('--check', action='store_true', help='write nothing; exit 1 if any '
@@ -344,7 +344,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--only', metavar='PATH', help='only the page of this module (or its '
                         '.zh.yml file)')
     args = parser.parse_args(argv)
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[1]
     todo = 0
     if args.fill:
         if not args.only:

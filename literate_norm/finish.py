@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 ZH_SITE_NAME = '层归一化，逐行注解'
 
 

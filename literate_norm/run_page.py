@@ -1,6 +1,6 @@
 """
 Runs pages at build time:
-`python scripts/literate/run_page.py MODULE=OUT_DIR [MODULE=OUT_DIR ...] [--touch FILE]`.
+`python literate_norm/run_page.py MODULE=OUT_DIR [MODULE=OUT_DIR ...] [--touch FILE]`.
 
 For each page module, in a process of its own, it writes to its `OUT_DIR`:
 `stdout` (what the page's `_test()` prints; the "Run it" box shows it), `status` (`0` when

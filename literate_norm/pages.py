@@ -20,10 +20,10 @@ import re
 from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 
-from scripts.literate.parse import front_matter as front_matter_of
+from literate_norm.parse import front_matter as front_matter_of
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
+ROOT = HERE.parent
 PACKAGE = ROOT / 'labml_nn_norm'
 # The generator's own pages, in the order of its steps
 GENERATOR = ['__init__', 'parse', 'highlight', 'render', 'cache', 'pages', 'checks', 'hooks',

@@ -1,5 +1,5 @@
 """
-`python -m scripts.literate FILE [--lang zh] [-o OUT]`: one page rendered outside MkDocs (see
+`python -m literate_norm FILE [--lang zh] [-o OUT]`: one page rendered outside MkDocs (see
 `build_page` in `__init__.py`), written as a standalone HTML file, by default
 `build/pages/<module>.html`. Not a page of the site: a tool for writing one.
 """
@@ -7,12 +7,12 @@
 import argparse
 from pathlib import Path
 
-from scripts.literate import build_page
-from scripts.literate.pages import ROOT, module_name
+from literate_norm import build_page
+from literate_norm.pages import ROOT, module_name
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog='python -m scripts.literate',
+    parser = argparse.ArgumentParser(prog='python -m literate_norm',
                                      description='Render one page outside MkDocs.')
     parser.add_argument('file', help='a module of the site, e.g. labml_nn_norm/rms_norm/'
                         '__init__.py')

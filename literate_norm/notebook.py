@@ -30,7 +30,7 @@ import json
 import re
 from typing import Dict, List, Optional, Tuple
 
-from scripts.literate.parse import Module, Row
+from literate_norm.parse import Module, Row
 
 # The `if __name__ == '__main__':` block: the last cell runs the checks instead
 _MAIN_GUARD = re.compile(r'^if __name__ == [\'"]__main__[\'"]\s*:')

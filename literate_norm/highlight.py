@@ -19,7 +19,7 @@ from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from scripts.literate.parse import Module
+from literate_norm.parse import Module
 
 _highlighted: Dict[str, Dict[int, str]] = {}
 

@@ -51,12 +51,12 @@ from typing import Dict, List
 
 from mkdocs.structure.files import File
 
-import scripts.literate as literate
-from scripts.literate import translate
-from scripts.literate.checks import FINISHED, SERVE_STATE, finish_checks, start_checks
-from scripts.literate.finish import finish_page
-from scripts.literate.pages import PACKAGE, ROOT, ZH, page_sources, pages_in_order
-from scripts.literate.render import MATH_TEX, katex_assets, tex_text
+import literate_norm as literate
+from literate_norm import translate
+from literate_norm.checks import FINISHED, SERVE_STATE, finish_checks, start_checks
+from literate_norm.finish import finish_page
+from literate_norm.pages import PACKAGE, ROOT, ZH, page_sources, pages_in_order
+from literate_norm.render import MATH_TEX, katex_assets, tex_text
 
 ZH_NAV = '中文'
 log = logging.getLogger('mkdocs.hooks.literate')

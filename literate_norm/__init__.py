@@ -10,7 +10,7 @@ nav: The page generator
 
 # The page generator
 
-Every page of this site is a Python module, and this package, `scripts.literate`, is what
+Every page of this site is a Python module, and this package, `literate_norm`, is what
 turns one into a page: prose and math on the left, the code they explain on the right, row by
 row. It is itself written in that style, so these pages are its own output.
 
@@ -46,10 +46,10 @@ text), and the output depends on nothing but the input, so two builds give ident
 
 from pathlib import Path
 
-from scripts.literate.highlight import highlight
-from scripts.literate.notebook import notebook
-from scripts.literate.parse import GeneratorError, Module, Row, parse
-from scripts.literate.render import MathCollector, render, substitute_math
+from literate_norm.highlight import highlight
+from literate_norm.notebook import notebook
+from literate_norm.parse import GeneratorError, Module, Row, parse
+from literate_norm.render import MathCollector, render, substitute_math
 
 __all__ = ['GeneratorError', 'MathCollector', 'Module', 'Row', 'build_page', 'highlight',
            'notebook', 'parse', 'render', 'substitute_math']
@@ -62,13 +62,13 @@ def build_page(path: Path, lang: str = 'en') -> str:
     The whole pipeline for one module, as a function: parse, translate (for `lang='zh'`),
     highlight, render, then Markdown and KaTeX, into the HTML of the article. The "Run it" box
     shows the page's last finished run of its checks, if there is one; nothing is run.
-    `python -m scripts.literate FILE` writes it to a file you can open in a browser.
+    `python -m literate_norm FILE` writes it to a file you can open in a browser.
     """
     import markdown
 
-    from scripts.literate import translate
-    from scripts.literate.checks import latest_result, read_result
-    from scripts.literate.pages import ROOT, module_name
+    from literate_norm import translate
+    from literate_norm.checks import latest_result, read_result
+    from literate_norm.pages import ROOT, module_name
     path = Path(path).resolve()
     module = parse(str(path.relative_to(ROOT)), path.read_text(encoding='utf-8'))
     if lang == 'zh':
