@@ -40,6 +40,7 @@ def test_matches_unfused_pytorch(shape, p, dtype, prenorm):
 
 
 @needs_triton
+@pytest.mark.slow  # about 100 interpreted launches
 @pytest.mark.parametrize('p', [0.0, 0.4])
 def test_gradcheck_float64(p):
     from labml_nn_norm.kernels.fused_add_norm import gradcheck_both

@@ -99,6 +99,7 @@ def test_triton_on_gpu_large(dtype, cols):
     check_against_torch((512, cols), cols, dtype, device='cuda')
 
 
+@pytest.mark.slow  # torch.compile: seconds per case
 def test_compiled_plain_layer_norm_matches():
     """torch.compile of the page's plain LayerNorm: same outputs and gradients as F.layer_norm."""
     from labml_nn_norm.layer_norm import layer_norm
@@ -115,6 +116,7 @@ def test_compiled_plain_layer_norm_matches():
     torch.testing.assert_close([x.grad, w.grad, b.grad], [xr.grad, wr.grad, br.grad])
 
 
+@pytest.mark.slow  # torch.compile: seconds per case
 def test_inductor_cpu_forward_is_one_kernel_with_three_row_passes():
     """
     The kernels page says: for a 64 × 96 float32 input, Inductor (CPU) turns our plain forward into
@@ -162,6 +164,7 @@ def _grads(f, x, ns, w, b, dy):
     return [y.detach()] + list(torch.autograd.grad(y, leaves, dy))
 
 
+@pytest.mark.slow  # torch.compile: seconds per case
 @pytest.mark.parametrize('shape,ns,dtype', FUSED_CASES,
                          ids=[f'{s}-{d}'.replace('torch.', '') for s, _, d in FUSED_CASES])
 @pytest.mark.parametrize('affine,bias', [(True, True), (True, False), (False, False)])
@@ -191,6 +194,7 @@ def test_compiled_layer_norm_matches_f_layer_norm(shape, ns, dtype, affine, bias
         assert ours_err <= 2 * torch_err + SLACK[dtype] * scale, (name, ours_err, torch_err)
 
 
+@pytest.mark.slow  # torch.compile: seconds per case
 def test_compiled_layer_norm_gradcheck_and_errors():
     from labml_nn_norm.kernels import compiled_layer_norm
     args = [torch.randn(s, dtype=torch.float64, requires_grad=True) for s in ((5, 3, 8), 8, 8)]

@@ -41,9 +41,8 @@ def test_pages_found():
     assert 'labml_nn_norm.layer_norm' in names and 'labml_nn_norm.batch_norm' in names, names
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize('path,module', PAGES, ids=[m for _, m in PAGES])
-def test_page_has_test_and_runs(path: Path, module: str):
+def test_page_has_test_and_one_way_to_run(path: Path, module: str):
     # A page without `_test()` fails the suite
     tree = ast.parse(path.read_text(encoding='utf-8'), filename=str(path))
     functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
@@ -65,6 +64,12 @@ def test_page_has_test_and_runs(path: Path, module: str):
                 and isinstance(node.args[1], ast.Constant) and node.args[1].value is True):
             raise AssertionError(f'{rel}:{node.lineno}: check(..., True) asserts nothing; '
                                  f'use note() for a measured value')
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('path,module', PAGES, ids=[m for _, m in PAGES])
+def test_page_runs(path: Path, module: str):
+    # Exactly as a reader runs it, in its own process
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     result = subprocess.run([sys.executable, '-m', module], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=600)
