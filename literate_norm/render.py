@@ -119,6 +119,10 @@ def substitute_math(text: str, rendered: List[str]) -> str:
 _CODE_SPANS = re.compile(r'(```.*?```|(`+)[^`].*?\2)', re.S)
 
 
+_DATA_SCRIPT = re.compile(r'(<script src="data:text/javascript;base64,[A-Za-z0-9+/=]*">'
+                          r'</script>)')
+
+
 def _escape_script(text: str) -> str:
     # Prose is Markdown, so raw HTML in it is allowed; a `</script>` would still end the page's
     # scripts, so outside code spans its `<` becomes `&lt;`. Inside a code span Markdown escapes
@@ -128,7 +132,11 @@ def _escape_script(text: str) -> str:
     for i, part in enumerate(parts):
         # `split` yields: text, whole code span, its backticks, text, ...
         if i % 3 == 0:
-            out.append(re.sub(r'<(?=/?script)', '&lt;', part, flags=re.I))
+            # A page's own script, as a computed figure ships it: base64 in a `data:` URL, which
+            # cannot hold a `<`, so it cannot end anything but itself
+            kept = _DATA_SCRIPT.split(part)
+            out.append(''.join(k if j % 2 else re.sub(r'<(?=/?script)', '&lt;', k, flags=re.I)
+                               for j, k in enumerate(kept)))
         elif i % 3 == 1:
             out.append(part)
     return ''.join(out)

@@ -549,3 +549,13 @@ def test_a_check_group_prints_its_docstring_heading(capsys):
     assert 'Against torch.nn.LayerNorm' in capsys.readouterr().out
     with pytest.raises(TypeError, match='has no docstring'):
         check_group(lambda: None)
+
+
+def test_a_computed_script_in_a_data_url_survives_and_any_other_is_shown_as_text():
+    from literate_norm.render import _escape_script
+    kept = '<script src="data:text/javascript;base64,QUJD"></script>'
+    out = _escape_script(f'before {kept} after <script>alert(1)</script> `<script>`')
+    assert kept in out and '&lt;script>alert(1)&lt;/script>' in out and '`<script>`' in out
+    # Anything that could end the tag early is not a base64 data URL, so it is escaped
+    assert '<script' not in _escape_script('<script src="data:text/javascript;base64,A<B">'
+                                           '</script>').replace('&lt;script', '')
