@@ -87,6 +87,17 @@ def _with_group_heading(lines: List[str], prose: str) -> List[str]:
     return lines[:end + 1] + [indent + repr(heading)] + lines[end + 1:]
 
 
+def _with_body(lines: List[str], prose: str) -> List[str]:
+    # A class or function whose only body was its docstring would be empty here: its first line
+    # comes back as the docstring, so the cell stays valid Python
+    code = [line for line in lines if line.strip()]
+    if not prose.strip() or not code or not re.match(r'\s*(async\s+def|def|class)\b.*:\s*$',
+                                                      code[-1]):
+        return lines
+    indent = code[-1][:len(code[-1]) - len(code[-1].lstrip())] + '    '
+    return lines + [indent + repr(prose.strip().split('\n', 1)[0])]
+
+
 def _cells(rows: List[Row], english: Optional[List[Row]] = None) -> List[Tuple[str, List[str]]]:
     """
     ## Rows into cells
@@ -118,7 +129,8 @@ def _cells(rows: List[Row], english: Optional[List[Row]] = None) -> List[Tuple[s
             flush()
         if text.strip():
             prose.append(text)
-        for line in _with_group_heading([line for _, line in row.code], source_prose):
+        lines = _with_group_heading([line for _, line in row.code], source_prose)
+        for line in _with_body(lines, source_prose):
             starts = line.strip() and not line[:1].isspace()
             if starts and any(c.strip() for c in code) and _complete(code):
                 flush()

@@ -32,8 +32,9 @@ _katex: Dict[Tuple[str, bool], str] = {}
 
 # Display math `$$…$$` first, then inline `$…$` (not `\$`, and not spanning a blank line)
 _MATH = re.compile(r'\$\$(.+?)\$\$|(?<![\\$])\$(?!\s)((?:[^$\n]|\n(?!\n))+?)(?<!\s)\$', re.S)
-# Code spans and fenced blocks keep their dollars
-_CODE = re.compile(r'(```.*?```|`[^`\n]*`)', re.S)
+# Code spans and fenced blocks keep their dollars; a code span may wrap onto the next line of
+# its paragraph, as in Markdown
+_CODE = re.compile(r'(```.*?```|`(?:[^`\n]|\n(?!\n))*`)', re.S)
 
 
 class MathCollector:

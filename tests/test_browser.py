@@ -389,7 +389,9 @@ def test_click_a_name_marks_it_everywhere(browser, site_url, lang, scheme):
         assert marks['rows'] >= 3 and marks['code'], marks  # in several code rows, only eps
         assert any('eps' in text for text in marks['prose']), marks
         # KaTeX draws \epsilon as U+03F5
-        assert marks['math'] and set(marks['math']) == {'\u03f5'}, marks
+        # (KaTeX puts a zero-width space after a symbol with a subscript; the page ignores it too)
+        drawn = {m.replace('\u200b', '') for m in marks['math']}
+        assert marks['math'] and drawn == {'\u03f5'}, marks
         _assert_axe_clean(page, f'layer_norm with eps marked ({scheme})')
         page.keyboard.press('Escape')
         assert page.locator('.lit-mark').count() == 0

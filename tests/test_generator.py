@@ -559,3 +559,19 @@ def test_a_computed_script_in_a_data_url_survives_and_any_other_is_shown_as_text
     # Anything that could end the tag early is not a base64 data URL, so it is escaped
     assert '<script' not in _escape_script('<script src="data:text/javascript;base64,A<B">'
                                            '</script>').replace('&lt;script', '')
+
+
+def test_every_pages_notebook_cells_compile():
+    # Docstrings become Markdown cells: a class whose only body was its docstring, or a check
+    # group (whose heading is its docstring), must still be valid Python in its code cell
+    import json
+
+    from literate_norm.pages import PACKAGE, ROOT, module_name, page_sources
+    for path, _ in page_sources():
+        if not path.is_relative_to(PACKAGE):
+            continue
+        module = literate.parse(str(path.relative_to(ROOT)), path.read_text(encoding='utf-8'))
+        cells = json.loads(literate.notebook(module, module_name(path)))['cells']
+        for i, cell in enumerate(cells):
+            if cell['cell_type'] == 'code':
+                compile(''.join(cell['source']), f'{path.name} cell {i}', 'exec')

@@ -178,7 +178,7 @@ def test_the_build_names_a_stale_block(site_dir, tmp_path):
     fails and names the module, the line and the file of its Chinese.
     """
     scratch = tmp_path / 'project'
-    for name in ('labml_nn_norm', 'scripts', 'docs', 'overrides'):
+    for name in ('labml_nn_norm', 'literate_norm', 'scripts', 'docs', 'overrides'):
         shutil.copytree(ROOT / name, scratch / name,
                         ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
     shutil.copy(ROOT / 'mkdocs.yml', scratch)

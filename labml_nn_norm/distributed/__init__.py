@@ -395,7 +395,8 @@ def run_phases(phases: list, timeout: float = 60.0) -> list:
     # ranks from itself ('spawn' is the fallback where there is neither)
     methods = mp.get_all_start_methods()
     if 'fork' in methods and _single_threaded():
-        import torch._dynamo  # noqa: F401  (DDP's constructor imports it)
+        # (`import torch._dynamo` would make `torch` a local name of this function)
+        import torch._dynamo as _dynamo  # noqa: F401  (DDP's constructor imports it)
 
         from labml_nn_norm import layer_norm  # noqa: F401  (the tasks import it)
         ctx = mp.get_context('fork')
