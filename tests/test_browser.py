@@ -140,15 +140,50 @@ def test_page_in_the_browser(browser, site_url, path):
         v.close()
 
 
-def _assert_axe_clean(page, where: str):
+def _assert_axe_clean(page, where: str, code_lines: bool = False):
+    # The highlighted code lines (thousands of token spans per page) are left out by default:
+    # their colours are the same token classes on every page, audited once for every class in
+    # both palettes by `test_every_code_token_colour_is_legible_in_both_palettes`; the code
+    # blocks themselves (focusable, scrollable, labelled) stay in every audit
     page.add_script_tag(content=AXE.read_text(encoding='utf-8'))
+    context = 'document' if code_lines else "{exclude: [['.lit-cl']]}"
     result = page.evaluate('''async () => {
-        const r = await axe.run(document, {
+        const r = await axe.run(%s, {
             runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
         return r.violations.map(v => ({
             id: v.id, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
-    }''')
+    }''' % context)
     assert result == [], f'{where}: axe violations {result}'
+
+
+def test_every_code_token_colour_is_legible_in_both_palettes(browser, site_url):
+    # Every token class Pygments can write (not only those some page uses today), on the code
+    # block's background, in the light and the dark palette, by axe's contrast rule; and the
+    # LayerNorm page's real code lines audited whole
+    from pygments.token import STANDARD_TYPES
+    classes = sorted({c for c in STANDARD_TYPES.values() if c})
+    v = Visit(browser, site_url + '/labml_nn_norm/layer_norm/', 1280)
+    try:
+        page = v.page
+        page.evaluate('''(classes) => {
+            const pre = document.createElement('pre');
+            pre.className = 'lit-src'; pre.id = 'lit-token-sample'; pre.tabIndex = 0;
+            pre.innerHTML = classes.map(c => `<span class="lit-cl"><span class="${c}">token ${c}`
+                                               + '</span></span>').join('\\n');
+            const box = document.createElement('div');
+            box.className = 'lit-code';
+            box.appendChild(pre);
+            document.querySelector('.lit-row .lit-code').parentElement.appendChild(box);
+        }''', classes)
+        assert page.locator('#lit-token-sample span[class]').count() >= 2 * len(classes) - 1
+        _assert_axe_clean(page, 'layer_norm with every token class, light', code_lines=True)
+        page.add_style_tag(content='*, *::before, *::after { transition: none !important; }')
+        page.locator('label.md-header__button[for^="__palette"]:visible').first.click()
+        page.wait_for_timeout(100)
+        assert page.evaluate('document.body.getAttribute("data-md-color-scheme")') == 'slate'
+        _assert_axe_clean(page, 'layer_norm with every token class, dark', code_lines=True)
+    finally:
+        v.close()
 
 
 def _assert_copy_button(page, path: str):
@@ -392,7 +427,7 @@ def test_click_a_name_marks_it_everywhere(browser, site_url, lang, scheme):
         # (KaTeX puts a zero-width space after a symbol with a subscript; the page ignores it too)
         drawn = {m.replace('\u200b', '') for m in marks['math']}
         assert marks['math'] and drawn == {'\u03f5'}, marks
-        _assert_axe_clean(page, f'layer_norm with eps marked ({scheme})')
+        _assert_axe_clean(page, f'layer_norm with eps marked ({scheme})', code_lines=True)
         page.keyboard.press('Escape')
         assert page.locator('.lit-mark').count() == 0
         # The keyboard: the block's Tab stop is a name; Enter marks it, Escape clears
@@ -403,7 +438,10 @@ def test_click_a_name_marks_it_everywhere(browser, site_url, lang, scheme):
         page.keyboard.press('Enter')
         assert page.locator('.lit-src .lit-mark').count() >= 1
         assert page.evaluate('document.activeElement.getAttribute("aria-pressed")') == 'true'
-        assert all(t == focused for t in page.locator('.lit-src .lit-mark').all_inner_texts())
+        # (textContent: a folded group's lines, and rows not yet scrolled to, have no innerText)
+        marked = page.eval_on_selector_all('.lit-src .lit-mark',
+                                           'els => els.map(e => e.textContent)')
+        assert marked and all(t == focused for t in marked), (focused, marked[:10])
         page.keyboard.press('Escape')
         assert page.locator('.lit-mark').count() == 0
         assert not v.errors, v.errors
