@@ -56,7 +56,7 @@ from literate_norm import translate
 from literate_norm.checks import FINISHED, SERVE_STATE, finish_checks, start_checks
 from literate_norm.finish import finish_page
 from literate_norm.pages import PACKAGE, ROOT, ZH, page_sources, pages_in_order
-from literate_norm.render import MATH_TEX, katex_assets, tex_text
+from literate_norm.render import MATH_TEX, katex_assets, render_ahead, tex_text
 
 ZH_NAV = '中文'
 log = logging.getLogger('mkdocs.hooks.literate')
@@ -149,6 +149,12 @@ def on_files(files, config):
         except literate.GeneratorError as e:
             raise SystemExit(f'Error: {e}') from e
         parsed[path] = (rel, source, module, literate.highlight(module))
+    # KaTeX renders the prose's formulas while the checks run ([render](render.md))
+    try:
+        render_ahead([(text, rel) for rel, _, module, _ in parsed.values()
+                      for text in [module.intro] + ['\n'.join(r.prose) for r in module.rows]])
+    except literate.GeneratorError as e:
+        raise SystemExit(f'Error: {e}') from e
     runs = finish_checks()
     #
     for path, page in sources:

@@ -111,6 +111,18 @@ def slugify(value: str, separator: str) -> str:
     return markdown_slugify(value, separator)
 
 
+def render_ahead(texts: List[Tuple[str, str]]):
+    """
+    The formulas of `(text, where)` pairs rendered now, into the cache every `MathCollector`
+    reads: the build calls it while the page checks run, so that after them only the formulas
+    of the computed text are left to render.
+    """
+    ahead = MathCollector()
+    for text, where in texts:
+        ahead.extract(text, where)
+    ahead.render()
+
+
 def substitute_math(text: str, rendered: List[str]) -> str:
     # A wide display formula scrolls sideways on a phone: make it reachable by keyboard too
     text = re.sub(r'KATEXMATH(\d+)X', lambda m: rendered[int(m.group(1))], text)
