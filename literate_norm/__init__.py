@@ -35,7 +35,7 @@ sixth:
    build, and its [computed text](computed.md) through templates.
 
 Between parse and write sit [the cache](cache.md): a page's checks run again only when the
-code they depend on changes, so a prose edit shows in a second; and [the runner of the
+code they depend on changes, so a prose edit re-runs no check; and [the runner of the
 checks](checks.md). [The list of pages](pages.md) comes from each module's front matter, in a
 module that imports nothing from MkDocs, so the hook, the translation tool and the tests share
 it. No module imports the hook, and a test reads the imports and fails on a cycle.
