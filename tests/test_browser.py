@@ -379,9 +379,9 @@ def test_first_screen_needs_only_the_critical_css(browser, site_url, width):
         page = context.new_page()
         if block:
             page.route('**/assets/stylesheets/main.*.min.css', lambda route: route.abort())
-        page.goto(f'{site_url}/{path}', wait_until='load')
+        page.goto(f'{site_url}/{path}', wait_until='networkidle')
         page.evaluate('document.fonts.ready')
-        page.wait_for_timeout(200)
+        page.wait_for_timeout(300)
         # The deferred stylesheet is switched from `print` to `all` when it has loaded
         applied = page.evaluate("""() => document.querySelector(
             'link[rel="stylesheet"][href*="assets/stylesheets/main."][onload]').media === 'all'""")
@@ -389,9 +389,14 @@ def test_first_screen_needs_only_the_critical_css(browser, site_url, width):
         context.close()
         return applied, image
     for path in FIRST_SCREENS:
-        full_applied, full = screenshot(path, block=False)
-        critical_applied, critical = screenshot(path, block=True)
-        assert full_applied and not critical_applied, (path, full_applied, critical_applied)
+        # Up to three tries: under load a font or a late layout can land between the two
+        # screenshots; a rule missing from critical.css differs every time
+        for _ in range(3):
+            full_applied, full = screenshot(path, block=False)
+            critical_applied, critical = screenshot(path, block=True)
+            assert full_applied and not critical_applied, (path, full_applied, critical_applied)
+            if full == critical:
+                break
         assert full == critical, \
             f'{path or "home"} at {width}px differs without the main stylesheet'
 
