@@ -91,8 +91,9 @@ Lines are the median over seeds, bands span the smallest to the largest.
 ![Activation RMS and the gradient norm of W2 per layer, at initialization and after training, for
 Post-LN, Pre-LN, DeepNorm, Peri-LN and QK-norm](placement.svg)
 
-**How a trend is read** (`verdict()` below). For each seed, the least-squares slope $b$ of
-$\ln(\text{value})$ against the layer index; the statistic is the mean of $b$ over seeds, and its
+**How a trend is read** (`verdict()`, the rule of [Add & norm](index.md)). For each seed, the
+least-squares slope $b$ of $\ln(\text{value})$ against the layer index; the statistic is the mean
+of $b$ over seeds, and its
 95% interval the 2.5% and 97.5% quantiles of that mean over 4000 resamples of the seeds. The
 verdict is "about flat" when the whole interval keeps the change across the 8 layers under 15%
 ($|b| \cdot 7 < \ln 1.15$), "grows" or "decreases" when the whole interval is on one side of 0,
@@ -147,7 +148,7 @@ from torch import nn
 
 from labml_nn_norm._check import check_group
 from labml_nn_norm.layer_norm import LayerNorm
-from labml_nn_norm.transformer import FeedForward, SelfAttention
+from labml_nn_norm.transformer import FeedForward, SelfAttention, verdict
 
 RESULTS = Path(__file__).resolve().parent / 'results' / 'placement.json'
 
@@ -448,7 +449,6 @@ def load_results(path: Path = RESULTS) -> Dict:
 
 # How a trend is read: one rule for every cell of the table
 BOOTSTRAP = 4000
-FLAT_CHANGE = 1.15
 
 
 def per_seed_slopes(values: torch.Tensor) -> torch.Tensor:
@@ -457,24 +457,6 @@ def per_seed_slopes(values: torch.Tensor) -> torch.Tensor:
     x = torch.arange(values.shape[1], dtype=values.dtype)
     xc = x - x.mean()
     return ((y - y.mean(1, keepdim=True)) * xc).sum(1) / xc.square().sum()
-
-
-def verdict(lo: float, hi: float, span: float) -> str:
-    r"""
-    ## The verdict rule
-
-    "about flat" when the whole 95% interval $[lo, hi]$ of the slope keeps the change across
-    `span` layers under 15%; "grows" or "decreases" when it is on one side of 0; otherwise
-    "inconclusive".
-    """
-    margin = math.log(FLAT_CHANGE) / span
-    if -margin < lo and hi < margin:
-        return 'about flat'
-    if lo > 0:
-        return 'grows'
-    if hi < 0:
-        return 'decreases'
-    return 'inconclusive'
 
 
 def trend(results: Dict, name: str, when: str, what: str) -> Dict:
