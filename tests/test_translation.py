@@ -37,6 +37,36 @@ def test_every_block_has_current_chinese(source, module):
             assert _cjk(catalog.entries[block.key]['zh']) > 0, (source, block.en[:80])
 
 
+_URL = re.compile(r'\]\(([^)\s]+)\)')
+_DISPLAY = re.compile(r'\$\$.+?\$\$', re.S)
+_MATH = re.compile(r'\$\$.+?\$\$|\$[^$]+\$')  # applied after _DISPLAY's formulas are marked
+_CODE = re.compile(r'`[^`]+`')
+
+
+def test_the_chinese_keeps_every_formula_link_and_code_span():
+    """
+    Code, math and link targets are never translated: each one in an English block appears in its
+    Chinese (compared with white space removed, since the English wraps lines and the Chinese
+    does not). A link to a Chinese page may drop its `zh/` part, because the Chinese page already
+    lives under `zh/`.
+    """
+    missing = []
+    for source, _ in PAGES:
+        catalog = translate.load(translate.catalog_path(source))
+        for entry in list(catalog.entries.values()) + catalog.generated:
+            for kind, pattern in (('link', _URL), ('math', _MATH), ('code', _CODE)):
+                def found(text):
+                    text = re.sub(r'\s+', ' ', text)
+                    if pattern is _MATH:  # display formulas first, so a `$` pairs in its own kind
+                        text = ' '.join(_DISPLAY.findall(text)) + _DISPLAY.sub('$$ $$', text)
+                    return {re.sub(r'\s+', '', m).replace('zh/', '') for m in pattern.findall(text)}
+                lost = found(entry['en']) - found(entry['zh'])
+                if lost:
+                    missing.append(f'{source.relative_to(ROOT)}: {kind} {sorted(lost)} in '
+                                   f'{entry["en"][:50]!r}')
+    assert not missing, '\n'.join(missing[:20])
+
+
 def _module(text: str):
     return parse('m.py', text)
 
