@@ -28,6 +28,8 @@ import hashlib
 from pathlib import Path
 from typing import Dict, Iterable, Optional, Set, Tuple
 
+from literate_norm.parse import statements
+
 _fingerprints: Dict[str, str] = {}
 _imports: Dict[Tuple[Path, str], Set[str]] = {}
 
@@ -44,7 +46,7 @@ def code_fingerprint(source: str, path: str = '<module>') -> str:
     if source in _fingerprints:
         return _fingerprints[source]
     tree = ast.parse(source, filename=path)
-    for node in ast.walk(tree):
+    for node in [tree] + list(statements(tree)):
         body = getattr(node, 'body', None)
         if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
                 and body and isinstance(body[0], ast.Expr)
@@ -85,7 +87,7 @@ def imported_modules(root: Path, path: Path, package: str) -> Set[str]:
     this = _module_name(root, path)
     is_package = path.name == '__init__.py'
     found = set()
-    for node in ast.walk(tree):
+    for node in statements(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):

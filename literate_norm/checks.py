@@ -17,12 +17,14 @@ must, in one runner process (`run_page.py`), and reads back what they wrote.
 """
 
 import html
+import json
 import logging
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
@@ -93,12 +95,17 @@ def _prune(name: str, keep: Path):
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _start_runner(todo: List[Tuple[str, Path]], touch: bool = False) -> subprocess.Popen:
-    # The runner works while the build goes on; `finish_checks()` waits for it
+def _start_runner(todo: List[Tuple[str, Path]], touch: bool = False,
+                  stdin: bool = False) -> subprocess.Popen:
+    # The runner works while the build goes on; `page_result()` waits for each page. With
+    # `stdin`, it imports torch at once and reads its jobs when they are written
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED='0')
     args = [sys.executable, str(RUNNER)] + [f'{name}={out}' for name, out in todo]
     if touch:
         args += ['--touch', str(FINISHED)]
+    if stdin:
+        return subprocess.Popen(args + ['--stdin'], cwd=ROOT, env=env, stdin=subprocess.PIPE,
+                                text=True)
     return subprocess.Popen(args, cwd=ROOT, env=env)
 
 
@@ -109,10 +116,15 @@ def start_checks(paths: List[Path]):
     Each page's result lives in `.cache/pages/<module>/<key>/`, its key from
     [the cache](cache.md). Pages without a result for their current key run, the slowest first
     (by their last run), in one runner process that forks a child per page. It starts as early
-    as the build allows (`on_config`), so the pages are parsed and highlighted while it works.
-    Under `mkdocs serve`, pages that have an older result are shown with it, marked out of date,
-    while a runner works in the background.
+    as the build allows (`on_config`), so the pages are parsed and highlighted while it works;
+    when some page has never run (a fresh clone), the runner starts even before the keys are
+    computed, and is told its pages when they are known. Under `mkdocs serve`, pages that have
+    an older result are shown with it, marked out of date, while a runner works in the
+    background.
     """
+    early = None
+    if any(latest_result(module_name(p)) is None for p in paths):
+        early = _start_runner([], stdin=True)
     keys = {p: page_key(ROOT, p, 'labml_nn_norm', [RUNNER]) for p in paths}
     folders = {p: CACHE / module_name(p) / keys[p] for p in paths}
     todo = [p for p in paths if not (folders[p] / 'status').exists()]
@@ -124,9 +136,12 @@ def start_checks(paths: List[Path]):
         return sorted(pages, key=lambda p: _last_seconds(p, latest[p]), reverse=True)
     blocking = slowest_first(p for p in todo if p not in stale)
     background = slowest_first(p for p in todo if p in stale)
-    _state['blocking'] = None
-    if blocking:
-        jobs = [(module_name(p), folders[p]) for p in blocking]
+    _state['blocking'] = early
+    jobs = [(module_name(p), folders[p]) for p in blocking]
+    if early is not None:
+        early.stdin.write(''.join(f'{name}={out}\n' for name, out in jobs))
+        early.stdin.close()
+    elif jobs:
         _state['blocking'] = _start_runner(jobs)
     running = _state['background']
     if background and (running is None or running.poll() is not None):
@@ -135,6 +150,31 @@ def start_checks(paths: List[Path]):
         jobs = [(module_name(p), folders[p]) for p in background]
         _state['background'] = _start_runner(jobs, touch=True)
     _state['pages'] = (paths, folders, stale)
+    _state['expected'] = _expected_ends(blocking, latest)
+
+
+def _expected_ends(blocking: List[Path], latest) -> Dict[Path, float]:
+    # When each page's run should end, from the last run times, with the runner's one page per
+    # core, slowest first; a page that does not run is ready at 0
+    cores = [0.0] * max(1, os.cpu_count() or 1)
+    ends = {}
+    for path in blocking:
+        last = _last_seconds(path, latest[path])
+        start = min(cores)
+        ends[path] = start + (last[1] if not last[0] else last[1] / 20000)
+        cores[cores.index(start)] = ends[path]
+    return ends
+
+
+def expected_end(path: Path) -> float:
+    """When the page's checks are expected to end (seconds from their start; 0 if they do not
+    run): the build hands MkDocs the pages in this order, so it renders each as soon as it can."""
+    return _state.get('expected', {}).get(path, 0.0)
+
+
+# How long each page's checks took at their last run, kept apart from the results so that
+# clearing the results (`rm -rf .cache/pages`) keeps the order in which the pages run best
+SECONDS = CACHE.parent / 'seconds.json'
 
 
 def _last_seconds(path: Path, last: Optional[Path]) -> Tuple[bool, float]:
@@ -143,22 +183,54 @@ def _last_seconds(path: Path, last: Optional[Path]) -> Tuple[bool, float]:
     seconds = last / 'seconds' if last else None
     if seconds and seconds.exists():
         return False, float(seconds.read_text())
+    if module_name(path) in _remembered():
+        return False, _remembered()[module_name(path)]
     return True, float(path.stat().st_size)
 
 
+def _remembered() -> Dict[str, float]:
+    if 'seconds' not in _state:
+        try:
+            _state['seconds'] = json.loads(SECONDS.read_text(encoding='utf-8'))
+        except (OSError, ValueError):
+            _state['seconds'] = {}
+    return _state['seconds']
+
+
+def page_result(path: Path) -> dict:
+    """
+    ## One page's result
+
+    The page's result, once its checks have ended (the runner writes `status` last), or its
+    previous result under `mkdocs serve`. Each page waits for its own checks only: MkDocs renders
+    the pages whose checks have ended while the others still run.
+    """
+    paths, folders, stale = _state['pages']
+    folder = folders[path] if path not in stale else stale[path]
+    runner = _state.get('blocking')
+    while path not in stale and not (folder / 'status').exists() \
+            and runner is not None and runner.poll() is None:
+        time.sleep(0.01)
+    result = read_result(folder, module_name(path))
+    result.update(folder=folder, stale=path in stale)
+    if path not in stale and result['ok']:
+        _prune(module_name(path), folder)
+    return result
+
+
 def finish_checks() -> Dict[Path, dict]:
-    # Wait for the checks started by `start_checks()`, then read every page's result
+    # Every page's result, and the runner's end; each page's run time remembered
+    results = {path: page_result(path) for path in _state['pages'][0]}
     if _state.get('blocking') is not None:
         _state['blocking'].wait()
-    paths, folders, stale = _state['pages']
-    results = {}
-    for path in paths:
-        folder = folders[path] if path not in stale else stale[path]
-        result = read_result(folder, module_name(path))
-        result.update(folder=folder, stale=path in stale)
-        if path not in stale and result['ok']:
-            _prune(module_name(path), folder)
-        results[path] = result
+    seconds = dict(_remembered())
+    for result in results.values():
+        if (result['folder'] / 'seconds').exists():
+            seconds[result['module']] = float((result['folder'] / 'seconds').read_text())
+    if seconds != _remembered():
+        SECONDS.parent.mkdir(parents=True, exist_ok=True)
+        SECONDS.write_text(json.dumps(seconds, indent=1, sort_keys=True), encoding='utf-8')
+        _state['seconds'] = seconds
     return results
 
 

@@ -17,7 +17,8 @@ text node or `aria-label`) is translated whole by the first template that matche
 """
 
 import re
-from typing import List, Optional, Tuple
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
 
 from literate_norm.catalog import Catalog, short
 
@@ -109,6 +110,34 @@ def translate_generated(text: str, catalog: Catalog, where: str) -> Tuple[str, L
         marker = re.match(r'\s*(?:[*\-] |\d+\. )?', line).group(0)
         out.append(marker + unit(line[len(marker):]) if line.strip() else line)
     return '\n'.join(out), missing
+
+
+def computed_text(module, folder: Path, lang: str, catalog: Catalog,
+                  rel: str) -> Tuple[Dict[str, bytes], List[str]]:
+    """
+    ## Into the page
+
+    What a page's run wrote to `folder`, in the page's language: each Markdown text replaces
+    the prose line `{{ name }}` of the module (changed in place), and each figure is returned by
+    its file name. Also returned: the units that had no Chinese template.
+    """
+    figures, missing = {}, []
+
+    def text(path: Path) -> str:
+        content = path.read_text(encoding='utf-8')
+        if lang == 'en':
+            return content
+        content, lacking = translate_generated(content, catalog, f'{rel}: {path.name}')
+        missing.extend(lacking)
+        return content
+    for md in sorted(folder.glob('*.md')):
+        placeholder, value = '{{ %s }}' % md.stem, text(md)
+        module.intro = module.intro.replace(placeholder, value)
+        for row in module.rows:
+            row.prose = [p.replace(placeholder, value) for p in row.prose]
+    for svg in sorted(folder.glob('*.svg')):
+        figures[svg.name] = text(svg).encode('utf-8')
+    return figures, missing
 
 
 # ## Sources

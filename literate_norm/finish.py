@@ -11,15 +11,16 @@ nav: The finished HTML
 # The finished HTML
 
 MkDocs hands [the hook](hooks.md) each page's finished HTML (`on_post_page`), and the hook
-passes it here. Nothing here reads the page's prose or code: only the theme's markup around the
-article, which is the same on every page.
+passes it here. Apart from the code blocks, which skip Markdown and come back whole, and the
+Chinese headings' ids, nothing here reads the page's prose or code: only the theme's markup
+around the article, which is the same on every page.
 """
 
 import html
 import posixpath
 import re
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 ZH_SITE_NAME = '层归一化，逐行注解'
@@ -130,6 +131,66 @@ def _languages(output: str, uri: str, twins: Dict[str, str], site_name: str,
     # Before the palette toggle, the header's first option
     return re.sub(r'(<form class="md-header__option" data-md-component="palette")',
                   lambda m: switch + m.group(1), output, count=1)
+
+
+class CodeBlocks:
+    """
+    ## The code skips Markdown
+
+    A row's highlighted code is finished HTML: Markdown's HTML parser would walk every token of
+    it. Each block becomes a placeholder before Markdown (`set_aside`), is shown to the search as
+    plain text (`plain`: the search indexes the same words from one text node instead of parsing
+    a `<span>` per token; half the build's time went there), and comes back whole in the
+    finished page (`restore`).
+    """
+    # A row's code block, as `templates/page.html` writes it
+    BLOCK = re.compile(r'<div class="lit-code"><button [^>]*>[^<]*</button>'
+                       r'<pre class="lit-src"[^>]*>.*?</pre></div>', re.S)
+    _PLACEHOLDER = re.compile(r'<div class="lit-code">(?:<p>)?LITCODEBLOCK(\d+)X(?:</p>)?</div>')
+    _PLAIN = re.compile(r'<div class="lit-code" data-lit-block="(\d+)"><pre>.*?</pre></div>', re.S)
+
+    def __init__(self):
+        self.blocks: List[str] = []
+
+    def set_aside(self, content: str) -> str:
+        def aside(m: re.Match) -> str:
+            self.blocks.append(m.group(0))
+            return f'<div class="lit-code">LITCODEBLOCK{len(self.blocks) - 1}X</div>'
+        return self.BLOCK.sub(aside, content)
+
+    def plain(self, html_: str) -> str:
+        def text(m: re.Match) -> str:
+            n = int(m.group(1))
+            words = re.sub(r'<button [^>]*>[^<]*</button>|<[^>]+>', '', self.blocks[n])
+            return f'<div class="lit-code" data-lit-block="{n}"><pre>{words}</pre></div>'
+        return self._PLACEHOLDER.sub(text, html_)
+
+    def restore(self, output: str) -> str:
+        return self._PLAIN.sub(lambda m: self.blocks[int(m.group(1))], output)
+
+
+_HEADING_LINE = re.compile(r'^(#{1,6}[ \t]+\S.*?)[ \t]*$', re.M)
+
+
+def english_ids(markdown: str, ids: List[str]) -> Tuple[str, Optional[str]]:
+    """
+    ## The Chinese headings keep the English ids
+
+    A Chinese heading keeps the `id` of its English one, so that links to `#the-equations` from
+    this page or another work in both languages (MkDocs would derive the id from the Chinese
+    text). Headings are matched in order; the translation keeps every heading a heading, or the
+    problem is returned.
+    """
+    # Headings outside code (the highlighted code is set aside already; fenced blocks remain)
+    parts = re.split(r'(```.*?```)', markdown, flags=re.S)
+    found = sum(len(_HEADING_LINE.findall(p)) for p in parts[::2])
+    if found != len(ids):
+        return markdown, (f'{found} headings, its English page has {len(ids)}: a translation '
+                          f'must keep every heading a heading')
+    it = iter(ids)
+    for i in range(0, len(parts), 2):
+        parts[i] = _HEADING_LINE.sub(lambda m: f'{m.group(1)} {{#{next(it)}}}', parts[i])
+    return ''.join(parts), None
 
 
 # ## Sources

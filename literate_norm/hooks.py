@@ -14,15 +14,18 @@ a build:
 
 * `on_startup`: remembers whether this is `mkdocs serve` or `mkdocs build`;
 * `on_config`: builds the navigation from the pages' front matter (one list of pages);
-* `on_files`: runs the pages' checks (or takes them from [the cache](cache.md)), then parses,
-  highlights and renders every page, in English and in Chinese under `zh/`
-  ([step 6](translate.md)), and adds it to the site's files, with a copy of its source and its
-  figures; KaTeX's CSS and fonts are copied from `node_modules`. Nothing is written into
-  `docs/`;
+* `on_files`: while the pages' checks run (or are taken from [the cache](cache.md)), parses and
+  highlights every page, renders those without checks, in English and in Chinese under `zh/`
+  ([step 6](translate.md)), and adds them to the site's files, with a copy of their source;
+  KaTeX's CSS and fonts are copied from `node_modules`. Nothing is written into `docs/`;
+* `on_page_read_source`: a page with checks is rendered when MkDocs reads it, as soon as its
+  own checks have ended, with its figures; MkDocs converts the other pages meanwhile;
 * `on_page_markdown`: the home page's list of pages, from the same front matter;
-* `on_page_content`: the math placeholders become KaTeX's HTML;
-* `on_post_page`: links each page to its twin in the other language, and makes two changes for
-  the first paint (below);
+* `on_page_content`: each page goes into the search index as soon as it is converted;
+* `on_env`: every formula of the build is rendered by KaTeX, in one call;
+* `on_post_page`: the formulas and the highlighted code go in; links each page to its twin in
+  the other language, and makes two changes for the first paint (below);
+* `on_post_build`: waits for the checks' runner to end, and keeps each page's run time;
 * `on_serve`: watches the file that says "checks finished" (below).
 
 This module holds the events and little else. The list of pages is [its own
@@ -49,19 +52,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List
 
-from mkdocs.structure.files import File
+from mkdocs.structure.files import File, set_exclusions
 
 import literate_norm as literate
-from literate_norm import translate
-from literate_norm.checks import FINISHED, SERVE_STATE, finish_checks, start_checks
-from literate_norm.finish import finish_page
-from literate_norm.pages import PACKAGE, ROOT, ZH, page_sources, pages_in_order
+from literate_norm import checks, serve, translate
+from literate_norm.computed import computed_text
+from literate_norm.finish import CodeBlocks, english_ids, finish_page
+from literate_norm.pages import PACKAGE, ROOT, ZH, page_path, page_sources, pages_in_order
 from literate_norm.render import MATH_TEX, katex_assets, render_ahead, tex_text
 
 ZH_NAV = '中文'
 log = logging.getLogger('mkdocs.hooks.literate')
 
-_state = SERVE_STATE
+_state = checks.SERVE_STATE
 
 
 @dataclass
@@ -77,9 +80,18 @@ class Build:
     # English page → its Chinese twin, by their paths in the site
     twins: Dict[str, str] = field(default_factory=dict)
     # The highlighted code blocks, set aside from Markdown
-    code_blocks: List[str] = field(default_factory=list)
+    code: CodeBlocks = field(default_factory=CodeBlocks)
     # The ids of each English page's headings, in order: its Chinese twin's headings get the same
     heading_ids: Dict[str, List[str]] = field(default_factory=dict)
+    # The pages written only when MkDocs reads them (their checks may still run): path in the
+    # site → module, and what was written
+    pending: Dict[str, Path] = field(default_factory=dict)
+    written: Dict[str, str] = field(default_factory=dict)
+    parsed: dict = field(default_factory=dict)
+    files: object = None
+    math: object = None
+    index: object = None
+    converted: object = None
 
 
 _build = Build()
@@ -123,7 +135,7 @@ def on_config(config):
     nav.append({ZH_NAV: zh_nav})
     config['nav'] = nav
     # The page checks start now and run while MkDocs reads the docs and the pages are parsed
-    start_checks([p for p, _ in page_sources() if p.is_relative_to(PACKAGE)])
+    checks.start_checks([p for p, _ in page_sources() if p.is_relative_to(PACKAGE)])
     return config
 
 
@@ -133,91 +145,104 @@ def on_files(files, config):
 
     Parse, highlight and render every page, substitute what its `_artifacts()` computed for the
     `{{ name }}` lines of its prose, and add the page, its figures and a copy of its source to
-    the site's files.
+    the site's files. A page with checks is added empty and written when MkDocs reads it
+    (`on_page_read_source`), once its own checks have ended: MkDocs renders the other pages
+    meanwhile, the pages whose checks end first in first place.
     """
     global _build
-    _build = Build()
-    math = literate.MathCollector()
+    serve.new_build()
+    _build = Build(files=files, math=literate.MathCollector(), index=serve.search_early(config),
+                   converted=serve.Converted(config, files))
     sources = list(page_sources())
-    # Parse and highlight every page while the checks run, then wait for them
-    parsed = {}
+    # Parse and highlight every page while the checks run (or take them from the last rebuild
+    # of `mkdocs serve`: [what a rebuild keeps](serve.md))
     for path, page in sources:
         rel = str(path.relative_to(ROOT))
-        source = path.read_text(encoding='utf-8')
         try:
-            module = literate.parse(rel, source)
+            module, lines = serve.parsed(rel, path.read_text(encoding='utf-8'))
         except literate.GeneratorError as e:
             raise SystemExit(f'Error: {e}') from e
-        parsed[path] = (rel, source, module, literate.highlight(module))
+        _build.parsed[path] = (rel, module, lines)
+        _build.twins[page.as_posix()] = (ZH / page).as_posix()
     # KaTeX renders the prose's formulas while the checks run ([render](render.md))
     try:
-        render_ahead([(text, rel) for rel, _, module, _ in parsed.values()
+        render_ahead([(text, rel) for rel, module, _ in _build.parsed.values()
                       for text in [module.intro] + ['\n'.join(r.prose) for r in module.rows]])
     except literate.GeneratorError as e:
         raise SystemExit(f'Error: {e}') from e
-    runs = finish_checks()
-    #
-    for path, page in sources:
-        rel, source, module, lines = parsed[path]
-        run = runs.get(path)
-        if run is not None and not run['ok'] and not run['stale']:
-            authoring(f'{rel}: python -m {run["module"]} failed; its page shows the error',
-                      error=True)
-        # The Chinese twin of the module, before the computed text goes in ([step 6](translate.md))
-        catalog = translate.load(translate.catalog_path(path))
-        zh_module, problems = translate.translate_module(module, catalog)
-        for problem in problems:
-            authoring(str(problem))
-        for lang, mod, folder in (('en', module, page.parent), ('zh', zh_module, ZH / page.parent)):
-            figures = {}
-            if run is not None:
-                # A prose line `{{ name }}` becomes the Markdown the page computed;
-                # figures go beside the page
-                for md in sorted(run['folder'].glob('*.md')):
-                    text = _generated(md, lang, catalog, rel)
-                    _substitute(mod, '{{ %s }}' % md.stem, text)
-                for svg in sorted(run['folder'].glob('*.svg')):
-                    figures[svg.name] = _generated(svg, lang, catalog, rel).encode('utf-8')
-                    files.append(File.generated(config, str(folder / svg.name),
-                                                content=figures[svg.name]))
-            _page(config, files, path, page if lang == 'en' else ZH / page, mod, lines, run,
-                  math, figures, lang, english=module)
-            if lang == 'zh':
-                _build.twins[page.as_posix()] = (ZH / page).as_posix()
-    _home_zh(files, config, math)
-    #
-    # All formulas of the build in one KaTeX call
-    try:
-        _build.math_html = math.render()
-        _build.math_tex = [tex for tex, _, _ in math.formulas]
-        MATH_TEX[:] = _build.math_tex
-    except literate.GeneratorError as e:
-        raise SystemExit(f'Error: {e}') from e
+    # Each English page before its Chinese twin, whose headings take the English ids
+    for path, page in sorted(sources, key=lambda s: checks.expected_end(s[0])):
+        if path.is_relative_to(PACKAGE):
+            for target in (page, ZH / page):
+                files.append(File.generated(config, target.as_posix(), content=''))
+                _build.pending[target.as_posix()] = path
+        else:
+            _write(config, path, page, None)
+    _home_zh(files, config, _build.math)
     for name, content in katex_assets(ROOT / 'node_modules' / 'katex' / 'dist'):
         files.append(File.generated(config, name, content=content))
     return files
 
 
-def _substitute(module, placeholder: str, text: str):
-    module.intro = module.intro.replace(placeholder, text)
-    for row in module.rows:
-        row.prose = [p.replace(placeholder, text) for p in row.prose]
+def on_page_read_source(page, config):
+    # A page with checks, written now that they have ended (both languages at once)
+    path = _build.pending.get(page.file.src_uri)
+    if path is None:
+        return None
+    if page.file.src_uri not in _build.written:
+        _write(config, path, page_path(path), checks.page_result(path))
+        set_exclusions(_build.files, config)
+    return _build.written[page.file.src_uri]
 
 
-def _generated(path: Path, lang: str, catalog, rel: str) -> str:
-    # A computed text, in Chinese through the page's templates; a unit without one is a warning
-    text = path.read_text(encoding='utf-8')
-    if lang == 'en':
-        return text
-    text, missing = translate.translate_generated(text, catalog, f'{rel}: {path.name}')
-    for line in missing:
-        authoring(f'{line}; add a template under `generated` in '
-                  f'{translate.catalog_path(Path(rel)).as_posix()}')
-    return text
+def _write(config, path: Path, page: Path, run):
+    # A page in English and in Chinese, the Chinese before the computed text goes in
+    # ([step 6](translate.md))
+    rel, module, lines = _build.parsed[path]
+    files = _build.files
+    if run is not None and not run['ok'] and not run['stale']:
+        authoring(f'{rel}: python -m {run["module"]} failed; its page shows the error', error=True)
+    catalog = translate.load(translate.catalog_path(path))
+    zh_module, problems = translate.translate_module(module, catalog)
+    for problem in problems:
+        authoring(str(problem))
+    for lang, mod, folder in (('en', module, page.parent), ('zh', zh_module, ZH / page.parent)):
+        figures = {}
+        if run is not None:
+            # A prose line `{{ name }}` becomes the Markdown the page computed; figures go
+            # beside the page ([computed text](computed.md))
+            figures, missing = computed_text(mod, run['folder'], lang, catalog, rel)
+            for line in missing:
+                authoring(f'{line}; add a template under `generated` in '
+                          f'{translate.catalog_path(path).relative_to(ROOT).as_posix()}')
+            for name, content in figures.items():
+                files.append(File.generated(config, str(folder / name), content=content))
+        target = page if lang == 'en' else ZH / page
+        _build.written[target.as_posix()] = _page(config, files, path, target, mod, lines, run,
+                                                  figures, lang, english=module)
+        if target.as_posix() not in _build.pending:
+            files.append(File.generated(config, target.as_posix(),
+                                        content=_build.written[target.as_posix()]))
+    # The formulas' TeX, for the table of contents and the headings' ids
+    _build.math_tex = [tex for tex, _, _ in _build.math.formulas]
+    MATH_TEX[:] = _build.math_tex
 
 
-def _page(config, files, path: Path, page: Path, module, lines, run, math, figures, lang: str,
-          english=None):
+def on_env(env, config, files):
+    # All formulas of the build in one KaTeX call, now that every page is written
+    try:
+        _build.math_html = _build.math.render()
+    except literate.GeneratorError as e:
+        raise SystemExit(f'Error: {e}') from e
+    return env
+
+
+def on_post_build(config):
+    checks.finish_checks()
+
+
+def _page(config, files, path: Path, page: Path, module, lines, run, figures, lang: str,
+          english=None) -> str:
     # One page in one language, with its notebook and a copy of its source beside it
     depth = len(page.parts) - 1 - (1 if lang == 'zh' else 0)
     crumbs = [('Home' if lang == 'en' else '首页', '../' * depth + 'index.md')]
@@ -229,17 +254,14 @@ def _page(config, files, path: Path, page: Path, module, lines, run, math, figur
         files.append(File.generated(config, str(page.parent / notebook_name),
                                     content=literate.notebook(module, run['module'], figures,
                                                               english)))
-    content = literate.render(module, lines, math, run, source_name, crumbs,
+    content = literate.render(module, lines, _build.math, run, source_name, crumbs,
                               notebook_name=notebook_name, lang=lang)
     # The highlighted code is finished HTML: it skips Markdown (whose HTML parser would walk
     # every token of it), is shown to the search as plain text (`on_page_content`), and comes
     # back whole in `on_post_page`
-    content = set_aside_code(content)
-    page_file = File.generated(config, str(page), content=content)
-    files.append(page_file)
     files.append(File.generated(config, str(page.parent / source_name),
                                 content=path.read_text(encoding='utf-8')))
-    return page_file
+    return _build.code.set_aside(content)
 
 
 def _home_zh(files, config, math):
@@ -252,14 +274,11 @@ def _home_zh(files, config, math):
         authoring(str(problem))
     text = math.extract(zh.intro, 'docs/index.md')
     description = zh.meta.get('description', '')
-    content = (f'---\ntitle: {_json(zh.meta.get("title", ""))}\n'
-               f'description: {_json(description)}\n---\n\n{text}\n')
+    title = json.dumps(zh.meta.get('title', ''), ensure_ascii=False)
+    content = (f'---\ntitle: {title}\n'
+               f'description: {json.dumps(description, ensure_ascii=False)}\n---\n\n{text}\n')
     files.append(File.generated(config, 'zh/index.md', content=content))
     _build.twins['index.md'] = 'zh/index.md'
-
-
-def _json(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
 
 
 def on_page_markdown(markdown, page, config, files):
@@ -278,64 +297,26 @@ def on_page_markdown(markdown, page, config, files):
             _build.docs_math[page.file.src_uri] = math.render()
         except literate.GeneratorError as e:
             raise SystemExit(f'Error: {e}') from e
-    return markdown
-
-
-# A row's code block, as `templates/page.html` writes it
-CODE_BLOCK = re.compile(r'<div class="lit-code"><button [^>]*>[^<]*</button>'
-                        r'<pre class="lit-src"[^>]*>.*?</pre></div>', re.S)
-
-
-def set_aside_code(content: str) -> str:
-    # Each code block becomes a placeholder that Markdown leaves alone
-    def aside(m: re.Match) -> str:
-        _build.code_blocks.append(m.group(0))
-        return f'<div class="lit-code">LITCODEBLOCK{len(_build.code_blocks) - 1}X</div>'
-    return CODE_BLOCK.sub(aside, content)
-
-
-def _plain_code(n: int) -> str:
-    # The block's text without its highlighting: the search indexes the same words from one text
-    # node instead of parsing a `<span>` per token (half the build's time went there)
-    text = re.sub(r'<button [^>]*>[^<]*</button>|<[^>]+>', '', _build.code_blocks[n])
-    return f'<div class="lit-code" data-lit-block="{n}"><pre>{text}</pre></div>'
-
-
-_PLAIN_CODE = re.compile(r'<div class="lit-code" data-lit-block="(\d+)"><pre>.*?</pre></div>', re.S)
-
-
-_HEADING_LINE = re.compile(r'^(#{1,6}[ \t]+\S.*?)[ \t]*$', re.M)
+    return _build.converted.markdown(page, markdown)
 
 
 def _english_ids(markdown: str, uri: str) -> str:
-    """
-    A Chinese heading keeps the `id` of its English one, so that links to `#the-equations` from
-    this page or another work in both languages (MkDocs would derive the id from the Chinese
-    text). Headings are matched in order; the translation keeps every heading a heading.
-    """
+    # A Chinese heading keeps the `id` of its English one ([the finished HTML](finish.md))
     english = next((e for e, z in _build.twins.items() if z == uri), None)
     if english is None:
         # A Chinese page with no English twin (the glossary): its ids are its own
         return markdown
-    ids = _build.heading_ids.get(english)
-    if ids is None:
-        # The English page comes first in the navigation, so MkDocs has rendered it already
+    if english not in _build.heading_ids:
         raise SystemExit(f'Error: {uri}: the headings of its English page {english} are not '
                          f'known yet; the Chinese pages must come after the English ones')
-    # Headings outside code (the highlighted code is set aside already; fenced blocks remain)
-    parts = re.split(r'(```.*?```)', markdown, flags=re.S)
-    found = sum(len(_HEADING_LINE.findall(p)) for p in parts[::2])
-    if found != len(ids):
-        authoring(f'{uri}: {found} headings, its English page has {len(ids)}: a translation '
-                  f'must keep every heading a heading')
-        return markdown
-    it = iter(ids)
-    for i in range(0, len(parts), 2):
-        parts[i] = _HEADING_LINE.sub(lambda m: f'{m.group(1)} {{#{next(it)}}}', parts[i])
-    return ''.join(parts)
+    markdown, problem = english_ids(markdown, _build.heading_ids[english])
+    if problem:
+        authoring(f'{uri}: {problem}')
+    return markdown
 
 
 def on_page_content(html, page, config, files):
+    html = _build.converted.content(page, html)
     if not page.file.src_uri.startswith('zh/'):
         ids = []
 
@@ -358,18 +339,20 @@ def on_page_content(html, page, config, files):
     if page.file.generated_by is None:
         return literate.substitute_math(html, _build.docs_math.get(page.file.src_uri, []))
     walk(page.toc)
-    html = re.sub(r'<div class="lit-code">(?:<p>)?LITCODEBLOCK(\d+)X(?:</p>)?</div>',
-                  lambda m: _plain_code(int(m.group(1))), html)
+    html = _build.code.plain(html)
     # The formulas, too, come in only in `on_post_page`: the search would parse every `<span>`
     # of KaTeX's HTML and every element of its MathML, to index glyphs nobody searches for
-    return re.sub(r'KATEXMATH(\d+)X', r'<span data-lit-math="\1"></span>', html)
+    page.content = re.sub(r'KATEXMATH(\d+)X', r'<span data-lit-math="\1"></span>', html)
+    if _build.index is not None:
+        _build.index(page)
+    return page.content
 
 
 def on_post_page(output, page, config):
     # The highlighted code back in place of its plain text, the formulas in place of their
     # placeholders; the links between the two languages, and two changes for the first paint
     # ([the finished HTML](finish.md))
-    output = _PLAIN_CODE.sub(lambda m: _build.code_blocks[int(m.group(1))], output)
+    output = _build.code.restore(output)
     if page.file.generated_by is not None:
         output = literate.substitute_math(
             re.sub(r'<span data-lit-math="(\d+)"></span>', r'KATEXMATH\1X', output),
@@ -384,9 +367,9 @@ def on_post_page(output, page, config):
 def on_serve(server, config, builder):
     # A background run of the checks touches this file when it ends:
     # rebuild, and the browser reloads
-    FINISHED.parent.mkdir(parents=True, exist_ok=True)
-    FINISHED.touch()
-    server.watch(str(FINISHED))
+    checks.FINISHED.parent.mkdir(parents=True, exist_ok=True)
+    checks.FINISHED.touch()
+    server.watch(str(checks.FINISHED))
     return server
 
 

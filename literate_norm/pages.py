@@ -27,7 +27,7 @@ ROOT = HERE.parent
 PACKAGE = ROOT / 'labml_nn_norm'
 # The generator's own pages, in the order of its steps
 GENERATOR = ['__init__', 'parse', 'highlight', 'render', 'cache', 'pages', 'checks', 'hooks',
-             'finish', 'notebook', 'translate', 'catalog', 'computed']
+             'serve', 'finish', 'notebook', 'translate', 'catalog', 'computed']
 # The Chinese edition lives under `zh/` ([step 6](translate.md))
 ZH = Path('zh')
 

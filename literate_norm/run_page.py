@@ -1,6 +1,8 @@
 """
 Runs pages at build time:
-`python literate_norm/run_page.py MODULE=OUT_DIR [MODULE=OUT_DIR ...] [--touch FILE]`.
+`python literate_norm/run_page.py MODULE=OUT_DIR [MODULE=OUT_DIR ...] [--touch FILE]`, or with
+`--stdin`, the `MODULE=OUT_DIR` jobs one per line on its standard input, read once torch is
+imported: the build starts the runner before it knows which pages must run.
 
 For each page module, in a process of its own, it writes to its `OUT_DIR`:
 `stdout` (what the page's `_test()` prints; the "Run it" box shows it), `status` (`0` when
@@ -12,6 +14,7 @@ time: a page starts in milliseconds instead of paying for `import torch` again, 
 a small page's run time. (It forks before torch has started any threads, so the children are safe.)
 """
 
+import gc
 import importlib
 import os
 import sys
@@ -64,7 +67,7 @@ def _child(module_name: str, out: Path) -> int:
     return code
 
 
-def main(jobs, touch=None):
+def main(jobs, touch=None, stdin=False):
     # One thread per page, several pages at once (OpenMP threads spin while waiting: oversubscribing
     # two cores with several multi-threaded processes slows everything down)
     os.environ['OMP_NUM_THREADS'] = '1'
@@ -84,6 +87,12 @@ def main(jobs, touch=None):
     import torch.distributed.tensor  # noqa: F401
 
     import labml_nn_norm._check  # noqa: F401
+    # Everything imported so far is moved out of the garbage collector's reach: a child's
+    # collections would otherwise walk (and so copy, page by page) the parent's objects that the
+    # fork shares with it. It saves about a tenth of the runner's time
+    gc.freeze()
+    if stdin:
+        jobs = [tuple(line.strip().split('=', 1)) for line in sys.stdin if line.strip()]
     running = {}
     parallel = max(1, os.cpu_count() or 1)
     for name, out in jobs:
@@ -99,6 +108,10 @@ def main(jobs, touch=None):
         running.pop(pid, None)
     if touch:
         Path(touch).touch()
+    # Without the interpreter's teardown: the frozen objects are never collected, and Triton's
+    # bindings would list each as leaked
+    sys.stdout.flush()
+    os._exit(0)
 
 
 if __name__ == '__main__':
@@ -108,4 +121,5 @@ if __name__ == '__main__':
         i = args.index('--touch')
         touch = args[i + 1]
         del args[i:i + 2]
-    main([tuple(a.split('=', 1)) for a in args], touch)
+    stdin = '--stdin' in args
+    main([tuple(a.split('=', 1)) for a in args if a != '--stdin'], touch, stdin)

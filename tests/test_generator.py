@@ -408,9 +408,10 @@ def test_the_code_of_every_row_skips_markdown():
     # The page's code blocks are set aside before Markdown (one placeholder per block) and the
     # search sees them as plain text; a template change that the pattern no longer matches would
     # make every build parse each highlighted token twice (it did: half the build's time)
+    import re
     from pathlib import Path
 
-    from literate_norm import hooks
+    from literate_norm.finish import CodeBlocks
     from literate_norm.pages import ROOT
     path = ROOT / 'labml_nn_norm' / 'rms_norm' / '__init__.py'
     module = literate.parse(str(path.relative_to(ROOT)), path.read_text(encoding='utf-8'))
@@ -418,13 +419,16 @@ def test_the_code_of_every_row_skips_markdown():
                            'index.py', [('Home', '../index.md')])
     rows_with_code = sum(1 for row in module.rows if row.code) - (
         1 if '## Sources' in '\n'.join(module.rows[-1].prose) else 0)
-    hooks._build = hooks.Build()
-    aside = hooks.set_aside_code(html)
-    blocks = len(hooks._build.code_blocks)
+    code = CodeBlocks()
+    aside = code.set_aside(html)
+    blocks = len(code.blocks)
     assert blocks == html.count('<pre class="lit-src"') >= rows_with_code > 10
     assert 'lit-cl' not in aside and 'LITCODEBLOCK0X' in aside
-    plain = hooks._plain_code(0)
-    assert '<span' not in plain and 'import' in plain, plain[:200]
+    plain = code.plain(aside)
+    first = re.search(r'<div class="lit-code" data-lit-block="0"><pre>(.*?)</pre>', plain, re.S)
+    assert '<span' not in first.group(1) and 'import' in first.group(1), plain[:200]
+    # and back, whole
+    assert code.restore(plain) == html
     assert Path(path).exists()
 
 

@@ -65,3 +65,64 @@ def test_a_prose_edit_shows_under_serve_while_its_chinese_is_stale(site_dir, bro
         text[-3000:]
     assert 'python -m literate_norm.translate' in text
     assert 'Aborted' not in text and 'appear stuck' not in text, text[-3000:]
+
+
+_REBUILDS = '''
+import json, sys
+from pathlib import Path
+from mkdocs.commands import build
+from mkdocs.config import load_config
+from literate_norm import checks, serve
+checks.SERVE_STATE['serve'] = True          # as `mkdocs serve` runs the hook
+out, edit = Path(sys.argv[1]), sys.argv[2] == 'edit'
+def once(site):
+    config = load_config('mkdocs.yml', site_dir=str(out / site))
+    config.plugins.on_startup(command='serve', dirty=False)
+    build.build(config, serve_url='http://127.0.0.1:8000/')
+    return dict(serve.TAKEN)
+if edit:
+    once('before')
+    page = Path('labml_nn_norm/rms_norm/__init__.py')
+    page.write_text(page.read_text().replace('\\ndef ', '\\n# A new line of prose.\\ndef ', 1))
+taken = once('after')
+print(json.dumps(taken))
+'''
+
+
+@pytest.mark.site
+def test_a_rebuild_that_keeps_what_did_not_change_gives_the_same_site(site_dir, tmp_path):
+    """
+    `literate_norm/serve.py` keeps a page's parse, its converted Markdown and its search entries
+    from one rebuild of `mkdocs serve` to the next. In one process, as serve does: a build, a
+    prose edit of the RMSNorm page, a rebuild; in a fresh process, nothing kept, a build of the
+    same edited tree. The two sites are the same file for file, byte for byte, and the rebuild
+    did take most pages from the last build (a keep that never hits would pass the first test).
+    """
+    import filecmp
+    import json
+    import subprocess
+    import sys
+    copy = scratch_copy(tmp_path)
+    env = dict(os.environ, NO_MKDOCS_2_WARNING='1', PYTHONPATH=str(copy))
+
+    def run(edit: bool) -> dict:
+        done = subprocess.run([sys.executable, '-c', _REBUILDS, str(tmp_path), 'edit' if edit
+                               else 'fresh'], cwd=copy, env=env, capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout.strip().split('\n')[-1])
+    kept = run(edit=True)
+    # The fresh build writes into the same folder name `after`: build the kept one aside first
+    (tmp_path / 'after').rename(tmp_path / 'kept')
+    fresh = run(edit=False)
+    assert fresh == {'parsed': 0, 'converted': 0, 'search': 0}
+    pages = sum(1 for _ in (tmp_path / 'kept').rglob('index.html'))
+    # Every page but the edited one and its Chinese twin (and the home pages, which list it)
+    assert kept['converted'] >= pages - 6 and kept['search'] >= pages - 6, (kept, pages)
+    assert kept['parsed'] >= 25, kept
+
+    def differ(cmp: filecmp.dircmp) -> list:
+        found = [f'{cmp.left}/{n}' for n in cmp.left_only + cmp.right_only + cmp.diff_files]
+        return found + [f for sub in cmp.subdirs.values() for f in differ(sub)]
+    filecmp.clear_cache()
+    assert differ(filecmp.dircmp(tmp_path / 'kept', tmp_path / 'after', ignore=[])) == []
