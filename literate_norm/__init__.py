@@ -27,7 +27,8 @@ sixth:
    `katex_render.js`, so readers load no script and nothing from a CDN), and a Jinja template
    (`templates/page.html`) lays out the rows;
 4. [**write**](hooks.md): the MkDocs hook (`hooks.py`) hands the result to MkDocs as a
-   generated page, and [finishes the HTML](finish.md) MkDocs writes;
+   generated page, and [finishes the HTML](finish.md) MkDocs writes; under `mkdocs serve`, a
+   rebuild [keeps](serve.md) what did not change since the last one;
 5. [**notebook**](notebook.md): each page of the package is also written out as a Jupyter
    notebook that runs top to bottom;
 6. [**the Chinese edition**](translate.md): every page again under `zh/`, with the same code

@@ -24,7 +24,8 @@ a build:
 * `on_page_content`: each page goes into the search index as soon as it is converted;
 * `on_env`: every formula of the build is rendered by KaTeX, in one call;
 * `on_post_page`: the formulas and the highlighted code go in; links each page to its twin in
-  the other language, and makes two changes for the first paint (below);
+  the other language, and makes two changes for the first paint
+  ([the finished HTML](finish.md));
 * `on_post_build`: waits for the checks' runner to end, and keeps each page's run time;
 * `on_serve`: watches the file that says "checks finished" (below).
 
@@ -147,7 +148,8 @@ def on_files(files, config):
     `{{ name }}` lines of its prose, and add the page, its figures and a copy of its source to
     the site's files. A page with checks is added empty and written when MkDocs reads it
     (`on_page_read_source`), once its own checks have ended: MkDocs renders the other pages
-    meanwhile, the pages whose checks end first in first place.
+    meanwhile, the pages whose checks are expected to end first (by their last run times) in
+    first place.
     """
     global _build
     serve.new_build()

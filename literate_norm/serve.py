@@ -182,6 +182,6 @@ def search_early(config):
 #   `mkdocs/commands/build.py` L147-L183, `_populate_page` (read, `on_page_markdown`, render,
 #   `on_page_content`).
 # * Material for MkDocs 9.8.2, the installed package, `material/plugins/search/plugin.py`:
-#   L126-L136, `on_page_context` calls `search_index.add_entry_from_context(page)`; L181-L241,
-#   which reads the page's `content`, `toc`, `url`, `title` and `meta` and appends to
-#   `search_index.entries`.
+#   L126-L136, `on_page_context` calls `search_index.add_entry_from_context(page)`;
+#   L181-L241, `add_entry_from_context` reads the page's `content`, `toc`, `url`, `title` and
+#   `meta` and appends to `search_index.entries`.

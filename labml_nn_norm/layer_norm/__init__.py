@@ -90,8 +90,8 @@ def layer_norm(input: torch.Tensor, normalized_shape: _shape_t,
     # Half-precision inputs (`float16`, `bfloat16`) get their statistics computed in
     # `float32` (`statistics_dtype()` below), as PyTorch's kernels do (the CPU moments in
     # `opmath_t`, which is `float` for both; the CUDA kernel in its accumulate type). In half
-    # precision, $x^2$ overflows `float16` above 256 ($256^2 = 65536 >$ 65504, its largest
-    # number), and `bfloat16` keeps 8 significant bits, so $256 + 1$ rounds back to $256$: a
+    # precision, $x^2$ overflows `float16` once $|x|$ reaches 256 ($256^2 = 65536 >$ 65504, its
+    # largest number), and `bfloat16` keeps 8 significant bits, so $256 + 1$ rounds back to $256$: a
     # running sum of ones stops at 256.
     # The output is cast back to the input's dtype at the very end.
     dtype = statistics_dtype(input.dtype)

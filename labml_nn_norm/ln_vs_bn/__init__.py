@@ -72,8 +72,9 @@ from labml_nn_norm.layer_norm import LayerNorm
 # images colours all of one sample; BatchNorm on tokens colours one feature column in every token of
 # every sample; LayerNorm on tokens colours one token's row of features.](axes.svg)
 #
-# The $\gamma$ and $\beta$ follow the kept/reduced split the other way round: BatchNorm learns one
-# per channel, LayerNorm one per element of `normalized_shape`.
+# The $\gamma$ and $\beta$ split the other way round: BatchNorm learns them along a dimension it
+# *keeps* (one per channel), LayerNorm along the dimensions it *reduces* (one per element of
+# `normalized_shape`).
 #
 def reduction_dims(kind: str, shape: Sequence[int], normalized_ndim: int = 1) -> Tuple[int, ...]:
     """

@@ -539,7 +539,7 @@ def figure_error_vs_offset(offsets=PLOT_OFFSETS, dtype: torch.dtype = torch.floa
     ax.set_xlabel(f'row offset (mean), spread 1; {_dtype_name(dtype)} inputs and accumulator')
     ax.set_ylabel('max relative error of the variance')
     ax.axhline(1.0, color='#888888', lw=0.8, ls='--')
-    ax.text(1.2, 1.4, 'crosses at 10: some variance negative or not finite', fontsize=8,
+    ax.text(1.2, 1.4, 'a cross drawn at error 10: some variance negative or not finite', fontsize=8,
             color='#444444')
     ax.legend(fontsize=8, loc='center left', bbox_to_anchor=(1.02, 0.5),
               title=f'median and range, {len(SEEDS)} seeds', title_fontsize=8)
@@ -668,7 +668,8 @@ def _all_seeds(condition: torch.Tensor) -> bool:
 # {{ error_table }}
 #
 # One draw of random rows could be a lucky one, so every statement below was measured on 8 draws
-# (seeds 0 to 7, each 64 new rows per table row) and is asserted in `_test()` for each of them.
+# (seeds 0 to 7; each seed draws 64 new rows for each row of the table) and is asserted in
+# `_test()` for each of them.
 # The plot shows the same 8 seeds:
 #
 # ![Log-log plot of the largest relative error of the variance against the row offset, from 1 to

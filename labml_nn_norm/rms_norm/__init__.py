@@ -224,7 +224,8 @@ def _check_vs_layer_norm():
     # absorb a shift; we have not measured that here.
     xo = torch.randn(4096, 64) * 2 + 5
     yo, lo = rms(xo), ln(xo)
-    # What is left of the signal: the output minus its own row mean, its spread over 4096 rows
+    # What is left of the signal: the output minus its own row mean; its spread, each row's
+    # standard deviation averaged over the 4096 rows
     spread = (yo - yo.mean(-1, keepdim=True)).std(-1, unbiased=False).mean().item()
     spread_ln = (lo - lo.mean(-1, keepdim=True)).std(-1, unbiased=False).mean().item()
     check('mean 5, spread 2: RMSNorm leaves a signal of spread 2 / sqrt(29) = 0.37, LayerNorm 1',
