@@ -93,6 +93,7 @@ class Build:
     math: object = None
     index: object = None
     converted: object = None
+    order: Dict[str, int] = field(default_factory=dict)
 
 
 _build = Build()
@@ -153,7 +154,7 @@ def on_files(files, config):
     """
     global _build
     serve.new_build()
-    _build = Build(files=files, math=literate.MathCollector(), index=serve.search_early(config),
+    _build = Build(files=files, math=literate.MathCollector(), index=serve.SearchEarly(config),
                    converted=serve.Converted(config, files))
     sources = list(page_sources())
     # Parse and highlight every page while the checks run (or take them from the last rebuild
@@ -172,7 +173,11 @@ def on_files(files, config):
                       for text in [module.intro] + ['\n'.join(r.prose) for r in module.rows]])
     except literate.GeneratorError as e:
         raise SystemExit(f'Error: {e}') from e
-    # Each English page before its Chinese twin, whose headings take the English ids
+    # The site's order (the search index's), then the order MkDocs converts the pages in: each
+    # English page before its Chinese twin, whose headings take the English ids
+    order = [f.src_uri for f in files.documentation_pages()] + [
+        target.as_posix() for _, page in sources for target in (page, ZH / page)] + ['zh/index.md']
+    _build.order = {uri: i for i, uri in enumerate(order)}
     for path, page in sorted(sources, key=lambda s: checks.expected_end(s[0])):
         if path.is_relative_to(PACKAGE):
             for target in (page, ZH / page):
@@ -231,7 +236,10 @@ def _write(config, path: Path, page: Path, run):
 
 
 def on_env(env, config, files):
-    # All formulas of the build in one KaTeX call, now that every page is written
+    # Every page is converted: the search entries in the site's order, and all formulas of the
+    # build in one KaTeX call
+    pages = sorted(files.documentation_pages(), key=lambda f: _build.order.get(f.src_uri, -1))
+    _build.index.flush([f.page for f in pages])
     try:
         _build.math_html = _build.math.render()
     except literate.GeneratorError as e:
@@ -345,8 +353,7 @@ def on_page_content(html, page, config, files):
     # The formulas, too, come in only in `on_post_page`: the search would parse every `<span>`
     # of KaTeX's HTML and every element of its MathML, to index glyphs nobody searches for
     page.content = re.sub(r'KATEXMATH(\d+)X', r'<span data-lit-math="\1"></span>', html)
-    if _build.index is not None:
-        _build.index(page)
+    _build.index.add(page)
     return page.content
 
 

@@ -138,40 +138,58 @@ _SEARCH: Dict[tuple, list] = {}
 _SEARCH_NOW: Dict[tuple, list] = {}
 
 
-def search_early(config):
+class SearchEarly:
     """
     Material's search indexes a page when its HTML is written, after every page has been
-    converted. [The hook](hooks.md) calls the function returned here as soon as a page is
-    converted (`on_page_content`), while the checks of other pages still run; the search
-    plugin's own call, later, skips the pages done. A page whose HTML, title, headings and
-    metadata are those of the last build gets that build's entries again.
+    converted. [The hook](hooks.md) calls `add` as soon as a page is converted
+    (`on_page_content`), while the checks of other pages still run; the search plugin's own
+    call, later, finds the page done. The entries go into the index in the site's order
+    (`flush`), whatever order the pages were converted in, so that two builds write the same
+    index. A page whose HTML, title, headings and metadata are those of the last build gets
+    that build's entries again.
     """
-    plugin = next((p for p in config.plugins.values() if hasattr(p, 'search_index')), None)
-    if plugin is None:
-        return None
-    index, done = plugin.search_index, set()
-    add = index.add_entry_from_context
-    settings = repr(sorted(plugin.config.items()))
 
-    def headings(items):
-        return [(i.id, i.title, i.level, headings(i.children)) for i in items]
+    def __init__(self, config):
+        plugin = next((p for p in config.plugins.values() if hasattr(p, 'search_index')), None)
+        self.index = plugin.search_index if plugin is not None else None
+        self.entries: Dict[str, list] = {}
+        self.done, self.flushed = set(), False
+        if self.index is not None:
+            self._add = self.index.add_entry_from_context
+            self.settings = repr(sorted(plugin.config.items()))
+            self.index.add_entry_from_context = self.add
 
-    def add_once(page):
-        if page.file.src_uri in done:
+    def add(self, page):
+        if self.index is None or page.file.src_uri in self.done:
             return
-        done.add(page.file.src_uri)
-        key = (settings, page.url, page.title, page.content, repr(headings(page.toc)),
+        self.done.add(page.file.src_uri)
+
+        def headings(items):
+            return [(i.id, i.title, i.level, headings(i.children)) for i in items]
+        key = (self.settings, page.url, page.title, page.content, repr(headings(page.toc)),
                repr(page.meta))
         if key in _SEARCH:
-            index.entries.extend(copy.deepcopy(_SEARCH[key]))
+            entries = copy.deepcopy(_SEARCH[key])
             TAKEN['search'] += 1
         else:
-            start = len(index.entries)
-            add(page)
-            _SEARCH[key] = copy.deepcopy(index.entries[start:])
+            start = len(self.index.entries)
+            self._add(page)
+            entries = self.index.entries[start:]
+            del self.index.entries[start:]
+            _SEARCH[key] = copy.deepcopy(entries)
         _SEARCH_NOW[key] = _SEARCH[key]
-    index.add_entry_from_context = add_once
-    return add_once
+        if self.flushed:
+            self.index.entries.extend(entries)
+        else:
+            self.entries[page.file.src_uri] = entries
+
+    def flush(self, pages):
+        """Every page's entries into the index, in the order of `pages`."""
+        for page in pages:
+            self.add(page)
+        for page in pages:
+            self.index.entries.extend(self.entries.pop(page.file.src_uri, []))
+        self.flushed = True
 
 
 # ## Sources

@@ -715,8 +715,8 @@ def mean_last(losses: List[float], last: int) -> float:
 
 
 def spiked(losses: List[float], last: int, factor: float = 5.0) -> bool:
-    # A run that ends on a spike: its last steps' mean is `factor` times the lowest mean of 10
-    # steps it had reached before them
+    # A run that ends on a spike: its last steps' mean is more than `factor` times the lowest mean
+    # of 10 steps it had reached before them
     low = min(sum(losses[i:i + 10]) / 10 for i in range(len(losses) - last))
     return mean_last(losses, last) > factor * low
 
@@ -1391,7 +1391,7 @@ def _exercise_4():
 
 def _stated_verdict(other: str, stat: str) -> str:
     # The verdict the page's prose states for one comparison: a line
-    # "* DyT vs <other>, <stat>: **<verdict>**" (in the docstring of `comparisons`)
+    # `* DyT vs <other>, <stat>: **<verdict>**` (in the docstring of `comparisons`)
     import re
 
     # Read from the source file, so that it also works where this code runs as a notebook

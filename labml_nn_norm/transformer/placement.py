@@ -49,10 +49,10 @@ input, as Pre-LN does, *and its output*, before it is added to the residual stre
 
 $$x_{l+1} = x_l + \mathrm{LN}_{out}\Big(F\big(\mathrm{LN}_{in}(x_l)\big)\Big)$$
 
-Its abstract says that "several open-source models have recently begun silently adopting a third
-strategy without much explanation", which places the normalization "peripherally around
-sublayers", and that Pre-LN and Post-LN "are prone to vanishing gradients and 'massive
-activations'" (the second version's abstract). Gemma 2's code is one such model: RMSNorms before
+Its abstract (in the paper's second version) says that "several open-source models have recently
+begun silently adopting a third strategy without much explanation", which places the
+normalization "peripherally around sublayers", and that Pre-LN and Post-LN "are prone to
+vanishing gradients and 'massive activations'". Gemma 2's code is one such model: RMSNorms before
 and after attention and before and after the FFN, each output norm applied before the residual
 sum. [CogView](https://arxiv.org/abs/2105.13290) (Ding et al., 2021) used the same arrangement
 under the name Sandwich-LN; we have not read that paper and cite it only for the name. OLMo 2's
