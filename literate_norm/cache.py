@@ -17,7 +17,9 @@ page's result is stored under a **key** made of exactly what the run can depend 
   through another module (parent packages included, since importing a module runs them): the
   module's syntax tree with its docstrings taken out, so comments and docstrings (the prose)
   do not count, and a reformatting that leaves the tree alone does not either;
-* the data files next to each of those modules (`results/*.json`, which pages draw from);
+* the data files next to each of those modules: every file in its folder and in its `results/`
+  folder (the saved measurements pages draw from) but Python files and the Chinese `.zh.yml`,
+  which is prose;
 * the runner that executes the page.
 
 A prose edit re-runs nothing; a code edit re-runs the pages that import the edited module.

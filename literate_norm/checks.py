@@ -238,6 +238,6 @@ def finish_checks() -> Dict[Path, dict]:
 #
 # * Python 3.11, [`os.fork`](https://docs.python.org/3.11/library/os.html#os.fork) and
 #   [`os.wait`](https://docs.python.org/3.11/library/os.html#os.wait): the runner forks one child
-#   per page and waits for any child to end before it starts the next;
+#   per page, one per core, and waits for one to end only when every core has one;
 #   [`subprocess.Popen`](https://docs.python.org/3.11/library/subprocess.html#subprocess.Popen)
 #   starts the runner without waiting for it.

@@ -51,5 +51,5 @@ def highlight(module: Module) -> Dict[int, str]:
 
 # ## Sources
 #
-# * [Pygments `HtmlFormatter`](https://pygments.org/docs/formatters/#HtmlFormatter): `nowrap` and
-#   `classprefix`, as used above.
+# * [Pygments `HtmlFormatter`](https://pygments.org/docs/formatters/#HtmlFormatter): `nowrap`,
+#   as used above.

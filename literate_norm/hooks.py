@@ -13,7 +13,8 @@ order: 48
 a build:
 
 * `on_startup`: remembers whether this is `mkdocs serve` or `mkdocs build`;
-* `on_config`: builds the navigation from the pages' front matter (one list of pages);
+* `on_config`: builds the navigation from the pages' front matter (one list of pages), and
+  starts the pages' checks ([running them](checks.md));
 * `on_files`: while the pages' checks run (or are taken from [the cache](cache.md)), parses and
   highlights every page, renders those without checks, in English and in Chinese under `zh/`
   ([step 6](translate.md)), and adds them to the site's files, with a copy of their source;
@@ -22,7 +23,8 @@ a build:
   own checks have ended, with its figures; MkDocs converts the other pages meanwhile;
 * `on_page_markdown`: the home page's list of pages, from the same front matter;
 * `on_page_content`: each page goes into the search index as soon as it is converted;
-* `on_env`: every formula of the build is rendered by KaTeX, in one call;
+* `on_env`: the formulas not rendered ahead (those of computed text) are rendered by KaTeX,
+  in one call;
 * `on_post_page`: the formulas and the highlighted code go in; links each page to its twin in
   the other language, and makes two changes for the first paint
   ([the finished HTML](finish.md));
@@ -36,7 +38,8 @@ module](pages.md), shared with the translation tool; running the checks is
 **While `mkdocs serve` runs**, a page whose code changed shows at once with its previous "Run it"
 output, marked as out of date, while its checks re-run in the background; when they finish, the
 page rebuilds and reloads by itself. A page with no previous output (and every page of
-`mkdocs build`) waits for its checks. A failed check logs an error, so a strict build fails.
+`mkdocs build`) waits for its checks. Under `mkdocs build` a failed check logs an error, so a
+strict build fails.
 
 **A writer's unfinished work never stalls `mkdocs serve`.** A paragraph whose Chinese is missing
 or out of date, a computed text with no Chinese template, a failed check or a stale
@@ -236,8 +239,8 @@ def _write(config, path: Path, page: Path, run):
 
 
 def on_env(env, config, files):
-    # Every page is converted: the search entries in the site's order, and all formulas of the
-    # build in one KaTeX call
+    # Every page is converted: the search entries in the site's order, and the formulas not
+    # rendered ahead in one KaTeX call
     pages = sorted(files.documentation_pages(), key=lambda f: _build.order.get(f.src_uri, -1))
     _build.index.flush([f.page for f in pages])
     try:

@@ -40,8 +40,9 @@ def page_sources() -> Iterator[Tuple[Path, Path]]:
     ## The pages
 
     `(source path, page path)` of every page: the modules of the package (helpers whose name
-    starts with `_`, and `__main__.py`, are not pages), then the generator's own modules. A
-    package's `__init__.py` becomes its folder's `index.md`.
+    starts with `_`, `__main__.py` and the package's own `labml_nn_norm/__init__.py` are not
+    pages), then the generator's own modules. A package's `__init__.py` becomes its folder's
+    `index.md`.
     """
     for path in sorted(PACKAGE.rglob('*.py')):
         if path.name == '__main__.py' or (path.name.startswith('_') and path.name != '__init__.py'):

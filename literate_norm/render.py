@@ -42,8 +42,9 @@ class MathCollector:
     ## Math
 
     Math is cut out of the prose before Markdown sees it (Markdown would read `x_i * y_j` as
-    emphasis) and replaced by a placeholder. All formulas of the whole build are then rendered
-    in one call to KaTeX, and the placeholders are swapped for the HTML at the very end.
+    emphasis) and replaced by a placeholder. The prose's formulas are rendered ahead, while the
+    checks run (`render_ahead`); the rest, those of computed text, in one more call to KaTeX
+    once every page is written; the placeholders are swapped for the HTML at the very end.
     """
 
     def __init__(self):

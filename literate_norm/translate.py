@@ -23,9 +23,10 @@ An entry's key is the first 12 hex digits of the SHA-256 of its English text, an
 keeps that English beside the Chinese. So the Chinese of a block is found by what the English
 *says*, not by where it is: moving a paragraph keeps its translation, and changing one word of
 it leaves that block with no current Chinese. The build then warns, naming the module's file
-and line, and `mkdocs build --strict` fails. `python -m literate_norm.translate` adds an
-entry with the new English and an empty `zh` to the file, and says which old entry it
-probably replaces; it never removes or rewrites a Chinese text.
+and line and the old entry the block probably replaces, and `mkdocs build --strict` fails.
+`python -m literate_norm.translate` adds an entry with the new English and an empty `zh` to the
+file, and lists the old entries no block uses any more; it never removes (without `--prune`)
+or rewrites a Chinese text.
 
 The tables and notes a page computes at build time (its `_artifacts()`) are translated by
 templates in the same file, under `generated`; a computed text with English words and no

@@ -1,8 +1,8 @@
 r"""
 ---
 title: Batch Normalization
-summary: BatchNorm from scratch, one class for BatchNorm1d/2d/3d, exact to PyTorch in training and
-  evaluation, as the contrast LayerNorm is defined against.
+summary: BatchNorm from scratch, one class for BatchNorm1d/2d/3d, with PyTorch's outputs, gradients
+  and running statistics in training and evaluation, as the contrast LayerNorm is defined against.
 section: The BatchNorm contrast
 order: 11
 ---
@@ -20,11 +20,11 @@ training and in evaluation. It is here as the contrast that
 ### What it computes
 
 The input is $(N, C, *)$: a batch of $N$ samples with $C$ channels (features) and any number of
-spatial or time dimensions. For each channel $c$, BatchNorm takes the $m = N \cdot \prod *$
+spatial or time dimensions. For each channel $c$, BatchNorm takes the $n = N \cdot \prod *$
 values of that channel across the *whole batch* and every position, and computes
 
-$$\mu_c = \frac{1}{m}\sum_{j=1}^{m} x_{j,c} \qquad
-\sigma^2_c = \frac{1}{m}\sum_{j=1}^{m} \left(x_{j,c} - \mu_c\right)^2$$
+$$\mu_c = \frac{1}{n}\sum_{j=1}^{n} x_{j,c} \qquad
+\sigma^2_c = \frac{1}{n}\sum_{j=1}^{n} \left(x_{j,c} - \mu_c\right)^2$$
 
 $$y_{j,c} = \frac{x_{j,c} - \mu_c}{\sqrt{\sigma^2_c + \epsilon}}\,\gamma_c + \beta_c$$
 
@@ -183,8 +183,8 @@ class BatchNorm(nn.Module):
         stat_shape = (1, C) + (1,) * (input.dim() - 2)
         # Every dimension except the channel one is reduced: the batch and all positions
         dims = [0] + list(range(2, input.dim()))
-        # $m$, the number of values per channel
-        m = input.numel() // max(C, 1)
+        # $n$, the number of values per channel (the paper's $m$; here $m$ is the momentum)
+        n = input.numel() // max(C, 1)
         #
         # Half-precision inputs get their statistics (and the whole computation) in `float32`: a
         # `float16` sum overflows past 65504. `_test()` checks the result against the exact one,
@@ -199,7 +199,7 @@ class BatchNorm(nn.Module):
         # depend only on the input, deterministically", so at inference BatchNorm uses
         # *population* statistics instead: Algorithm 2 averages the mini-batch means and
         # variances over many training batches, with the unbiased estimate
-        # $\mathrm{Var}[x] = \frac{m}{m-1}\,\mathbb{E}_{\mathcal{B}}[\sigma^2_{\mathcal{B}}]$,
+        # $\mathrm{Var}[x] = \frac{n}{n-1}\,\mathbb{E}_{\mathcal{B}}[\sigma^2_{\mathcal{B}}]$,
         # and §3.1 adds that moving averages can be used instead, to track the model's accuracy
         # as it trains. PyTorch keeps such averages in buffers and uses them in evaluation mode;
         # that is why `train()` and `eval()` change what BatchNorm computes. Ba et al. list what
@@ -215,17 +215,17 @@ class BatchNorm(nn.Module):
             # One value per channel: it equals its own mean and would normalize to 0. PyTorch
             # refuses this in training (`_verify_batch_size` in `torch/nn/functional.py`), and
             # so do we, with the same message
-            if m == 1:
+            if n == 1:
                 raise NormalizationError(f'Expected more than 1 value per channel when '
                                          f'training, got input size {input.size()}')
             mean = x.mean(dim=dims)  # (C,)
-            # The *biased* variance ($1/m$) normalizes the batch ...
+            # The *biased* variance ($1/n$) normalizes the batch ...
             var = (x - mean.view(stat_shape)).square().mean(dim=dims)  # (C,)
         else:
             mean, var = self.running_mean.to(compute_dtype), self.running_var.to(compute_dtype)
         #
         if self.training and self.track_running_stats:
-            self._update_running_stats(mean, var, m)
+            self._update_running_stats(mean, var, n)
         #
         # $\hat{x} = (x - \mu) / \sqrt{\sigma^2 + \epsilon}$, then $y = \gamma \hat{x} + \beta$ per
         # channel
@@ -238,7 +238,7 @@ class BatchNorm(nn.Module):
         return y.to(input.dtype)
 
     @torch.no_grad()
-    def _update_running_stats(self, mean: torch.Tensor, var: torch.Tensor, m: int):
+    def _update_running_stats(self, mean: torch.Tensor, var: torch.Tensor, n: int):
         r"""
         ### Updating the running statistics
 
@@ -249,11 +249,11 @@ class BatchNorm(nn.Module):
         # `momentum=None`: the $k$-th batch gets weight $1/k$, an equal-weight cumulative average
         factor = 1.0 / self.num_batches_tracked.item() if self.momentum is None else self.momentum
         # An empty batch has no statistics: the step is counted, the averages stay as they are
-        if m == 0:
+        if n == 0:
             return
-        # ... but the running variance stores the *unbiased* estimate $\frac{m}{m - 1}\sigma^2$,
+        # ... but the running variance stores the *unbiased* estimate $\frac{n}{n - 1}\sigma^2$,
         # as the paper's Algorithm 2 does for its population variance and PyTorch documents
-        unbiased_var = var * (m / (m - 1))
+        unbiased_var = var * (n / (n - 1))
         # $\hat{\mu} \leftarrow (1 - \text{factor})\,\hat{\mu} + \text{factor}\,\mu_{\mathcal{B}}$,
         # in place, so the buffers stay the same tensors
         self.running_mean.mul_(1 - factor).add_(mean.to(self.running_mean.dtype), alpha=factor)
@@ -307,10 +307,10 @@ def _check_running_stats():
     check_close('momentum=None: running_mean == mean of batch means', bn.running_mean,
                 torch.stack([b.mean(0) for b in batches]).mean(0))
     # ... and the running variance is Algorithm 2's
-    # $\frac{m}{m-1}\mathbb{E}_{\mathcal{B}}[\sigma^2_{\mathcal{B}}]$ for these equal-size batches
-    # ($m = 4$)
+    # $\frac{n}{n-1}\mathbb{E}_{\mathcal{B}}[\sigma^2_{\mathcal{B}}]$ for these equal-size batches
+    # ($n = 4$)
     biased = torch.stack([b.var(0, unbiased=False) for b in batches])
-    check_close('momentum=None: running_var == m/(m-1) · mean of biased batch variances (Alg. 2)',
+    check_close('momentum=None: running_var == n/(n-1) · mean of biased batch variances (Alg. 2)',
                 bn.running_var, 4 / 3 * biased.mean(0))
     check('num_batches_tracked counts the training steps', bn.num_batches_tracked.item() == 5,
           f'{bn.num_batches_tracked.item()} after 5 batches')
@@ -1001,7 +1001,8 @@ def _test():
 #   Covariate Shift](https://arxiv.org/abs/1502.03167), 2015: §1 and §2 (internal covariate shift,
 #   "a step towards reducing" it, fixing means and variances), §3 and Algorithm 1 (per-feature
 #   mini-batch statistics, $\gamma$, $\beta$), §3.1 and Algorithm 2 (population statistics at
-#   inference, the unbiased $\frac{m}{m-1}$ variance, moving averages as an alternative), §3.2 (the
+#   inference, the unbiased variance, $\frac{m}{m-1}$ in the paper's notation, moving averages
+#   as an alternative), §3.2 (the
 #   bias cancelled by the mean subtraction; one $\gamma$, $\beta$ per feature map), §4.1 and
 #   Figure 1 (the MNIST input distributions).
 # * Santurkar, Tsipras, Ilyas and Madry, [How Does Batch Normalization Help Optimization?](https://arxiv.org/abs/1805.11604),

@@ -124,7 +124,7 @@ def chan_merge(counts: torch.Tensor, means: torch.Tensor, m2s: torch.Tensor):
     N = counts.sum(0)
     # $\mu = \sum_r n_r \bar{x}_r / N$
     mean = (counts * means).sum(0) / N
-    # Each shard's $M_2$ plus its mean's distance from $\mu$, weighted by its count
+    # Each shard's $M_2$ plus its mean's squared distance from $\mu$, times its count
     var = (m2s + counts * (means - mean).square()).sum(0) / N
     return N, mean, var
 
@@ -1529,7 +1529,7 @@ def _main():
 #   backends, empty shards, the merge call; backward L127-L210: the two sums, one `all_reduce`,
 #   parameter gradients left local).
 # * PyTorch 2.13.0, [`torch/nn/modules/batchnorm.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/modules/batchnorm.py#L650-L951):
-#   the module `SyncBatchNorm` (device check L837-L854, before the world-size check L856-L860;
+#   the module `SyncBatchNorm` (device check L836-L854, before the world-size check L856-L860;
 #   fallback L862-L873, DDP note L690-L694,
 #   `convert_sync_batchnorm` L889-L951).
 # * PyTorch 2.13.0, [`torch/nn/parallel/distributed.py`](https://github.com/pytorch/pytorch/blob/cf30153c4c131c8164ee7798e5022d810682e2cb/torch/nn/parallel/distributed.py#L546-L555):

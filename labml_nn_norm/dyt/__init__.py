@@ -1234,7 +1234,7 @@ def _artifacts():
     eager = [_median(row['times']['DyT (eager)']) / _median(row['times']['F.layer_norm'])
              for row in tm['results']]
     out['timing_summary'] = (
-        f"Comparing median rounds: compiled DyT takes {min(ratios):.2f}× to "
+        f"Comparing each contender's median round: compiled DyT takes {min(ratios):.2f}× to "
         f"{max(ratios):.2f}× the time of `F.layer_norm`, our eager DyT {min(eager):.2f}× to "
         f"{max(eager):.2f}×, on the CPU, one thread.")
     forward = [row for row in tm['results'] if 'torch.tanh(x)' in row['times']]

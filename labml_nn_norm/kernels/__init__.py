@@ -1220,5 +1220,5 @@ def _test():
 #   operations of the plain module, counted by `plain_passes()`.
 # * Williams, Waterman, Patterson, [Roofline: an insightful visual performance model for multicore architectures](https://doi.org/10.1145/1498765.1498785),
 #   Communications of the ACM 52(4), 2009: the name of the roofline model and of its ridge point. We
-#   have not read the paper; the page uses only the definition it states itself (peak operations per
-#   second over bytes per second).
+#   have not read the paper; this page uses only the definition it writes out itself (peak
+#   operations per second over bytes per second).

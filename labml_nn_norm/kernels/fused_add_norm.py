@@ -599,8 +599,9 @@ def _check_dropout_mask(device):
     r"""
     ## Checks: the dropout mask, made again from the seed
 
-    The mask is never stored, so these checks read it off the results: where $s = x$ exactly,
-    $y$ was dropped, and there the backward's $dy$ must be exactly 0. Over $n$ elements the kept
+    The mask is never stored, so these checks read it off the results: with $y$ drawn around 10,
+    far from 0 and from $x$'s rounding, $s = x$ exactly only where $y$ was dropped, and there the
+    backward's $dy$ must be exactly 0. Over $n$ elements the kept
     count is Binomial$(n, 1 - p)$: it must lie within 4 standard deviations of $n(1-p)$.
     """
     x = torch.randn(2, 4096, device=device)
@@ -650,8 +651,9 @@ def _check_bytes(device):
 
     The counter sees what the text says the eager code does: without dropout, 5 full-size
     tensors forward (the add 2 + 1, the LayerNorm 1 + 1) and 6 backward (the LayerNorm's
-    backward 2 + 1, the add of the two gradients of s 2 + 1); with dropout, the dropout's
-    2 + 1 mask byte each way on top. The fused side counts 4 and 4 (5 with dropout).
+    backward 2 + 1, the add of the two gradients of s 2 + 1); with dropout, the dropout reads
+    one full-size tensor and writes one, and adds a one-byte mask, each way, on top. The fused
+    side counts 4 and 4 (5 with dropout).
     """
     rows, cols = 48, 40
     for dtype in (torch.bfloat16, torch.float32):

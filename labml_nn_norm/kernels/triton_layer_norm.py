@@ -31,8 +31,9 @@ size is the launch option `num_warps`; we keep Triton's default). Our kernel fol
   ([the formula](../layer_norm/backward.md)), and sums of $dy\,\hat{x}$ and $dy$ over the
   program's rows for $d\gamma$ and $d\beta$, kept in registers and stored once, one float32
   row per program, added up in a second step;
-* a row's offset, row × columns, is computed in int64, since the int32 product wraps once the
-  input has $2^{31}$ elements; and the backward computes only the gradients autograd asks for.
+* a row's offset, row × columns, is computed in int64, since the int32 product wraps once a
+  row starts at element $2^{31}$ or later; and the backward computes only the gradients autograd
+  asks for.
 
 The docstrings of the two kernels compare each with
 [the Triton tutorial's LayerNorm](https://github.com/triton-lang/triton/blob/545699290b851e70231ee3017481851170f1583d/python/tutorials/05-layer-norm.py#L48-L95),
@@ -80,8 +81,8 @@ if triton is not None:
     @triton.jit
     def _row_offset(row, stride):
         # The element offset of a row's start, computed in int64. A program id is int32, and so
-        # is an integer argument below $2^{31}$: their product wraps once rows × cols reaches
-        # $2^{31}$ and the kernel reads and writes at a negative offset
+        # is an integer argument below $2^{31}$: their product wraps once a row's start, row ×
+        # cols, reaches $2^{31}$, and the kernel reads and writes at a negative offset
         return tl.cast(row, tl.int64) * stride
 
     @triton.jit
@@ -670,7 +671,8 @@ def _check_backward_buffers(device):
     with NaN before the kernel runs changes nothing: the kernel writes them without reading.
     """
 
-    # 16 rows: 4 per program, as many as the interpreter's 4 programs need to show it
+    # 16 rows: with the interpreter's 4 programs, 4 rows per program, enough to show the partial
+    # sums adding up several rows (on a GPU, with 4 programs per SM, each would get one row)
     for rows, block in ((9, 64), (16, 64), (16, 8)):
         shapes, _ = partial_buffer_shapes((rows, 24), 24, block, device)
         programs = min(rows, 4 * _multiprocessors(torch.device(device)))

@@ -198,7 +198,7 @@ def _check_worked_examples():
     ### Worked examples
 
     Each row normalized on its own, then all twelve numbers together. The expected numbers are
-    the ones printed in the posts this page started from (4 decimals).
+    the ones printed in the posts this project started from (4 decimals).
     """
     a = _worked_example()  # (3, 4)
     check_close('normalized_shape=4', LayerNorm(4)(a).detach(), torch.tensor(
@@ -314,11 +314,11 @@ def statistics_dtype(dtype: torch.dtype) -> torch.dtype:
 #
 # That is also why $\gamma$ and $\beta$ exist. Without them, every layer after a LayerNorm would
 # see inputs of mean 0 and norm $\sqrt{H}$, whatever it needs. $\gamma$ stretches each coordinate
-# and $\beta$ moves the output off the hyperplane, so the next layer gets the scale and offset it
-# learns. They are shared by all samples, so they cannot undo the normalization itself: with
-# $\gamma = \sigma$ and $\beta = \mu$ of *one* sample, LayerNorm returns that sample unchanged
-# (up to $\epsilon$), and every other sample still normalized with its own statistics (`_test()`
-# asserts both).
+# and $\beta$ moves the output off the hyperplane, so the next layer gets the scale and offset
+# the LayerNorm learns. They are shared by all samples, so they cannot undo the normalization
+# itself: with $\gamma = \sigma$ and $\beta = \mu$ of *one* sample, LayerNorm returns that
+# sample unchanged (up to $\epsilon$), and every other sample still normalized with its own
+# statistics (`_test()` asserts both).
 #
 # {{ layer_norm_geometry }}
 #
@@ -1319,7 +1319,7 @@ def _test():
 #   "CUDA Ops that can autocast to float32".
 # * nanoGPT, [`model.py` `configure_optimizers`](https://github.com/karpathy/nanoGPT/blob/3adf61e154c3fe3fca428ad6bc3818b27a3b8291/model.py#L268-L274):
 #   weight decay only for parameters with two or more dimensions.
-# * The blog posts this page started from (in Chinese; we found no public address for them, so they
-#   cannot be linked): the worked examples and the printed `1.1921e-07`; the description of
+# * The blog posts this project started from (in Chinese; we found no public address for them, so
+#   they cannot be linked): the worked examples and the printed `1.1921e-07`; the description of
 #   LayerNorm over `[seq_len, emb_dim]`.
 

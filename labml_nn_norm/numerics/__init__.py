@@ -746,8 +746,8 @@ def _check_table1_order():
 
     Up to $10^4$: two passes, then the warp, then one-thread Welford, in every seed. At $10^5$
     and $10^6$ the counts in the prose, which are computed from the same numbers, and the shape
-    of the sentence around them. At offset $10^6$ every method fails, because of the spacing of
-    `float32` numbers there.
+    of the sentence around them. At offset $10^6$ every method fails, which we attribute to the
+    spacing of `float32` numbers there.
     """
     f32 = _results()[0]
     n = len(SEEDS)

@@ -78,15 +78,16 @@ shared by the heads, on a Pre-LN block.
 
 ### Measured: activations and gradients per layer
 
-Each block in a stack of 8 on the [reversal task](experiment.md) (reverse 16 random tokens out of
-16), 64 channels, 4 heads, $d_{ff} = 128$, Adam at a constant $10^{-3}$ without warm-up, batches
-of 32, 300 steps; smaller than the paper's models so that all runs fit in a few minutes of one
-CPU core. At initialization and again after training, one forward and backward pass on a fixed
-probe batch of 64 sequences records, per block $l$: the RMS of its output, $\lVert x_l \rVert /
-\sqrt{d}$ averaged over tokens (**activation**), the Frobenius norm of the gradient of its FFN's
-$W^2$, the matrix of [Xiong et al.'s measurement](index.md) (**gradient**), and the largest
-attention score $|q \cdot k| / \sqrt{d_k}$. The same seed gives every block the same batches.
-Lines are the median over seeds, bands span the smallest to the largest.
+Each block in a stack of 8 on the [reversal task](experiment.md) (reverse 16 random tokens from
+a vocabulary of 16), 64 channels, 4 heads, $d_{ff} = 128$, Adam at a constant $10^{-3}$ without
+warm-up, batches of 32, 300 steps; smaller than the paper's models so that all runs fit in about
+ten minutes of one CPU core. At initialization and again after training, one forward and backward
+pass on a fixed probe batch of 64 sequences records, per block $l$: the RMS of its output,
+$\lVert x_l \rVert / \sqrt{d}$ averaged over tokens (**activation**), the Frobenius norm of the
+gradient of its FFN's $W^2$, the matrix of [Xiong et al.'s measurement](index.md)
+(**gradient**), and the largest attention score $|q \cdot k| / \sqrt{d_k}$. The same seed gives
+every block the same batches. Lines are the median over seeds, bands span the smallest to the
+largest.
 
 ![Activation RMS and the gradient norm of W2 per layer, at initialization and after training, for
 Post-LN, Pre-LN, DeepNorm, Peri-LN and QK-norm](placement.svg)
