@@ -78,7 +78,9 @@ def build_page(path: Path, lang: str = 'en') -> str:
     last = latest_result(module_name(path))
     run = read_result(last, module_name(path)) if last else None
     math = MathCollector()
-    content = render(module, highlight(module), math, run, path.name, [])
+    # The site's name for the copy of the source beside the page, and the page's language
+    source_name = 'index.py' if path.name == '__init__.py' else path.name
+    content = render(module, highlight(module), math, run, source_name, [], lang=lang)
     body = content.split('\n---\n', 2)[-1]  # the front matter is MkDocs' business
     html = markdown.markdown(body, extensions=['tables', 'admonition', 'attr_list', 'md_in_html',
                                                'toc'])
