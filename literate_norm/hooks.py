@@ -239,10 +239,13 @@ def _write(config, path: Path, page: Path, run):
 
 
 def on_env(env, config, files):
-    # Every page is converted: the search entries in the site's order, and the formulas not
-    # rendered ahead in one KaTeX call
-    pages = sorted(files.documentation_pages(), key=lambda f: _build.order.get(f.src_uri, -1))
-    _build.index.flush([f.page for f in pages])
+    # Every page is converted: the files back in the site's order (the sitemap lists them so),
+    # the search entries in that order, and the formulas not rendered ahead in one KaTeX call
+    ordered = sorted(enumerate(files), key=lambda f: (_build.order.get(f[1].src_uri, -1), f[0]))
+    for _, file in ordered:
+        files.remove(file)
+        files.append(file)
+    _build.index.flush([f.page for f in files.documentation_pages()])
     try:
         _build.math_html = _build.math.render()
     except literate.GeneratorError as e:
