@@ -75,10 +75,8 @@ _state = checks.SERVE_STATE
 class Build:
     """What one build collects in `on_files` and the page events use later: one object, made
     afresh at every build (`mkdocs serve` rebuilds in the same process)."""
-    # KaTeX's HTML of every formula of the generated pages, and each formula's TeX (for places
-    # that show text, not HTML: the table of contents)
+    # KaTeX's HTML of every formula of the generated pages (their TeX is `render.MATH_TEX`)
     math_html: List[str] = field(default_factory=list)
-    math_tex: List[str] = field(default_factory=list)
     # KaTeX's HTML of the formulas of each hand-written page, by its path in `docs/`
     docs_math: Dict[str, List[str]] = field(default_factory=dict)
     # English page → its Chinese twin, by their paths in the site
@@ -234,8 +232,7 @@ def _write(config, path: Path, page: Path, run):
             files.append(File.generated(config, target.as_posix(),
                                         content=_build.written[target.as_posix()]))
     # The formulas' TeX, for the table of contents and the headings' ids
-    _build.math_tex = [tex for tex, _, _ in _build.math.formulas]
-    MATH_TEX[:] = _build.math_tex
+    MATH_TEX[:] = [tex for tex, _, _ in _build.math.formulas]
 
 
 def on_env(env, config, files):
@@ -345,7 +342,7 @@ def on_page_content(html, page, config, files):
     # Headings with math also appear in the table of contents, which is text: there the
     # placeholder becomes the formula as plain text
     def plain(title: str) -> str:
-        return re.sub(r'KATEXMATH(\d+)X', lambda m: tex_text(_build.math_tex[int(m.group(1))]),
+        return re.sub(r'KATEXMATH(\d+)X', lambda m: tex_text(MATH_TEX[int(m.group(1))]),
                       title)
 
     def walk(items):
