@@ -53,7 +53,6 @@ import functools
 import json
 import math
 import os
-import platform
 import sys
 import time
 from datetime import datetime, timezone
@@ -65,6 +64,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from labml_nn_norm._check import check, check_close, check_group, check_raises, note
+from labml_nn_norm._record import run_record
 from labml_nn_norm.layer_norm import (
     LayerNorm,
     _shape_t,
@@ -862,34 +862,21 @@ def count_passes(fn, rows: int = 8, cols: int = 16, backward: bool = False) -> D
 
     ## Memory passes of an eager implementation
 
-    Runs `fn(x)` (and its backward) under a dispatch mode that sees every ATen operation, and
-    counts the full-size `(rows, cols)` tensors they read and write (the kernels page's method).
+    Runs `fn(x)` (and its backward) under the kernels page's counter, which sees every ATen
+    operation and counts the full-size `(rows, cols)` tensors they read and write.
     """
-    from torch.utils._python_dispatch import TorchDispatchMode
-
-    counts = {'ops': 0, 'reads': 0, 'writes': 0}
-
-    class Count(TorchDispatchMode):
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            out = func(*args, **(kwargs or {}))
-            counts['ops'] += 1
-            counts['reads'] += sum(isinstance(a, torch.Tensor) and a.numel() == rows * cols
-                                   for a in args)
-            outs = out if isinstance(out, (tuple, list)) else (out,)
-            counts['writes'] += sum(isinstance(o, torch.Tensor) and o.numel() == rows * cols
-                                    for o in outs)
-            return out
+    from labml_nn_norm.kernels import PassCounter
 
     x = torch.randn(rows, cols, requires_grad=backward)
     if backward:
         y = fn(x)
         dy = torch.randn_like(y)
-        with Count():
+        with PassCounter(rows * cols) as counter:
             y.backward(dy)
     else:
-        with torch.no_grad(), Count():
+        with torch.no_grad(), PassCounter(rows * cols) as counter:
             fn(x)
-    return counts
+    return counter.counts
 
 
 # The bytes per element that a fused kernel must move at least (`float32`: 4 bytes each): read
@@ -1081,10 +1068,7 @@ def run_all(c: Dict = CONFIG, log=print) -> Dict:
                 f'{mean_last(curve, c["last"]):.4f}  ({time.time() - t:.1f} s)')
     train_time = time.time() - start
     timings = time_norms()
-    return {'command': 'python -m labml_nn_norm.dyt --run',
-            'date': datetime.now(timezone.utc).isoformat(timespec='seconds'),
-            'torch': torch.__version__, 'python': platform.python_version(),
-            'threads': torch.get_num_threads(), 'wall_time_s': round(time.time() - start, 1),
+    return {**run_record('python -m labml_nn_norm.dyt --run', start),
             'train_time_s': round(train_time, 1), 'config': c, 'losses': losses,
             'mappings': mappings, 'dyt_alphas': alphas, 'timings': timings}
 

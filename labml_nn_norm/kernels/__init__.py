@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from labml_nn_norm._check import check, check_close, check_group, check_raises, note, skipped
 from labml_nn_norm.layer_norm import _shape_t, normalized_shape_tuple
@@ -137,33 +138,48 @@ def _check_traffic():
 # * use wide loads: each thread loads several consecutive elements with one vector access
 #   (OneFlow's *pack*, below).
 
+class PassCounter(TorchDispatchMode):
+    """
+    ## Counting memory passes
+
+    A dispatch mode that sees every ATen operation run inside it, and counts the operations and
+    the full-size tensors (`full` elements) they read and write: a read or write of a whole
+    tensor is one pass over memory. Operations in `skip` (views, say) move nothing and are not
+    counted as reads or writes. This page, [DyT](../dyt/index.md) and
+    [the CPU fusion page](fused_cpu.md) count with it.
+    """
+
+    def __init__(self, full: int, skip=()):
+        super().__init__()
+        self.full, self.skip = full, set(skip)
+        self.counts = {'ops': 0, 'reads': 0, 'writes': 0}
+
+    def _is_full(self, t) -> bool:
+        return isinstance(t, torch.Tensor) and t.numel() == self.full
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        self.counts['ops'] += 1
+        if func.overloadpacket not in self.skip:
+            self.counts['reads'] += sum(map(self._is_full, args))
+            outs = out if isinstance(out, (tuple, list)) else (out,)
+            self.counts['writes'] += sum(map(self._is_full, outs))
+        return out
+
+
 def plain_passes(rows: int = 8, cols: int = 16) -> Dict[str, int]:
     """
     ## What the plain module costs in memory passes
 
-    Runs our plain `layer_norm` (float32) under a dispatch mode that sees every ATen operation,
-    and counts the operations and the full-size `(rows, cols)` tensors they read and write.
+    Runs our plain `layer_norm` (float32) under the counter: the operations and the full-size
+    `(rows, cols)` tensors they read and write.
     """
-    from torch.utils._python_dispatch import TorchDispatchMode
-
     from labml_nn_norm.layer_norm import layer_norm
 
-    counts = {'ops': 0, 'reads': 0, 'writes': 0}
-
-    class Count(TorchDispatchMode):
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            out = func(*args, **(kwargs or {}))
-            counts['ops'] += 1
-            # A read or write of a whole `(rows, cols)` tensor is one pass over memory
-            counts['reads'] += sum(isinstance(a, torch.Tensor) and a.numel() == rows * cols
-                                   for a in args)
-            counts['writes'] += isinstance(out, torch.Tensor) and out.numel() == rows * cols
-            return out
-
     x, w, b = torch.randn(rows, cols), torch.randn(cols), torch.randn(cols)
-    with torch.no_grad(), Count():
+    with torch.no_grad(), PassCounter(rows * cols) as counter:
         layer_norm(x, (cols,), w, b)
-    return counts
+    return counter.counts
 
 
 @check_group

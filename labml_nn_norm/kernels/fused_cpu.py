@@ -250,30 +250,14 @@ def aten_traffic(fn, *args) -> Dict[str, int]:
     full-size tensors it takes and returns (forward and, when `fn` calls `backward()`, the
     backward's operations too).
     """
-    from torch.utils._python_dispatch import TorchDispatchMode
+    from labml_nn_norm.kernels import PassCounter
 
-    full = args[0].numel()
-    counts = {'reads': 0, 'writes': 0}
-
-    def is_full(t) -> bool:
-        return isinstance(t, torch.Tensor) and t.numel() == full
-
-    class Count(TorchDispatchMode):
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            out = func(*args, **(kwargs or {}))
-            # Views and `detach` move nothing
-            if func.overloadpacket not in (torch.ops.aten.view, torch.ops.aten._unsafe_view,
-                                           torch.ops.aten.detach, torch.ops.aten.t,
-                                           torch.ops.aten.alias, torch.ops.aten.expand):
-                flat = [a for a in args if is_full(a)]
-                counts['reads'] += len(flat)
-                outs = out if isinstance(out, (tuple, list)) else (out,)
-                counts['writes'] += sum(is_full(o) for o in outs)
-            return out
-
-    with Count():
+    # Views and `detach` move nothing
+    views = (torch.ops.aten.view, torch.ops.aten._unsafe_view, torch.ops.aten.detach,
+             torch.ops.aten.t, torch.ops.aten.alias, torch.ops.aten.expand)
+    with PassCounter(args[0].numel(), skip=views) as counter:
         fn(*args)
-    return counts
+    return {'reads': counter.counts['reads'], 'writes': counter.counts['writes']}
 
 
 def traffic_table(rows: int = 64, cols: int = 96) -> Dict[str, Dict[str, Dict[str, int]]]:

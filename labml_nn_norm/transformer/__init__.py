@@ -51,10 +51,8 @@ PyTorch offers both through one flag, `norm_first`, of `torch.nn.TransformerEnco
 import json
 import math
 import operator
-import platform
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -64,6 +62,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from labml_nn_norm._check import check, check_close, check_group
+from labml_nn_norm._record import run_record
 from labml_nn_norm.layer_norm import LayerNorm
 
 
@@ -601,10 +600,7 @@ def measure(c: dict = MEASURE) -> dict:
                               for n in c['depths']}
                        for name, norm_first in ARRANGEMENTS.items()}
              for setting in SETTINGS}
-    return {'command': 'python -m labml_nn_norm.transformer --measure',
-            'date': datetime.now(timezone.utc).isoformat(timespec='seconds'),
-            'torch': torch.__version__, 'python': platform.python_version(),
-            'threads': torch.get_num_threads(), 'wall_time_s': round(time.time() - start, 1),
+    return {**run_record('python -m labml_nn_norm.transformer --measure', start),
             'config': c, 'depth': depth}
 
 

@@ -45,10 +45,8 @@ $$\eta_t = \eta \cdot \min(1, t / t_\text{warmup})$$
 
 import json
 import math
-import platform
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -56,6 +54,7 @@ import torch
 import torch.nn.functional as F
 
 from labml_nn_norm._check import check, check_close, check_group, note
+from labml_nn_norm._record import run_record
 from labml_nn_norm.transformer import Transformer
 
 # **The task**, with no downloaded data: reverse a random sequence. The input is $T$ random tokens,
@@ -160,10 +159,7 @@ def run_all(config: Dict, log=None) -> Dict:
                                                    seed, verbose=log is not None))
                 if log:
                     log(f'lr {lr}, {name}, seed {seed}', curves[str(lr)][name][-1], time.time() - t)
-    return {'command': 'python -m labml_nn_norm.transformer.experiment --run',
-            'date': datetime.now(timezone.utc).isoformat(timespec='seconds'),
-            'torch': torch.__version__, 'python': platform.python_version(),
-            'threads': torch.get_num_threads(), 'wall_time_s': round(time.time() - start, 1),
+    return {**run_record('python -m labml_nn_norm.transformer.experiment --run', start),
             'config': config,
             'losses': {lr: {name: [[round(v, 5) for v in losses] for losses in per_seed]
                             for name, per_seed in runs.items()}

@@ -136,10 +136,8 @@ the norms, not which one trains large models better, which is what the papers me
 
 import json
 import math
-import platform
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, List
 
@@ -148,6 +146,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from labml_nn_norm._check import check_group
+from labml_nn_norm._record import run_record
 from labml_nn_norm.layer_norm import LayerNorm
 from labml_nn_norm.transformer import FeedForward, SelfAttention, verdict
 
@@ -430,10 +429,7 @@ def measure(c: Dict = CONFIG, log=print) -> Dict:
             runs[name].append({'init': r['init'], 'trained': r['trained'],
                                'losses': [round(v, 5) for v in r['losses']]})
             log(f'{name}, seed {seed}: last loss {r["losses"][-1]:.3f}, {time.time() - t:.1f} s')
-    return {'command': 'python -m labml_nn_norm.transformer.placement --run',
-            'date': datetime.now(timezone.utc).isoformat(timespec='seconds'),
-            'torch': torch.__version__, 'python': platform.python_version(),
-            'threads': torch.get_num_threads(), 'wall_time_s': round(time.time() - start, 1),
+    return {**run_record('python -m labml_nn_norm.transformer.placement --run', start),
             'config': c, 'runs': runs}
 
 
