@@ -282,6 +282,20 @@ def _check_rows_cols():
 # below shows the mask autograd passes, and `scripts/benchmark_kernels.py` asks every contender
 # for all three gradients.
 
+class BackwardMasks(TorchDispatchMode):
+    """The `output_mask` of every `native_layer_norm_backward` run inside it: which of $dx$,
+    $d\\gamma$, $d\\beta$ autograd asks for."""
+
+    def __init__(self):
+        super().__init__()
+        self.masks = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if func is torch.ops.aten.native_layer_norm_backward.default:
+            self.masks.append(list(args[-1]))
+        return func(*args, **(kwargs or {}))
+
+
 @check_group
 def _check_backward_mask():
     """
@@ -292,23 +306,14 @@ def _check_backward_mask():
     kernel gets the same mask as the CUDA one: it is autograd's.)
     """
     import torch.nn.functional as F
-    from torch.utils._python_dispatch import TorchDispatchMode
-
-    masks = []
-
-    class Masks(TorchDispatchMode):
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            if func is torch.ops.aten.native_layer_norm_backward.default:
-                masks.append(list(args[-1]))
-            return func(*args, **(kwargs or {}))
 
     x, w, b = (torch.randn(*s, requires_grad=True) for s in ((4, 8), (8,), (8,)))
     dy = torch.randn(4, 8)
-    with Masks():
+    with BackwardMasks() as seen:
         torch.autograd.grad(F.layer_norm(x, (8,), w, b), x, dy)
         torch.autograd.grad(F.layer_norm(x, (8,), w, b), (x, w, b), dy)
     check('dx alone: output_mask [True, False, False]; all three: [True, True, True]',
-          masks == [[True, False, False], [True, True, True]], str(masks))
+          seen.masks == [[True, False, False], [True, True, True]], str(seen.masks))
 
 
 # ## OneFlow: three paths, chosen by the row length
@@ -1143,21 +1148,12 @@ def _exercise_4():
     whether it also skips its $dx$ kernel we have not read.
     """
     import torch.nn.functional as F
-    from torch.utils._python_dispatch import TorchDispatchMode
-
-    masks = []
-
-    class Masks(TorchDispatchMode):
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            if func is torch.ops.aten.native_layer_norm_backward.default:
-                masks.append(list(args[-1]))
-            return func(*args, **(kwargs or {}))
 
     x, w, b = (torch.randn(*s, requires_grad=True) for s in ((4, 8), (8,), (8,)))
-    with Masks():
+    with BackwardMasks() as seen:
         torch.autograd.grad(F.layer_norm(x, (8,), w, b), w, torch.randn(4, 8))
-    check('dγ alone: output_mask [False, True, False]', masks == [[False, True, False]],
-          str(masks))
+    check('dγ alone: output_mask [False, True, False]', seen.masks == [[False, True, False]],
+          str(seen.masks))
 
 
 def _test():
